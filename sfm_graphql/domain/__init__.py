@@ -1,0 +1,1 @@
+"""Domain rules of the Social Fabric Matrix: component types, delivery kinds and validation."""
