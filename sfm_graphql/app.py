@@ -1,0 +1,62 @@
+"""The ASGI application factory. Connections open in the lifespan, never at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as redis
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from sfm_graphql.db.cypher_registry import CypherRegistry
+from sfm_graphql.db.database import Database, create_driver
+from sfm_graphql.db.migrations import migrate
+from sfm_graphql.graphql.schema import build_schema
+from sfm_graphql.http.graphiql import GRAPHIQL_STATIC_DIR
+from sfm_graphql.http.health import healthz, readyz
+from sfm_graphql.http.limits import BodySizeLimit
+from sfm_graphql.http.view import GraphQLView
+from sfm_graphql.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    registry = CypherRegistry.load()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        driver = create_driver(settings)
+        app.state.db = Database(driver, registry, settings)
+        app.state.redis = redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            if settings.migrate_on_start:
+                await migrate(driver, settings.neo4j_database)
+            yield
+        finally:
+            await app.state.redis.aclose()
+            await driver.close()
+
+    view = GraphQLView(
+        build_schema(),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=True,
+    )
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", view),
+        Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_STATIC_DIR), name="graphiql"),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)],
+    )
+    app.state.settings = settings
+    return app

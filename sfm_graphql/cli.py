@@ -1,0 +1,99 @@
+"""`sfm-graphql`: serve, migrate, load the demo model, export the SDL."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from sfm_graphql.settings import load_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = load_settings()
+    uvicorn.run(
+        "sfm_graphql.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    from sfm_graphql.db.database import create_driver
+    from sfm_graphql.db.migrations import migrate
+
+    settings = load_settings()
+
+    async def run() -> int:
+        driver = create_driver(settings)
+        try:
+            applied = await migrate(driver, settings.neo4j_database)
+        finally:
+            await driver.close()
+        print(f"applied {len(applied)} migration(s)")  # noqa: T201 (CLI output)
+        return 0
+
+    return asyncio.run(run())
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    from sfm_graphql.demo.loader import load_demo
+
+    settings = load_settings()
+    summary = asyncio.run(load_demo(settings, only_if_empty=args.if_empty))
+    print(summary)  # noqa: T201
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from sfm_graphql.graphql.schema import export_sdl
+
+    sdl = export_sdl()
+    path = Path(args.path)
+    if args.check:
+        if not path.exists() or path.read_text(encoding="utf-8") != sdl:
+            print(f"{path} differs from the schema in code; run `make schema`", file=sys.stderr)  # noqa: T201
+            return 1
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(sdl, encoding="utf-8")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sfm-graphql", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve)
+    sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(run=_migrate)
+    seed = sub.add_parser("seed-demo", help="load the demo SFM model")
+    seed.add_argument("--if-empty", action="store_true", help="only when the graph has no components")
+    seed.set_defaults(run=_seed_demo)
+    export = sub.add_parser("export-schema", help="write (or --check) the GraphQL SDL")
+    export.add_argument("path", nargs="?", default="schema/schema.graphql")
+    export.add_argument("--check", action="store_true")
+    export.set_defaults(run=_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The one wrapper around the Neo4j async driver.
+
+Named queries come from the registry and are parameter-checked; composed queries (built by the
+selection compiler from enum-checked fragments) come with their own parameters. Transient
+errors are retried by the driver's managed transactions. Listeners see every statement, which
+is how metrics and the N+1 tests count round trips.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+
+import neo4j
+from neo4j import AsyncDriver, AsyncGraphDatabase, Query, RoutingControl
+from neo4j import exceptions as neo4j_errors
+from neo4j import time as neo4j_time
+
+from sfm_graphql.db.cypher_registry import CypherRegistry
+from sfm_graphql.errors import Conflict, ServiceUnavailable
+from sfm_graphql.settings import Settings
+
+Row = dict[str, Any]
+StatementListener = Callable[[str, float], None]
+Access = Literal["read", "write"]
+
+
+def to_native(value: Any) -> Any:
+    """Neo4j temporal values become `datetime`/`date`; containers are converted deeply."""
+    if isinstance(value, neo4j_time.DateTime):
+        return value.to_native()
+    if isinstance(value, neo4j_time.Date):
+        return value.to_native()
+    if isinstance(value, dict):
+        return {k: to_native(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_native(v) for v in value]
+    return value
+
+
+def create_driver(settings: Settings) -> AsyncDriver:
+    return AsyncGraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
+        max_connection_pool_size=settings.neo4j_pool_size,
+        connection_timeout=settings.neo4j_connect_timeout_s,
+        connection_acquisition_timeout=settings.neo4j_connect_timeout_s,
+    )
+
+
+class Transaction:
+    """A write transaction spanning several statements: all of them commit, or none."""
+
+    def __init__(self, db: Database, tx: neo4j.AsyncTransaction) -> None:
+        self._db = db
+        self._tx = tx
+
+    async def run(self, name: str, **params: Any) -> list[Row]:
+        query = self._db.registry.get(name)
+        query.check(params)
+        started = _now()
+        try:
+            result = await self._tx.run(query.text, params)
+            records = [record async for record in result]
+        except neo4j_errors.ConstraintError as exc:
+            raise _conflict(exc) from exc
+        finally:
+            self._db.notify(name, _now() - started)
+        return [to_native(r.data()) for r in records]
+
+
+class Database:
+    def __init__(self, driver: AsyncDriver, registry: CypherRegistry, settings: Settings) -> None:
+        self.driver = driver
+        self.registry = registry
+        self._database = settings.neo4j_database
+        self._timeout = settings.neo4j_query_timeout_s
+        self._listeners: list[StatementListener] = []
+
+    def add_listener(self, listener: StatementListener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: StatementListener) -> None:
+        self._listeners.remove(listener)
+
+    def notify(self, name: str, seconds: float) -> None:
+        for listener in self._listeners:
+            listener(name, seconds)
+
+    async def read(self, name: str, **params: Any) -> list[Row]:
+        return await self._run_named(name, params, "read")
+
+    async def write(self, name: str, **params: Any) -> list[Row]:
+        return await self._run_named(name, params, "write")
+
+    async def _run_named(self, name: str, params: dict[str, Any], access: Access) -> list[Row]:
+        query = self.registry.get(name)
+        query.check(params)
+        if access == "read" and query.access == "write":
+            raise ValueError(f"query {name!r} writes; call Database.write")
+        return await self.run_composed(name, query.text, params, access)
+
+    async def run_composed(
+        self, name: str, text: str, params: dict[str, Any], access: Access = "read"
+    ) -> list[Row]:
+        """Run one statement in a managed (retried) transaction and return its rows as dicts."""
+        routing = RoutingControl.READ if access == "read" else RoutingControl.WRITE
+        started = _now()
+        try:
+            records, _, _ = await self.driver.execute_query(
+                Query(text, timeout=self._timeout),  # type: ignore[arg-type]
+                params,
+                routing_=routing,
+                database_=self._database,
+            )
+        except neo4j_errors.ConstraintError as exc:
+            raise _conflict(exc) from exc
+        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
+            raise ServiceUnavailable("The graph database is unavailable; try again shortly") from exc
+        finally:
+            self.notify(name, _now() - started)
+        return [to_native(r.data()) for r in records]
+
+    @asynccontextmanager
+    async def write_transaction(self) -> AsyncIterator[Transaction]:
+        """An explicit transaction: commits when the block ends, rolls back on any error."""
+        try:
+            async with self.driver.session(database=self._database) as session:
+                tx = await session.begin_transaction(timeout=self._timeout * 10)
+                try:
+                    yield Transaction(self, tx)
+                except BaseException:
+                    await tx.rollback()
+                    raise
+                await tx.commit()
+        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
+            raise ServiceUnavailable("The graph database is unavailable; try again shortly") from exc
+
+    async def ping(self) -> None:
+        await self.driver.verify_connectivity()
+
+    async def close(self) -> None:
+        await self.driver.close()
+
+
+def _conflict(exc: neo4j_errors.ConstraintError) -> Conflict:
+    message = exc.message or ""
+    if "externalKey" in message:
+        return Conflict("Another item already uses this externalKey", field="externalKey")
+    return Conflict("The change conflicts with a uniqueness rule of the graph")
+
+
+def _now() -> float:
+    return time.perf_counter()

@@ -1,0 +1,1 @@
+"""The GraphQL API: Strawberry types, resolvers, the selection planner and schema extensions."""

@@ -1,0 +1,65 @@
+"""Every GraphQL error gets a stable `extensions.code`; unexpected errors are masked and logged."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from sfm_graphql.errors import ErrorCode, SfmError
+
+log = logging.getLogger(__name__)
+
+# graphql-core reports bad argument and variable values through validation and coercion;
+# these are the user's input to fix, not a malformed document.
+_INPUT_VALUE = re.compile(
+    r"^(Variable '\$|Expected value of type|Expected type|Enum '|Int cannot|Float cannot|"
+    r"String cannot|Boolean cannot|ID cannot|Field '[^']+' of required type|"
+    r"Argument '[^']+' of required type|Field '[^']+' is not defined by type)"
+)
+_PARSE = re.compile(r"^Syntax Error")
+
+
+def classify(error: GraphQLError) -> tuple[ErrorCode, str, dict[str, object]]:
+    """The code, the message to show and extra extensions for one error."""
+    original = error.original_error
+    if isinstance(original, SfmError):
+        return original.code, original.message, original.details
+    if original is None:
+        if _PARSE.match(error.message):
+            return ErrorCode.GRAPHQL_PARSE_FAILED, error.message, {}
+        if _INPUT_VALUE.match(error.message):
+            return ErrorCode.BAD_USER_INPUT, error.message, {}
+        if error.path is None:
+            return ErrorCode.GRAPHQL_VALIDATION_FAILED, error.message, {}
+        return ErrorCode.BAD_USER_INPUT, error.message, {}
+    error_id = uuid.uuid4().hex
+    log.error("unexpected error %s in %s", error_id, error.path, exc_info=original)
+    return ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error", {"errorId": error_id}
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        result.errors = [self._coded(e) for e in result.errors]
+
+    @staticmethod
+    def _coded(error: GraphQLError) -> GraphQLError:
+        code, message, details = classify(error)
+        extensions = {**(error.extensions or {}), **details, "code": code.value}
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=error.original_error,
+            extensions=extensions,
+        )

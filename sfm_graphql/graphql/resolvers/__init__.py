@@ -1,0 +1,1 @@
+"""Thin resolvers: read the context, plan the selection, call services and composed queries."""

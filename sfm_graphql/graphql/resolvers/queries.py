@@ -1,0 +1,170 @@
+"""Root query fields."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import strawberry
+
+from sfm_graphql.db import compose
+from sfm_graphql.db.plan import ComponentPlan
+from sfm_graphql.graphql.types.enums import ComponentType, Direction
+from sfm_graphql.graphql.types.enums import DeliveryKind
+from sfm_graphql.errors import BadUserInput, LimitExceeded, NotFound
+from sfm_graphql.graphql import convert, hydrate
+from sfm_graphql.graphql.context import Info
+from sfm_graphql.graphql.ids import from_global_id
+from sfm_graphql.graphql.resolvers.fetch import components_by_ids, deliveries_by_ids
+from sfm_graphql.graphql.selection import Planner
+from sfm_graphql.graphql.types.components import COMPONENT_TYPE_NAMES
+from sfm_graphql.graphql.types.connections import ComponentConnection, DeliveryConnection
+from sfm_graphql.graphql.types.enums import DeliveryKindInfo
+from sfm_graphql.graphql.types.inputs import ComponentFilter, ComponentOrder, DeliveryFilter, DeliveryOrder
+from sfm_graphql.graphql.types.node import Node
+from sfm_graphql.graphql.types.results import ComponentDistance, Neighborhood, SearchHit
+
+MAX_SEARCH_TEXT = 200
+MAX_SEARCH_RESULTS = 100
+_LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)')
+
+
+async def components(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    filter: ComponentFilter | None = None,  # noqa: A002 (GraphQL argument name)
+    order_by: ComponentOrder | None = None,
+) -> ComponentConnection:
+    settings = info.context.settings
+    page = convert.component_page(
+        settings, {"first": first, "after": after, "last": last, "before": before, "order_by": order_by}
+    )
+    planner = Planner(info)
+    plan = planner.component_plan(planner.descend(planner.root_nodes, "edges", "node"))
+    total = planner.selects(planner.root_nodes, "totalCount")
+    q = compose.components_page(plan, convert.component_filter(filter), page, total=total)
+    row = (await info.context.db.run_composed(q.name, q.text, q.params))[0]
+    return hydrate.component_connection(row["items"], page, plan, row["total"])
+
+
+async def deliveries(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    filter: DeliveryFilter | None = None,  # noqa: A002
+    order_by: DeliveryOrder | None = None,
+) -> DeliveryConnection:
+    settings = info.context.settings
+    page = convert.delivery_page(
+        settings, {"first": first, "after": after, "last": last, "before": before, "order_by": order_by}
+    )
+    planner = Planner(info)
+    plan = planner.delivery_plan(planner.descend(planner.root_nodes, "edges", "node"))
+    total = planner.selects(planner.root_nodes, "totalCount")
+    q = compose.deliveries_page(plan, convert.delivery_filter(filter), page, total=total)
+    row = (await info.context.db.run_composed(q.name, q.text, q.params))[0]
+    return hydrate.delivery_connection(row["items"], page, plan, row["total"])
+
+
+async def node(info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+    return (await nodes(info, [id]))[0]
+
+
+async def nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    if len(ids) > info.context.settings.max_nodes_per_request:
+        raise LimitExceeded(f"At most {info.context.settings.max_nodes_per_request} ids per request")
+    decoded = [from_global_id(i, field="ids") for i in ids]
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for type_name, local_id in decoded:
+        group = "component" if type_name in COMPONENT_TYPE_NAMES else type_name
+        wanted[group].append(local_id)
+    planner = Planner(info)
+    found: dict[str, Node] = {}
+    if wanted["component"]:
+        found.update(await components_by_ids(info.context.db, wanted["component"], planner.component_plan(planner.root_nodes)))
+    if wanted["Delivery"]:
+        found.update(await deliveries_by_ids(info.context.db, wanted["Delivery"], planner.delivery_plan(planner.root_nodes)))
+    # A node is returned only under the type its id names.
+    return [
+        n if (n := found.get(local_id)) is not None and _type_name(n) == type_name else None
+        for type_name, local_id in decoded
+    ]
+
+
+def _type_name(obj: Node) -> str:
+    return "Delivery" if obj.__class__.__name__ == "Delivery" else obj.__class__.__name__
+
+
+def lucene_terms(text: str) -> str:
+    """User text as literal Lucene terms: operators and syntax characters are escaped."""
+    words = [_LUCENE_SPECIAL.sub(r"\\\1", w) for w in text.split()]
+    return " ".join(w for w in words if w)
+
+
+async def search(
+    info: Info, text: str, types: list[ComponentType] | None = None, first: int = 20
+) -> list[SearchHit]:
+    if not text.strip() or len(text) > MAX_SEARCH_TEXT:
+        raise BadUserInput(f"text must be 1 to {MAX_SEARCH_TEXT} characters", field="text")
+    if not 1 <= first <= MAX_SEARCH_RESULTS:
+        raise BadUserInput(f"first must be between 1 and {MAX_SEARCH_RESULTS}", field="first")
+    planner = Planner(info)
+    plan = planner.component_plan(planner.descend(planner.root_nodes, "component"))
+    q = compose.search(plan, lucene_terms(text), tuple(types or ()), first)
+    rows = await info.context.db.run_composed(q.name, q.text, q.params)
+    return [SearchHit(score=r["score"], component=hydrate.component(r["item"], plan)) for r in rows]
+
+
+async def neighborhood(
+    info: Info,
+    id: strawberry.ID,  # noqa: A002
+    depth: int = 1,
+    direction: Direction = Direction.BOTH,
+    kinds: list[DeliveryKind] | None = None,
+    scenario: str | None = None,
+) -> Neighborhood:
+    settings = info.context.settings
+    if not 1 <= depth <= settings.max_neighborhood_depth:
+        raise BadUserInput(f"depth must be between 1 and {settings.max_neighborhood_depth}", field="depth")
+    type_name, center_id = from_global_id(id)
+    if type_name not in COMPONENT_TYPE_NAMES:
+        raise BadUserInput("id must be the id of a component", field="id")
+    planner = Planner(info)
+    root = planner.root_nodes
+    member_nodes = planner.descend(root, "components")
+    center_plan = planner.component_plan(planner.descend(root, "center") + member_nodes)
+    delivery_nodes = planner.descend(root, "deliveries")
+    q = compose.neighborhood(
+        center_plan=center_plan,
+        component_plan=planner.component_plan(member_nodes) if member_nodes else ComponentPlan(),
+        delivery_plan=planner.delivery_plan(delivery_nodes) if delivery_nodes else None,
+        center_id=center_id,
+        depth=depth,
+        direction=Direction(direction).value,  # type: ignore[arg-type]
+        f=convert.delivery_filter(DeliveryFilter(kinds=kinds, scenario=scenario)),
+        max_nodes=settings.max_neighborhood_nodes,
+    )
+    rows = await info.context.db.run_composed(q.name, q.text, q.params)
+    if not rows:
+        raise NotFound("No component has this id", field="id")
+    row = rows[0]
+    center = hydrate.component(row["center"], center_plan)
+    members = [hydrate.component(m["item"], q_plan) for m in row["components"] for q_plan in [planner.component_plan(member_nodes)]]
+    return Neighborhood(
+        center=center,
+        components=[center, *members],
+        distances=[ComponentDistance(component_id=center.id, hops=0)]
+        + [ComponentDistance(component_id=c.id, hops=m["hops"]) for c, m in zip(members, row["components"], strict=True)],
+        deliveries=[hydrate.delivery(d, None) for d in row["deliveries"]],
+        depth=depth,
+        truncated=row["truncated"],
+    )
+
+
+def delivery_kinds() -> list[DeliveryKindInfo]:
+    return [DeliveryKindInfo.of(k) for k in DeliveryKind]

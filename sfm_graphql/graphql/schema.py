@@ -1,0 +1,68 @@
+"""The Strawberry schema: root types, extensions and the SDL export."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+from sfm_graphql.graphql.errors import ErrorCodes
+from sfm_graphql.graphql.resolvers import mutations, queries
+from sfm_graphql.graphql.types import enums  # noqa: F401 (registers enum descriptions)
+from sfm_graphql.graphql.types.components import COMPONENT_CLASSES
+from sfm_graphql.graphql.types.connections import ComponentConnection, DeliveryConnection
+from sfm_graphql.graphql.types.deliveries import Delivery
+from sfm_graphql.graphql.types.enums import DeliveryKindInfo
+from sfm_graphql.graphql.types.mutations import (
+    ComponentPayload,
+    DeleteComponentPayload,
+    DeleteDeliveryPayload,
+    DeliveryPayload,
+)
+from sfm_graphql.graphql.types.node import Node
+from sfm_graphql.graphql.types.results import Neighborhood, SearchHit
+
+
+@strawberry.type
+class Query:
+    node: Node | None = strawberry.field(resolver=queries.node, description="Any object by its global id.")
+    nodes: list[Node | None] = strawberry.field(resolver=queries.nodes)
+    components: ComponentConnection = strawberry.field(
+        resolver=queries.components, description="Components, keyset-paginated, filtered and sorted."
+    )
+    deliveries: DeliveryConnection = strawberry.field(resolver=queries.deliveries)
+    search: list[SearchHit] = strawberry.field(
+        resolver=queries.search, description="Full-text search over component labels and descriptions."
+    )
+    neighborhood: Neighborhood = strawberry.field(
+        resolver=queries.neighborhood, description="Components and deliveries within `depth` hops."
+    )
+    delivery_kinds: list[DeliveryKindInfo] = strawberry.field(
+        resolver=queries.delivery_kinds, description="The delivery-kind vocabulary with its rules."
+    )
+
+
+@strawberry.type
+class Mutation:
+    create_component: ComponentPayload = strawberry.field(resolver=mutations.create_component)
+    update_component: ComponentPayload = strawberry.field(resolver=mutations.update_component)
+    delete_component: DeleteComponentPayload = strawberry.field(
+        resolver=mutations.delete_component,
+        description="Refused while the component has deliveries, unless cascade is true.",
+    )
+    create_delivery: DeliveryPayload = strawberry.field(resolver=mutations.create_delivery)
+    update_delivery: DeliveryPayload = strawberry.field(resolver=mutations.update_delivery)
+    delete_delivery: DeleteDeliveryPayload = strawberry.field(resolver=mutations.delete_delivery)
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[*COMPONENT_CLASSES.values(), Delivery],
+        extensions=[ErrorCodes],
+        config=StrawberryConfig(),
+    )
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,1 @@
+"""Strawberry types of the public schema."""

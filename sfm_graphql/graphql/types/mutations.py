@@ -1,0 +1,160 @@
+"""Mutation inputs and payloads. Component inputs are flat: the type plus that type's fields."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.utils.str_converters import to_camel_case
+
+from sfm_graphql.graphql.types.enums import (
+    ComponentType,
+    DataQuality,
+    DeliveryType,
+    InstitutionLayer,
+    InstrumentType,
+    ResourceType,
+)
+from sfm_graphql.graphql.types.enums import DeliveryKind
+from sfm_graphql.graphql.types.components import Component
+from sfm_graphql.graphql.types.deliveries import Delivery
+
+UNSET: Any = strawberry.UNSET
+
+
+@strawberry.input
+class PowerResourceInput:
+    name: str
+    value: float
+
+
+@strawberry.input
+class ThresholdInput:
+    label: str
+    value: float
+
+
+@strawberry.input(description="Fields of any component type; only those of the given type may be set.")
+class ComponentFieldsInput:
+    description: str | None = UNSET
+    certainty: float | None = UNSET
+    data_quality: DataQuality | None = UNSET
+    metadata: JSON | None = UNSET
+    external_key: str | None = UNSET
+    sector: str | None = strawberry.field(default=UNSET, description="ACTOR")
+    legal_form: str | None = strawberry.field(default=UNSET, description="ACTOR")
+    power_resources: list[PowerResourceInput] | None = strawberry.field(default=UNSET, description="ACTOR")
+    layer: InstitutionLayer | None = strawberry.field(default=UNSET, description="INSTITUTION")
+    legitimacy_basis: str | None = strawberry.field(default=UNSET, description="INSTITUTION")
+    change_resistance: float | None = strawberry.field(default=UNSET, description="INSTITUTION, 0..1")
+    authority: str | None = strawberry.field(default=UNSET, description="POLICY")
+    enforcement: float | None = strawberry.field(default=UNSET, description="POLICY, 0..1")
+    target_sectors: list[str] | None = strawberry.field(default=UNSET, description="POLICY")
+    instrument_type: InstrumentType | None = strawberry.field(default=UNSET, description="POLICY_INSTRUMENT")
+    target_behavior: str | None = strawberry.field(default=UNSET, description="POLICY_INSTRUMENT")
+    resource_type: ResourceType | None = strawberry.field(default=UNSET, description="RESOURCE")
+    unit: str | None = strawberry.field(default=UNSET, description="RESOURCE or INDICATOR")
+    technology: str | None = strawberry.field(default=UNSET, description="PROCESS")
+    legitimacy_source: str | None = strawberry.field(default=UNSET, description="VALUE_SYSTEM")
+    priority_weight: float | None = strawberry.field(default=UNSET, description="VALUE_SYSTEM, 0..1")
+    domain: str | None = strawberry.field(default=UNSET, description="BELIEF_SYSTEM")
+    strength: float | None = strawberry.field(default=UNSET, description="BELIEF_SYSTEM, 0..1")
+    maturity: int | None = strawberry.field(default=UNSET, description="TECHNOLOGY_SYSTEM, TRL 1..9")
+    ecosystem_type: str | None = strawberry.field(default=UNSET, description="ECOLOGICAL_SYSTEM")
+    value_category: str | None = strawberry.field(default=UNSET, description="INDICATOR")
+    current_value: float | None = strawberry.field(default=UNSET, description="INDICATOR")
+    target_value: float | None = strawberry.field(default=UNSET, description="INDICATOR")
+    thresholds: list[ThresholdInput] | None = strawberry.field(default=UNSET, description="INDICATOR")
+
+
+@strawberry.input
+class CreateComponentInput(ComponentFieldsInput):
+    type: ComponentType
+    label: str
+
+
+@strawberry.input(description="Omitted fields keep their value; null clears an optional field.")
+class UpdateComponentInput(ComponentFieldsInput):
+    id: strawberry.ID
+    version: int = strawberry.field(description="The version the change is based on.")
+    label: str | None = UNSET
+
+
+@strawberry.input
+class DeliveryFieldsInput:
+    delivery_type: DeliveryType | None = UNSET
+    quantity: float | None = UNSET
+    unit: str | None = UNSET
+    weight: float | None = UNSET
+    certainty: float | None = UNSET
+    description: str | None = UNSET
+    time_slice: str | None = UNSET
+    spatial_unit: str | None = UNSET
+    scenario: str | None = UNSET
+    valid_from: dt.date | None = UNSET
+    valid_to: dt.date | None = UNSET
+    ceremonial_score: float | None = UNSET
+    instrumental_score: float | None = UNSET
+    metadata: JSON | None = UNSET
+    external_key: str | None = UNSET
+
+
+@strawberry.input
+class CreateDeliveryInput(DeliveryFieldsInput):
+    source: strawberry.ID
+    target: strawberry.ID
+    kind: DeliveryKind
+
+
+@strawberry.input
+class UpdateDeliveryInput(DeliveryFieldsInput):
+    id: strawberry.ID
+    version: int
+    kind: DeliveryKind | None = UNSET
+
+
+_NOT_FIELDS = {"id", "version", "type", "source", "target"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {to_camel_case(k): _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, enum.Enum):
+        return value
+    return value
+
+
+def provided_fields(data: Any) -> dict[str, Any]:
+    """The fields the caller set (null included), by their GraphQL names."""
+    return {
+        to_camel_case(f.name): _plain(getattr(data, f.name))
+        for f in dataclasses.fields(data)
+        if f.name not in _NOT_FIELDS and getattr(data, f.name) is not UNSET
+    }
+
+
+@strawberry.type
+class ComponentPayload:
+    component: Component
+
+
+@strawberry.type
+class DeliveryPayload:
+    delivery: Delivery
+
+
+@strawberry.type
+class DeleteComponentPayload:
+    deleted_id: strawberry.ID
+    deleted_delivery_ids: list[strawberry.ID]
+
+
+@strawberry.type
+class DeleteDeliveryPayload:
+    deleted_id: strawberry.ID

@@ -1,0 +1,67 @@
+"""The GraphQL HTTP endpoint: Strawberry's ASGI view with coded JSON errors and offline GraphiQL."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from sfm_graphql.errors import ErrorCode
+from sfm_graphql.graphql.context import Context
+from sfm_graphql.http.graphiql import graphiql_html
+
+
+def error_response(status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A GraphQL-shaped error document for failures before execution."""
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code.value}}]},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _http_error(exc: HTTPException) -> JSONResponse:
+    reason = exc.reason
+    if exc.status_code == 405 or "not allowed when using GET" in reason:
+        return error_response(405, ErrorCode.METHOD_NOT_ALLOWED, _explain_method(reason), {"Allow": "GET, POST"})
+    if reason == "Unsupported content type":
+        return error_response(
+            415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send POST requests as application/json"
+        )
+    if exc.status_code == 404:
+        return error_response(404, ErrorCode.NOT_FOUND, "GraphiQL is disabled; POST GraphQL requests")
+    return error_response(exc.status_code, ErrorCode.BAD_REQUEST, reason)
+
+
+def _explain_method(reason: str) -> str:
+    if "mutations" in reason.lower():
+        return "Mutations are not allowed over GET; send them with POST"
+    return reason
+
+
+class GraphQLView(GraphQL[Context, None]):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = _http_error(exc)
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        state = request.app.state
+        return Context(request=request, response=response, settings=state.settings, db=state.db)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(graphiql_html(endpoint=str(request.url.path)))
+
+    def encode_json(self, data: Any) -> str:
+        return json.dumps(data, separators=(",", ":"), default=str)

@@ -1,0 +1,1 @@
+"""Domain services: validate, then call named Cypher queries. Dependencies are keyword-only."""
