@@ -1,0 +1,126 @@
+# sfm-graphql: the one entry point for setting up, running, testing and linting.
+# Services (Neo4j, Redis) are real local processes under .local/, started by
+# tools/neo4j/neo4j.sh and tools/redis/redis.sh; see tools/README.md.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# Which local services the service targets act on: dev (Neo4j 7687, Redis 6379)
+# or test (7688, 6380). run always uses dev; test and bench always use test.
+INSTANCE ?= dev
+# Extra arguments for pytest and bench/run.py, e.g. PYTEST_ARGS="-x -k schema".
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+# Where make run serves the app.
+APP_HOST ?= 127.0.0.1
+APP_PORT ?= 8000
+
+NEO4J := tools/neo4j/neo4j.sh
+REDIS := tools/redis/redis.sh
+BIN := .venv/bin
+E2E_BROWSER := tests/e2e/browser
+
+# Loads the service settings of instance $(1) into the recipe's shell. Assign
+# first, then eval: a failing tools/env.sh then stops the recipe.
+load_env = env_lines=$$(tools/env.sh $(1)); eval "$$env_lines"
+
+# Starts the services of instance $(1). NEO4J_URI in the environment means an
+# external Neo4j (tools/env.sh passes it on), so the local one is not started.
+define start_services
+@if [[ -n "$${NEO4J_URI:-}" ]]; then \
+	echo "NEO4J_URI is set: using $$NEO4J_URI, not starting the local Neo4j"; \
+else \
+	$(NEO4J) start $(1); \
+fi
+@$(REDIS) start $(1)
+endef
+
+.PHONY: help venv neo4j-start neo4j-stop neo4j-status redis-start redis-stop \
+	services services-stop run test lint schema bench clean-local
+
+help: ## list the targets
+	@echo "usage: make TARGET [INSTANCE=dev|test] [PYTEST_ARGS=...]"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z0-9-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: ## create or update .venv from uv.lock (installs uv with pip if missing)
+	@if command -v uv >/dev/null 2>&1; then uv=uv; \
+	elif python3 -m uv --version >/dev/null 2>&1; then uv="python3 -m uv"; \
+	else \
+		echo "uv not found: installing it with pip"; \
+		python3 -m pip install --quiet uv || python3 -m pip install --quiet --break-system-packages uv; \
+		uv="python3 -m uv"; \
+	fi; \
+	$$uv sync --frozen
+
+neo4j-start: ## start Neo4j for INSTANCE and wait until Bolt answers
+	@$(NEO4J) start $(INSTANCE)
+
+neo4j-stop: ## stop Neo4j for INSTANCE
+	@$(NEO4J) stop $(INSTANCE)
+
+neo4j-status: ## tell whether Neo4j for INSTANCE runs (exit status 0 if it does)
+	@$(NEO4J) status $(INSTANCE)
+
+redis-start: ## start Redis for INSTANCE and wait for PONG
+	@$(REDIS) start $(INSTANCE)
+
+redis-stop: ## stop Redis for INSTANCE
+	@$(REDIS) stop $(INSTANCE)
+
+services: ## start Neo4j and Redis for INSTANCE
+	$(call start_services,$(INSTANCE))
+
+services-stop: ## stop Neo4j and Redis for INSTANCE
+	@$(NEO4J) stop $(INSTANCE)
+	@$(REDIS) stop $(INSTANCE)
+
+run: venv ## dev services, migrate, seed demo data if empty, serve on http://127.0.0.1:8000
+	$(call start_services,dev)
+	@$(call load_env,dev); \
+	export SFM_GRAPHIQL=true; \
+	$(BIN)/sfm-graphql migrate; \
+	$(BIN)/sfm-graphql seed-demo --if-empty; \
+	exec $(BIN)/sfm-graphql serve --host $(APP_HOST) --port $(APP_PORT)
+
+test: venv ## test services, browser deps, then pytest (PYTEST_ARGS passed on)
+	$(call start_services,test)
+	@# Browser end-to-end tests bring their own npm packages, never a browser
+	@# download: the browser is Debian's chromium.
+	@if [[ -f $(E2E_BROWSER)/package.json ]]; then \
+		cd $(E2E_BROWSER); \
+		export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1; \
+		if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; \
+		else npm install --no-audit --no-fund; fi; \
+	fi
+	@[[ -x /usr/bin/chromium ]] || tools/apt-install.sh chromium
+	@$(call load_env,test); \
+	rc=0; $(BIN)/pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [[ $$rc -ne 0 ]]; then echo "pytest exited with status $$rc" >&2; fi; \
+	exit $$rc
+
+lint: venv ## ruff check, ruff format --check, mypy, and schema/schema.graphql up to date
+	@# Every check runs, so one CI run reports all problems; any failure fails.
+	@rc=0; \
+	echo "== ruff check"; $(BIN)/ruff check . || rc=1; \
+	echo "== ruff format --check"; $(BIN)/ruff format --check . || rc=1; \
+	echo "== mypy"; $(BIN)/mypy || rc=1; \
+	echo "== export-schema --check"; \
+	$(BIN)/sfm-graphql export-schema --check schema/schema.graphql || rc=1; \
+	exit $$rc
+
+schema: venv ## write the GraphQL schema to schema/schema.graphql
+	$(BIN)/sfm-graphql export-schema schema/schema.graphql
+
+bench: venv ## run bench/run.py against the test services (BENCH_ARGS passed on)
+	$(call start_services,test)
+	@$(call load_env,test); \
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean-local: ## stop all local services and delete .local/
+	@for i in dev test; do \
+		$(NEO4J) stop $$i || true; \
+		$(REDIS) stop $$i || true; \
+	done
+	rm -rf .local
