@@ -47,6 +47,8 @@ def create_driver(settings: Settings) -> AsyncDriver:
         max_connection_pool_size=settings.neo4j_pool_size,
         connection_timeout=settings.neo4j_connect_timeout_s,
         connection_acquisition_timeout=settings.neo4j_connect_timeout_s,
+        # Planner hints ("label does not exist" on an empty graph) are not operational news.
+        notifications_min_severity="OFF",
     )
 
 

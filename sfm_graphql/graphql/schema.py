@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from sfm_graphql.graphql.errors import ErrorCodes
 from sfm_graphql.graphql.resolvers import mutations, queries
@@ -54,8 +56,15 @@ class Mutation:
     delete_delivery: DeleteDeliveryPayload = strawberry.field(resolver=mutations.delete_delivery)
 
 
+class SfmSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # Expected errors are the client's to handle; unexpected ones are logged, with an id,
+        # by the ErrorCodes extension. Strawberry's default would log every error with a traceback.
+        return
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return SfmSchema(
         query=Query,
         mutation=Mutation,
         types=[*COMPONENT_CLASSES.values(), Delivery],

@@ -1,0 +1,161 @@
+"""Shared fixtures. Unit tests use none of the service fixtures and need no network.
+
+Integration and end-to-end tests run against the real Neo4j and Redis that `make test` starts.
+Run without make, the suite starts the local test instances itself: a test never skips because
+a service is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from neo4j import GraphDatabase
+
+from sfm_graphql.app import create_app
+from sfm_graphql.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _service_environment() -> dict[str, str]:
+    """Settings of the test services; starts the local ones when the environment names none."""
+    if os.environ.get("SFM_NEO4J_URI") or os.environ.get("NEO4J_URI"):
+        return {}
+    for script in ("tools/neo4j/neo4j.sh", "tools/redis/redis.sh"):
+        subprocess.run([str(ROOT / script), "start", "test"], check=True, cwd=ROOT)
+    printed = subprocess.run(
+        ["bash", "-c", 'eval "$(tools/env.sh test)" && env'],
+        check=True, cwd=ROOT, capture_output=True, text=True,
+    ).stdout
+    env = {}
+    for line in printed.splitlines():
+        key, _, value = line.partition("=")
+        if key.startswith("SFM_"):
+            env[key] = value
+    return env
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    os.environ.update(_service_environment())
+    return Settings(environment="test", graphiql=True)
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver(settings: Settings) -> Iterator[Any]:
+    driver = GraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
+        notifications_min_severity="OFF",
+    )
+    yield driver
+    driver.close()
+
+
+def wipe_graph(driver: Any) -> None:
+    # CALL ... IN TRANSACTIONS needs an auto-commit transaction, hence session.run.
+    with driver.session() as session:
+        session.run(
+            "MATCH (n) WHERE NOT n:SchemaMigration "
+            "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+        ).consume()
+
+
+@pytest.fixture
+def clean_graph(neo4j_driver: Any) -> None:
+    wipe_graph(neo4j_driver)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any, clean_graph: None) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+class GraphQLClient:
+    """Posts operations and returns the decoded response; `data` fails on any error."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = await self.execute(query, variables)
+        assert "errors" not in body, body["errors"]
+        result: dict[str, Any] = body["data"]
+        return result
+
+    async def error_code(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        body = await self.execute(query, variables)
+        assert body.get("errors"), body
+        code: str = body["errors"][0]["extensions"]["code"]
+        return code
+
+
+@pytest.fixture
+async def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def __call__(self, name: str, seconds: float) -> None:
+        self.names.append(name)
+
+
+@pytest.fixture
+def statements(app: Any) -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+    app.state.db.add_listener(counter)
+    yield counter
+    app.state.db.remove_listener(counter)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def live_server_url(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn over real HTTP on a free loopback port."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

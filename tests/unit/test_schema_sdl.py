@@ -1,0 +1,33 @@
+from pathlib import Path
+
+from sfm_graphql.graphql.schema import export_sdl
+
+SDL = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
+
+
+def test_committed_sdl_matches_the_code() -> None:
+    assert SDL.read_text(encoding="utf-8") == export_sdl(), "run `make schema` and commit the result"
+
+
+def test_contract_names_are_in_the_schema() -> None:
+    sdl = export_sdl()
+    for name in (
+        "interface Component",
+        "interface Node",
+        "type Delivery",
+        "enum ComponentType",
+        "enum DeliveryKind",
+        "node(id: ID!)",
+        "nodes(ids: [ID!]!)",
+        "components(",
+        "deliveries(",
+        "search(",
+        "neighborhood(",
+        "createComponent(",
+        "updateComponent(",
+        "deleteComponent(",
+        "createDelivery(",
+        "updateDelivery(",
+        "deleteDelivery(",
+    ):
+        assert name in sdl, name
