@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 _INPUT_VALUE = re.compile(
     r"^(Variable '\$|Expected value of type|Expected type|Enum '|Int cannot|Float cannot|"
     r"String cannot|Boolean cannot|ID cannot|Field '[^']+' of required type|"
-    r"Argument '[^']+' of required type|Field '[^']+' is not defined by type)"
+    r"Argument '[^']+' of required type|Field '[^']+' is not defined by type|Value '[^']*' does not exist)"
 )
 _PARSE = re.compile(r"^Syntax Error")
 
@@ -29,13 +29,13 @@ def classify(error: GraphQLError) -> tuple[ErrorCode, str, dict[str, object]]:
     original = error.original_error
     if isinstance(original, SfmError):
         return original.code, original.message, original.details
-    if original is None:
+    if error.path is None:  # before execution: the document or its variables are at fault
         if _PARSE.match(error.message):
             return ErrorCode.GRAPHQL_PARSE_FAILED, error.message, {}
-        if _INPUT_VALUE.match(error.message):
+        if _INPUT_VALUE.match(error.message) or original is not None:
             return ErrorCode.BAD_USER_INPUT, error.message, {}
-        if error.path is None:
-            return ErrorCode.GRAPHQL_VALIDATION_FAILED, error.message, {}
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED, error.message, {}
+    if original is None or isinstance(original, GraphQLError):
         return ErrorCode.BAD_USER_INPUT, error.message, {}
     error_id = uuid.uuid4().hex
     log.error("unexpected error %s in %s", error_id, error.path, exc_info=original)

@@ -23,17 +23,17 @@ from graphql.execution.values import get_argument_values, get_directive_values
 
 from sfm_graphql.db.plan import ComponentPlan, ConnectionPlan, DeliveryPlan
 from sfm_graphql.errors import LimitExceeded
+from strawberry.types.arguments import convert_arguments
+from strawberry.types.base import get_object_definition
+
 from sfm_graphql.graphql import convert
+from sfm_graphql.graphql.types.components import Component
 
 if TYPE_CHECKING:
     from sfm_graphql.graphql.context import Info
 
 MAX_PLAN_DEPTH = 12
 _CONNECTIONS = {"outgoing": "OUTGOING", "incoming": "INCOMING"}
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
 class Planner:
@@ -46,6 +46,14 @@ class Planner:
         assert isinstance(component, GraphQLInterfaceType)
         self._component_fields = component.fields
         self.root_nodes: list[FieldNode] = list(raw.field_nodes)
+        self._info = info
+        self._scalars = info.schema.schema_converter.scalar_registry
+        self._config = info.schema.config
+        definition = get_object_definition(Component, strict=True)
+        self._strawberry_args = {
+            name: definition.get_field(name).arguments  # type: ignore[union-attr]
+            for name in _CONNECTIONS
+        }
 
     # -- AST walking -----------------------------------------------------------------------------
 
@@ -102,8 +110,12 @@ class Planner:
 
     def connection_plan(self, name: str, group: list[FieldNode], depth: int = 0) -> ConnectionPlan:
         """The plan of one `outgoing`/`incoming` field (all nodes of one response key)."""
-        raw_args = get_argument_values(self._component_fields[name], group[0], self._variables)
-        args = {_snake(k): v for k, v in raw_args.items()}
+        # graphql-core coerces the values; Strawberry turns them into the same typed inputs
+        # a resolver receives.
+        coerced = get_argument_values(self._component_fields[name], group[0], self._variables)
+        args = convert_arguments(
+            coerced, self._strawberry_args[name], self._scalars, self._config, self._info
+        )
         return ConnectionPlan(
             direction="OUTGOING" if name == "outgoing" else "INCOMING",
             page=convert.delivery_page(self._settings, args),

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 import strawberry
 
 from sfm_graphql.db import compose
-from sfm_graphql.db.plan import ComponentPlan
 from sfm_graphql.graphql.types.enums import ComponentType, Direction
 from sfm_graphql.graphql.types.enums import DeliveryKind
 from sfm_graphql.errors import BadUserInput, LimitExceeded, NotFound
@@ -26,7 +24,6 @@ from sfm_graphql.graphql.types.results import ComponentDistance, Neighborhood, S
 
 MAX_SEARCH_TEXT = 200
 MAX_SEARCH_RESULTS = 100
-_LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)')
 
 
 async def components(
@@ -101,9 +98,9 @@ def _type_name(obj: Node) -> str:
 
 
 def lucene_terms(text: str) -> str:
-    """User text as literal Lucene terms: operators and syntax characters are escaped."""
-    words = [_LUCENE_SPECIAL.sub(r"\\\1", w) for w in text.split()]
-    return " ".join(w for w in words if w)
+    """User text as literal Lucene terms: each word quoted, so no word acts as query syntax."""
+    quoted = ('"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in text.split())
+    return " ".join(quoted)
 
 
 async def search(
@@ -138,11 +135,13 @@ async def neighborhood(
     root = planner.root_nodes
     member_nodes = planner.descend(root, "components")
     center_plan = planner.component_plan(planner.descend(root, "center") + member_nodes)
+    member_plan = planner.component_plan(member_nodes)
     delivery_nodes = planner.descend(root, "deliveries")
+    delivery_plan = planner.delivery_plan(delivery_nodes) if delivery_nodes else None
     q = compose.neighborhood(
         center_plan=center_plan,
-        component_plan=planner.component_plan(member_nodes) if member_nodes else ComponentPlan(),
-        delivery_plan=planner.delivery_plan(delivery_nodes) if delivery_nodes else None,
+        component_plan=member_plan,
+        delivery_plan=delivery_plan,
         center_id=center_id,
         depth=depth,
         direction=Direction(direction).value,  # type: ignore[arg-type]
@@ -154,13 +153,13 @@ async def neighborhood(
         raise NotFound("No component has this id", field="id")
     row = rows[0]
     center = hydrate.component(row["center"], center_plan)
-    members = [hydrate.component(m["item"], q_plan) for m in row["components"] for q_plan in [planner.component_plan(member_nodes)]]
+    members = [hydrate.component(m["item"], member_plan) for m in row["components"]]
     return Neighborhood(
         center=center,
         components=[center, *members],
         distances=[ComponentDistance(component_id=center.id, hops=0)]
         + [ComponentDistance(component_id=c.id, hops=m["hops"]) for c, m in zip(members, row["components"], strict=True)],
-        deliveries=[hydrate.delivery(d, None) for d in row["deliveries"]],
+        deliveries=[hydrate.delivery(d, delivery_plan) for d in row["deliveries"]],
         depth=depth,
         truncated=row["truncated"],
     )
