@@ -33,7 +33,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         driver = create_driver(settings)
         app.state.db = Database(driver, registry, settings)
-        app.state.redis = redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        app.state.redis = redis.from_url(
+            settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+        )
         try:
             if settings.migrate_on_start:
                 await migrate(driver, settings.neo4j_database)

@@ -39,7 +39,7 @@ def _migrate(_: argparse.Namespace) -> int:
             applied = await migrate(driver, settings.neo4j_database)
         finally:
             await driver.close()
-        print(f"applied {len(applied)} migration(s)")  # noqa: T201 (CLI output)
+        print(f"applied {len(applied)} migration(s)")
         return 0
 
     return asyncio.run(run())
@@ -50,7 +50,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     summary = asyncio.run(load_demo(settings, only_if_empty=args.if_empty))
-    print(summary)  # noqa: T201
+    print(summary)
     return 0
 
 
@@ -61,7 +61,7 @@ def _export_schema(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if args.check:
         if not path.exists() or path.read_text(encoding="utf-8") != sdl:
-            print(f"{path} differs from the schema in code; run `make schema`", file=sys.stderr)  # noqa: T201
+            print(f"{path} differs from the schema in code; run `make schema`", file=sys.stderr)
             return 1
         return 0
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
     sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(run=_migrate)
     seed = sub.add_parser("seed-demo", help="load the demo SFM model")
-    seed.add_argument("--if-empty", action="store_true", help="only when the graph has no components")
+    seed.add_argument(
+        "--if-empty", action="store_true", help="only when the graph has no components"
+    )
     seed.set_defaults(run=_seed_demo)
     export = sub.add_parser("export-schema", help="write (or --check) the GraphQL SDL")
     export.add_argument("path", nargs="?", default="schema/schema.graphql")

@@ -35,7 +35,10 @@ def _service_environment() -> dict[str, str]:
         subprocess.run([str(ROOT / script), "start", "test"], check=True, cwd=ROOT)
     printed = subprocess.run(
         ["bash", "-c", 'eval "$(tools/env.sh test)" && env'],
-        check=True, cwd=ROOT, capture_output=True, text=True,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     ).stdout
     env = {}
     for line in printed.splitlines():
@@ -97,7 +100,9 @@ class GraphQLClient:
         self.http = http
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}})
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body

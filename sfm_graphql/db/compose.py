@@ -18,7 +18,12 @@ from sfm_graphql.db.plan import (
     DirectionName,
     Page,
 )
-from sfm_graphql.domain.enums import COMPONENT_LABEL, ComponentSortField, DeliverySortField, ComponentType
+from sfm_graphql.domain.enums import (
+    COMPONENT_LABEL,
+    ComponentSortField,
+    ComponentType,
+    DeliverySortField,
+)
 
 _SORT_KEYS = {f.value for f in ComponentSortField} | {f.value for f in DeliverySortField}
 
@@ -53,7 +58,7 @@ class Composer:
 
     def component_map(self, var: str, plan: ComponentPlan | None) -> str:
         parts = [".*", f"__labels: labels({var})"]
-        for conn in (plan.connections.values() if plan else ()):
+        for conn in plan.connections.values() if plan else ():
             conn.key = self.var("c")
             parts.append(f"{conn.key}: {self.connection(var, conn)}")
             if conn.total:
@@ -141,7 +146,11 @@ class Composer:
                 f"(toLower({n}.label) CONTAINS {text}"
                 f" OR toLower(coalesce({n}.description, '')) CONTAINS {text})"
             )
-        for prop, value in (("sector", f.sector), ("layer", f.layer), ("externalKey", f.external_key)):
+        for prop, value in (
+            ("sector", f.sector),
+            ("layer", f.layer),
+            ("externalKey", f.external_key),
+        ):
             if value is not None:
                 c.append(f"{n}.{prop} = {self.param(value)}")
         if f.deliveries.has_dimensions or f.deliveries.kinds:
@@ -231,7 +240,11 @@ def deliveries_page(
     q = Composer()
     pattern = f"(s:{COMPONENT_LABEL})-[d:DELIVERS]->(t:{COMPONENT_LABEL})"
     conditions = q.delivery_where("d", f)
-    count = f"CALL {{ MATCH {pattern}{q.where(conditions)} RETURN count(d) AS total }} " if total else ""
+    count = (
+        f"CALL {{ MATCH {pattern}{q.where(conditions)} RETURN count(d) AS total }} "
+        if total
+        else ""
+    )
     keyset = q.keyset("d", page)
     page_conditions = [*conditions, keyset] if keyset else conditions
     text = (
@@ -253,7 +266,9 @@ def deliveries_by_ids(plan: DeliveryPlan, ids: list[str]) -> ComposedQuery:
     return ComposedQuery("compose/deliveries_by_ids", text, q.params)
 
 
-def search(plan: ComponentPlan, lucene_query: str, types: tuple[ComponentType, ...], limit: int) -> ComposedQuery:
+def search(
+    plan: ComponentPlan, lucene_query: str, types: tuple[ComponentType, ...], limit: int
+) -> ComposedQuery:
     q = Composer()
     type_filter = f" WHERE n:{type_labels(types)}" if types else ""
     text = (
@@ -306,8 +321,10 @@ def neighborhood(
         f" WITH c, reached[0..{max_param}] AS found, size(reached) > {max_param} AS truncated"
         f" WITH c, found, truncated, [c] + [f IN found | f.x] AS members"
         f" CALL (found) {{ UNWIND found AS f WITH f.hops AS hops, f.x AS x"
-        f" RETURN collect({{hops: hops, item: {q.component_map('x', component_plan)}}}) AS components }}"
+        f" RETURN collect({{hops: hops, item: {q.component_map('x', component_plan)}}})"
+        " AS components }"
         f"{delivery_call}"
-        f" RETURN {q.component_map('c', center_plan)} AS center, components, {deliveries}, truncated"
+        f" RETURN {q.component_map('c', center_plan)} AS center, components, {deliveries},"
+        " truncated"
     )
     return ComposedQuery("compose/neighborhood", text, q.params)

@@ -44,7 +44,9 @@ def parse_query(name: str, text: str) -> CypherQuery:
     access_match = _ACCESS.search(text)
     if access_match is None:
         raise ValueError(f"query {name!r} has no '// access: read|write' header line")
-    access: Literal["read", "write"] = "write" if access_match.group(1).lower() == "write" else "read"
+    access: Literal["read", "write"] = (
+        "write" if access_match.group(1).lower() == "write" else "read"
+    )
     return CypherQuery(
         name=name, text=text.strip(), params=frozenset(_PARAM.findall(code)), access=access
     )
@@ -59,7 +61,7 @@ def default_cypher_dir() -> Path:
 
 
 class CypherRegistry:
-    """All queries of a folder, by name (`components/get_by_ids` for `components/get_by_ids.cypher`)."""
+    """All queries of a folder by name: `components/create` for `components/create.cypher`."""
 
     def __init__(self, queries: dict[str, CypherQuery]) -> None:
         self._queries = queries

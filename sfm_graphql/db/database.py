@@ -112,7 +112,7 @@ class Database:
         started = _now()
         try:
             records, _, _ = await self.driver.execute_query(
-                Query(text, timeout=self._timeout),  # type: ignore[arg-type]
+                Query(text, timeout=self._timeout),
                 params,
                 routing_=routing,
                 database_=self._database,
@@ -120,7 +120,9 @@ class Database:
         except neo4j_errors.ConstraintError as exc:
             raise _conflict(exc) from exc
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
-            raise ServiceUnavailable("The graph database is unavailable; try again shortly") from exc
+            raise ServiceUnavailable(
+                "The graph database is unavailable; try again shortly"
+            ) from exc
         finally:
             self.notify(name, _now() - started)
         return [to_native(r.data()) for r in records]
@@ -138,7 +140,9 @@ class Database:
                     raise
                 await tx.commit()
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
-            raise ServiceUnavailable("The graph database is unavailable; try again shortly") from exc
+            raise ServiceUnavailable(
+                "The graph database is unavailable; try again shortly"
+            ) from exc
 
     async def ping(self) -> None:
         await self.driver.verify_connectivity()

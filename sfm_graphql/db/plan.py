@@ -54,7 +54,8 @@ class DeliveryFilter:
     @property
     def has_dimensions(self) -> bool:
         return any(
-            v is not None for v in (self.scenario, self.time_slice, self.spatial_unit, self.valid_at)
+            v is not None
+            for v in (self.scenario, self.time_slice, self.spatial_unit, self.valid_at)
         )
 
 

@@ -12,7 +12,15 @@ import json
 import math
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sfm_graphql.domain.enums import (
     ComponentType,
@@ -36,8 +44,12 @@ DEFAULT_SCENARIO = "baseline"
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LABEL_MAX)]
 Text = Annotated[str, StringConstraints(max_length=TEXT_MAX)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_MAX)]
-Key = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-/]*$")]
-Dimension = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-/ ]*$")]
+Key = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-/]*$")
+]
+Dimension = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-/ ]*$")
+]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 MetadataValue = str | int | float | bool | None
 
@@ -156,7 +168,11 @@ FIELDS_BY_TYPE: dict[ComponentType, type[CommonFields]] = {
 COMMON_FIELD_NAMES = frozenset(CommonFields.model_fields)
 
 # Stored as JSON text because Neo4j properties cannot hold maps or lists of maps.
-JSON_PROPERTIES = {"metadata": "metadataJson", "powerResources": "powerResourcesJson", "thresholds": "thresholdsJson"}
+JSON_PROPERTIES = {
+    "metadata": "metadataJson",
+    "powerResources": "powerResourcesJson",
+    "thresholds": "thresholdsJson",
+}
 
 
 class DeliveryFields(Strict):

@@ -10,7 +10,12 @@ from sfm_graphql.errors import BadUserInput
 from sfm_graphql.graphql.cursors import make_page
 from sfm_graphql.graphql.ids import expect_global_id
 from sfm_graphql.graphql.types.components import COMPONENT_TYPE_NAMES
-from sfm_graphql.graphql.types.inputs import ComponentFilter, ComponentOrder, DeliveryFilter, DeliveryOrder
+from sfm_graphql.graphql.types.inputs import (
+    ComponentFilter,
+    ComponentOrder,
+    DeliveryFilter,
+    DeliveryOrder,
+)
 from sfm_graphql.settings import Settings
 
 MAX_FILTER_TEXT = 200
@@ -45,8 +50,12 @@ def delivery_filter(f: DeliveryFilter | None) -> plan.DeliveryFilter:
         created_before=f.created_before,
         updated_after=f.updated_after,
         updated_before=f.updated_before,
-        source_id=None if f.source is None else expect_global_id(f.source, COMPONENT_TYPE_NAMES, field="filter.source"),
-        target_id=None if f.target is None else expect_global_id(f.target, COMPONENT_TYPE_NAMES, field="filter.target"),
+        source_id=None
+        if f.source is None
+        else expect_global_id(f.source, COMPONENT_TYPE_NAMES, field="filter.source"),
+        target_id=None
+        if f.target is None
+        else expect_global_id(f.target, COMPONENT_TYPE_NAMES, field="filter.target"),
     )
 
 

@@ -28,15 +28,16 @@ def encode_cursor(sort: str, props: dict[str, Any]) -> str:
 
 def decode_cursor(cursor: str, sort: str, *, field: str) -> Cursor:
     """The position a cursor names; it must have been made for the same sort order."""
+    invalid = BadUserInput(f"{field}: not a valid cursor", field=field)
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid
     try:
-        if len(cursor) > MAX_CURSOR_LENGTH:
-            raise ValueError("too long")
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
         cursor_sort, encoded, item_id = json.loads(raw)
-        if not isinstance(item_id, str):
-            raise TypeError("id")
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise BadUserInput(f"{field}: not a valid cursor", field=field) from None
+        raise invalid from None
+    if not isinstance(item_id, str):
+        raise invalid
     if cursor_sort != sort:
         raise BadUserInput(
             f"{field}: this cursor was made for another sort order; start again without it",
@@ -45,7 +46,11 @@ def decode_cursor(cursor: str, sort: str, *, field: str) -> Cursor:
     value: Any = encoded
     if isinstance(encoded, dict):
         try:
-            value = dt.datetime.fromisoformat(encoded["dt"]) if "dt" in encoded else dt.date.fromisoformat(encoded["d"])
+            value = (
+                dt.datetime.fromisoformat(encoded["dt"])
+                if "dt" in encoded
+                else dt.date.fromisoformat(encoded["d"])
+            )
         except (KeyError, ValueError):
             raise BadUserInput(f"{field}: not a valid cursor", field=field) from None
     return Cursor(value=value, id=item_id)

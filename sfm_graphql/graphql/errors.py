@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 _INPUT_VALUE = re.compile(
     r"^(Variable '\$|Expected value of type|Expected type|Enum '|Int cannot|Float cannot|"
     r"String cannot|Boolean cannot|ID cannot|Field '[^']+' of required type|"
-    r"Argument '[^']+' of required type|Field '[^']+' is not defined by type|Value '[^']*' does not exist)"
+    r"Argument '[^']+' of required type|Field '[^']+' is not defined by type|"
+    r"Value '[^']*' does not exist)"
 )
 _PARSE = re.compile(r"^Syntax Error")
 

@@ -21,7 +21,7 @@ from sfm_graphql.graphql.types.deliveries import Delivery, delivery_from_props
 def component(item: dict[str, Any], plan: ComponentPlan | None) -> Component:
     props = from_properties(item)
     prefetched: dict[str, Any] = {}
-    for response_key, conn in (plan.connections.items() if plan else ()):
+    for response_key, conn in plan.connections.items() if plan else ():
         rows = props.pop(conn.key, None) or []
         total = props.pop(f"{conn.key}_total", None)
         prefetched[response_key] = delivery_connection(rows, conn.page, conn.delivery, total)
@@ -52,16 +52,24 @@ def delivery_connection(
     rows: list[dict[str, Any]], page: Page, plan: DeliveryPlan | None, total: int | None
 ) -> DeliveryConnection:
     rows, has_next, has_previous = _window(rows, page)
-    edges = [DeliveryEdge(cursor=encode_cursor(page.sort, r["d"]), node=delivery(r, plan)) for r in rows]
-    return DeliveryConnection(edges=edges, page_info=_page_info(edges, has_next, has_previous), total=total)
+    edges = [
+        DeliveryEdge(cursor=encode_cursor(page.sort, r["d"]), node=delivery(r, plan)) for r in rows
+    ]
+    return DeliveryConnection(
+        edges=edges, page_info=_page_info(edges, has_next, has_previous), total=total
+    )
 
 
 def component_connection(
     items: list[dict[str, Any]], page: Page, plan: ComponentPlan, total: int | None
 ) -> ComponentConnection:
     items, has_next, has_previous = _window(items, page)
-    edges = [ComponentEdge(cursor=encode_cursor(page.sort, i), node=component(i, plan)) for i in items]
-    return ComponentConnection(edges=edges, page_info=_page_info(edges, has_next, has_previous), total=total)
+    edges = [
+        ComponentEdge(cursor=encode_cursor(page.sort, i), node=component(i, plan)) for i in items
+    ]
+    return ComponentConnection(
+        edges=edges, page_info=_page_info(edges, has_next, has_previous), total=total
+    )
 
 
 def _page_info(edges: list[Any], has_next: bool, has_previous: bool) -> PageInfo:

@@ -36,9 +36,13 @@ def from_global_id(global_id: str, *, field: str = "id") -> tuple[str, str]:
     return type_name, local_id
 
 
-def expect_global_id(global_id: str, allowed: set[str] | frozenset[str], *, field: str = "id") -> str:
+def expect_global_id(
+    global_id: str, allowed: set[str] | frozenset[str], *, field: str = "id"
+) -> str:
     """The uuid of a global id whose type is one of `allowed`."""
     type_name, local_id = from_global_id(global_id, field=field)
     if type_name not in allowed:
-        raise BadUserInput(f"{field}: expected the id of a {' or '.join(sorted(allowed))}", field=field)
+        raise BadUserInput(
+            f"{field}: expected the id of a {' or '.join(sorted(allowed))}", field=field
+        )
     return local_id

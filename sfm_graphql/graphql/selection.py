@@ -20,12 +20,11 @@ from graphql import (
     SelectionSetNode,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
-
-from sfm_graphql.db.plan import ComponentPlan, ConnectionPlan, DeliveryPlan
-from sfm_graphql.errors import LimitExceeded
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import get_object_definition
 
+from sfm_graphql.db.plan import ComponentPlan, ConnectionPlan, DeliveryPlan
+from sfm_graphql.errors import LimitExceeded
 from sfm_graphql.graphql import convert
 from sfm_graphql.graphql.types.components import Component
 
@@ -64,7 +63,9 @@ class Planner:
         include = get_directive_values(GraphQLIncludeDirective, node, self._variables)
         return not (include and include.get("if") is False)
 
-    def _collect(self, selection_set: SelectionSetNode | None, out: dict[str, list[FieldNode]]) -> None:
+    def _collect(
+        self, selection_set: SelectionSetNode | None, out: dict[str, list[FieldNode]]
+    ) -> None:
         if selection_set is None:
             return
         for selection in selection_set.selections:
@@ -90,7 +91,9 @@ class Planner:
     def descend(self, nodes: list[FieldNode], *path: str) -> list[FieldNode]:
         """The field nodes reached by following field names (not aliases) from `nodes`."""
         for name in path:
-            nodes = [n for group in self.children(nodes).values() for n in group if n.name.value == name]
+            nodes = [
+                n for group in self.children(nodes).values() for n in group if n.name.value == name
+            ]
         return nodes
 
     def selects(self, nodes: list[FieldNode], name: str) -> bool:

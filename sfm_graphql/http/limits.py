@@ -1,4 +1,4 @@
-"""An ASGI middleware refusing request bodies over the configured size, before they are read whole."""
+"""ASGI middleware refusing request bodies over the configured size before they are read."""
 
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ class BodySizeLimit:
         from sfm_graphql.http.view import error_response
 
         response = error_response(
-            413, ErrorCode.PAYLOAD_TOO_LARGE, f"Request bodies may be at most {self.max_bytes} bytes"
+            413,
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            f"Request bodies may be at most {self.max_bytes} bytes",
         )
         await response(scope, receive, send)

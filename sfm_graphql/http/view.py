@@ -16,7 +16,9 @@ from sfm_graphql.graphql.context import Context
 from sfm_graphql.http.graphiql import graphiql_html
 
 
-def error_response(status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """A GraphQL-shaped error document for failures before execution."""
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": code.value}}]},
@@ -28,13 +30,17 @@ def error_response(status: int, code: ErrorCode, message: str, headers: dict[str
 def _http_error(exc: HTTPException) -> JSONResponse:
     reason = exc.reason
     if exc.status_code == 405 or "not allowed when using GET" in reason:
-        return error_response(405, ErrorCode.METHOD_NOT_ALLOWED, _explain_method(reason), {"Allow": "GET, POST"})
+        return error_response(
+            405, ErrorCode.METHOD_NOT_ALLOWED, _explain_method(reason), {"Allow": "GET, POST"}
+        )
     if reason == "Unsupported content type":
         return error_response(
             415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send POST requests as application/json"
         )
     if exc.status_code == 404:
-        return error_response(404, ErrorCode.NOT_FOUND, "GraphiQL is disabled; POST GraphQL requests")
+        return error_response(
+            404, ErrorCode.NOT_FOUND, "GraphiQL is disabled; POST GraphQL requests"
+        )
     return error_response(exc.status_code, ErrorCode.BAD_REQUEST, reason)
 
 

@@ -16,17 +16,24 @@ from sfm_graphql.domain.models import (
 from sfm_graphql.errors import Conflict, NotFound
 
 
-async def create_component(*, db: Database, component_type: ComponentType, data: dict[str, Any]) -> str:
+async def create_component(
+    *, db: Database, component_type: ComponentType, data: dict[str, Any]
+) -> str:
     """Validate `data` for `component_type` and store it; returns the new id."""
     model = validate_component(component_type, {k: v for k, v in data.items() if v is not None})
     component_id = str(uuid.uuid4())
     await db.write(
-        "components/create", id=component_id, typeLabel=component_type.label, props=to_properties(model)
+        "components/create",
+        id=component_id,
+        typeLabel=component_type.label,
+        props=to_properties(model),
     )
     return component_id
 
 
-async def update_component(*, db: Database, component_id: str, version: int, changes: dict[str, Any]) -> None:
+async def update_component(
+    *, db: Database, component_id: str, version: int, changes: dict[str, Any]
+) -> None:
     """Apply `changes` (None clears a field) if the component is still at `version`."""
     async with db.write_transaction() as tx:
         rows = await tx.run("components/get_for_update", id=component_id)
@@ -43,7 +50,9 @@ async def update_component(*, db: Database, component_id: str, version: int, cha
         fields = FIELDS_BY_TYPE[component_type].model_fields
         merged = {k: stored[k] for k in fields if stored.get(k) is not None}
         merged.update(changes)
-        model = validate_component(component_type, {k: v for k, v in merged.items() if v is not None})
+        model = validate_component(
+            component_type, {k: v for k, v in merged.items() if v is not None}
+        )
         updated = await tx.run(
             "components/update", id=component_id, version=version, props=to_properties(model)
         )
@@ -67,6 +76,7 @@ async def delete_component(
             currentVersion=state[0]["version"],
         )
     raise Conflict(
-        f"The component has {state[0]['degree']} deliveries; delete them first or pass cascade: true",
+        f"The component has {state[0]['degree']} deliveries; "
+        "delete them first or pass cascade: true",
         deliveryCount=state[0]["degree"],
     )

@@ -8,7 +8,12 @@ from typing import Any
 from sfm_graphql.db.database import Database, Transaction
 from sfm_graphql.domain.enums import ComponentType
 from sfm_graphql.domain.kinds import DeliveryKind
-from sfm_graphql.domain.models import DeliveryFields, from_properties, to_properties, validate_delivery
+from sfm_graphql.domain.models import (
+    DeliveryFields,
+    from_properties,
+    to_properties,
+    validate_delivery,
+)
 from sfm_graphql.errors import BadUserInput, Conflict, NotFound
 
 
@@ -25,7 +30,9 @@ def check_kind(kind: DeliveryKind, source: ComponentType, target: ComponentType)
     )
 
 
-async def _endpoint_types(tx: Transaction, source_id: str, target_id: str) -> tuple[ComponentType, ComponentType]:
+async def _endpoint_types(
+    tx: Transaction, source_id: str, target_id: str
+) -> tuple[ComponentType, ComponentType]:
     rows = await tx.run("components/types_by_ids", ids=[source_id, target_id])
     types = {r["id"]: ComponentType.from_labels(r["labels"]) for r in rows}
     for field, wanted in (("source", source_id), ("target", target_id)):
@@ -34,20 +41,27 @@ async def _endpoint_types(tx: Transaction, source_id: str, target_id: str) -> tu
     return types[source_id], types[target_id]
 
 
-async def create_delivery(*, db: Database, source_id: str, target_id: str, data: dict[str, Any]) -> str:
+async def create_delivery(
+    *, db: Database, source_id: str, target_id: str, data: dict[str, Any]
+) -> str:
     model = validate_delivery({k: v for k, v in data.items() if v is not None})
     delivery_id = str(uuid.uuid4())
     async with db.write_transaction() as tx:
         source, target = await _endpoint_types(tx, source_id, target_id)
         check_kind(model.kind, source, target)
         await tx.run(
-            "deliveries/create", id=delivery_id, sourceId=source_id, targetId=target_id,
+            "deliveries/create",
+            id=delivery_id,
+            sourceId=source_id,
+            targetId=target_id,
             props=to_properties(model),
         )
     return delivery_id
 
 
-async def update_delivery(*, db: Database, delivery_id: str, version: int, changes: dict[str, Any]) -> None:
+async def update_delivery(
+    *, db: Database, delivery_id: str, version: int, changes: dict[str, Any]
+) -> None:
     async with db.write_transaction() as tx:
         rows = await tx.run("deliveries/get_for_update", id=delivery_id)
         if not rows:
@@ -67,7 +81,9 @@ async def update_delivery(*, db: Database, delivery_id: str, version: int, chang
             ComponentType.from_labels(rows[0]["sourceLabels"]),
             ComponentType.from_labels(rows[0]["targetLabels"]),
         )
-        updated = await tx.run("deliveries/update", id=delivery_id, version=version, props=to_properties(model))
+        updated = await tx.run(
+            "deliveries/update", id=delivery_id, version=version, props=to_properties(model)
+        )
         if not updated:
             raise Conflict("The delivery changed while it was being updated; try again")
 

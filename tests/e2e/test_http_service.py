@@ -14,7 +14,9 @@ from gql.transport.httpx import HTTPXAsyncTransport
 pytestmark = pytest.mark.e2e
 
 
-async def _run(session: Any, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+async def _run(
+    session: Any, document: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
     request = gql(document)
     request.variable_values = variables
     result: dict[str, Any] = await session.execute(request)
@@ -29,24 +31,33 @@ async def session(live_server_url: str, clean_graph: None) -> AsyncIterator[Any]
 
 
 async def test_a_client_builds_and_reads_a_small_model(session: Any) -> None:
-    create = "mutation($i: CreateComponentInput!) { createComponent(input: $i) { component { id } } }"
+    create = (
+        "mutation($i: CreateComponentInput!) { createComponent(input: $i) { component { id } } }"
+    )
     policy = await _run(session, create, {"i": {"type": "POLICY", "label": "LLRW Policy Act"}})
     actor = await _run(session, create, {"i": {"type": "ACTOR", "label": "Nebraska"}})
     p = policy["createComponent"]["component"]["id"]
     a = actor["createComponent"]["component"]["id"]
     link = "mutation($i: CreateDeliveryInput!) { createDelivery(input: $i) { delivery { kind } } }"
-    await _run(session, link, {"i": {"source": p, "target": a, "kind": "MANDATES", "deliveryType": "RULE"}})
+    await _run(
+        session, link, {"i": {"source": p, "target": a, "kind": "MANDATES", "deliveryType": "RULE"}}
+    )
     result = await _run(
         session,
         "{ components(filter: {types: [POLICY]}) { edges { node { label"
         " outgoing { edges { node { kind target { label } } } } } } } }",
     )
     node = result["components"]["edges"][0]["node"]
-    assert node["outgoing"]["edges"][0]["node"] == {"kind": "MANDATES", "target": {"label": "Nebraska"}}
+    assert node["outgoing"]["edges"][0]["node"] == {
+        "kind": "MANDATES",
+        "target": {"label": "Nebraska"},
+    }
 
 
 async def test_errors_reach_the_client_with_their_code(session: Any) -> None:
-    create = "mutation($i: CreateComponentInput!) { createComponent(input: $i) { component { id } } }"
+    create = (
+        "mutation($i: CreateComponentInput!) { createComponent(input: $i) { component { id } } }"
+    )
     with pytest.raises(TransportQueryError) as raised:
         await _run(session, create, {"i": {"type": "ACTOR", "label": "x", "certainty": 7}})
     assert raised.value.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -22,7 +22,9 @@ async def create_component(gql: GraphQLClient, type_: str, label: str, **fields:
     return component_id
 
 
-async def create_delivery(gql: GraphQLClient, source: str, target: str, kind: str, **fields: Any) -> str:
+async def create_delivery(
+    gql: GraphQLClient, source: str, target: str, kind: str, **fields: Any
+) -> str:
     data = await gql.data(
         CREATE_DELIVERY, {"input": {"source": source, "target": target, "kind": kind, **fields}}
     )

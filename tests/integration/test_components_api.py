@@ -10,7 +10,11 @@ from tests.integration.helpers import CREATE_COMPONENT, create_component, create
 pytestmark = pytest.mark.integration
 
 TYPE_FIELDS = {
-    "ACTOR": {"sector": "government", "legalForm": "state", "powerResources": [{"name": "legal", "value": 0.8}]},
+    "ACTOR": {
+        "sector": "government",
+        "legalForm": "state",
+        "powerResources": [{"name": "legal", "value": 0.8}],
+    },
     "INSTITUTION": {"layer": "FORMAL_RULE", "legitimacyBasis": "statute", "changeResistance": 0.7},
     "POLICY": {"authority": "Congress", "enforcement": 0.6, "targetSectors": ["energy", "health"]},
     "POLICY_INSTRUMENT": {"instrumentType": "ECONOMIC", "targetBehavior": "reduce waste"},
@@ -20,8 +24,13 @@ TYPE_FIELDS = {
     "BELIEF_SYSTEM": {"domain": "nuclear safety", "strength": 0.4},
     "TECHNOLOGY_SYSTEM": {"maturity": 7},
     "ECOLOGICAL_SYSTEM": {"ecosystemType": "aquifer"},
-    "INDICATOR": {"valueCategory": "cost", "unit": "USD/ft3", "currentValue": 800.0, "targetValue": 300.0,
-                  "thresholds": [{"label": "alarm", "value": 1000.0}]},
+    "INDICATOR": {
+        "valueCategory": "cost",
+        "unit": "USD/ft3",
+        "currentValue": 800.0,
+        "targetValue": 300.0,
+        "thresholds": [{"label": "alarm", "value": 1000.0}],
+    },
 }
 
 READ_ALL = """
@@ -43,7 +52,13 @@ query($id: ID!) { node(id: $id) { ... on Component { label type version metadata
 async def test_each_type_stores_and_returns_its_own_fields(gql: GraphQLClient, type_: str) -> None:
     fields = TYPE_FIELDS[type_]
     component_id = await create_component(
-        gql, type_, f"A {type_}", metadata={"source": "test", "n": 3}, certainty=0.5, dataQuality="HIGH", **fields
+        gql,
+        type_,
+        f"A {type_}",
+        metadata={"source": "test", "n": 3},
+        certainty=0.5,
+        dataQuality="HIGH",
+        **fields,
     )
     node = (await gql.data(READ_ALL, {"id": component_id}))["node"]
     assert node["type"] == type_
@@ -54,8 +69,12 @@ async def test_each_type_stores_and_returns_its_own_fields(gql: GraphQLClient, t
         assert node[name] == value
 
 
-async def test_fields_of_another_type_are_refused_and_nothing_is_written(gql: GraphQLClient) -> None:
-    body = await gql.execute(CREATE_COMPONENT, {"input": {"type": "ACTOR", "label": "x", "layer": "FORMAL_RULE"}})
+async def test_fields_of_another_type_are_refused_and_nothing_is_written(
+    gql: GraphQLClient,
+) -> None:
+    body = await gql.execute(
+        CREATE_COMPONENT, {"input": {"type": "ACTOR", "label": "x", "layer": "FORMAL_RULE"}}
+    )
     error = body["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["fieldErrors"][0]["field"] == "layer"
@@ -76,7 +95,9 @@ async def test_fields_of_another_type_are_refused_and_nothing_is_written(gql: Gr
         ({"externalKey": "has space"}, "externalKey"),
     ],
 )
-async def test_out_of_range_values_are_bad_user_input(gql: GraphQLClient, fields: dict, field: str) -> None:
+async def test_out_of_range_values_are_bad_user_input(
+    gql: GraphQLClient, fields: dict, field: str
+) -> None:
     payload = {"type": "ACTOR", "label": "ok", **fields}
     body = await gql.execute(CREATE_COMPONENT, {"input": payload})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -84,7 +105,9 @@ async def test_out_of_range_values_are_bad_user_input(gql: GraphQLClient, fields
 
 
 async def test_maturity_must_be_a_technology_readiness_level(gql: GraphQLClient) -> None:
-    code = await gql.error_code(CREATE_COMPONENT, {"input": {"type": "TECHNOLOGY_SYSTEM", "label": "t", "maturity": 10}})
+    code = await gql.error_code(
+        CREATE_COMPONENT, {"input": {"type": "TECHNOLOGY_SYSTEM", "label": "t", "maturity": 10}}
+    )
     assert code == "BAD_USER_INPUT"
 
 
@@ -95,23 +118,36 @@ mutation($input: UpdateComponentInput!) { updateComponent(input: $input) { compo
 async def test_update_bumps_the_version_and_a_stale_version_conflicts(gql: GraphQLClient) -> None:
     component_id = await create_component(gql, "POLICY", "Old", description="keep me")
     updated = await gql.data(UPDATE, {"input": {"id": component_id, "version": 1, "label": "New"}})
-    assert updated["updateComponent"]["component"] == {"label": "New", "version": 2, "description": "keep me"}
-    body = await gql.execute(UPDATE, {"input": {"id": component_id, "version": 1, "label": "Stale"}})
+    assert updated["updateComponent"]["component"] == {
+        "label": "New",
+        "version": 2,
+        "description": "keep me",
+    }
+    body = await gql.execute(
+        UPDATE, {"input": {"id": component_id, "version": 1, "label": "Stale"}}
+    )
     assert body["errors"][0]["extensions"]["code"] == "CONFLICT"
     assert body["errors"][0]["extensions"]["currentVersion"] == 2
-    node = await gql.data("query($id: ID!) { node(id: $id) { ... on Component { label version } } }", {"id": component_id})
+    node = await gql.data(
+        "query($id: ID!) { node(id: $id) { ... on Component { label version } } }",
+        {"id": component_id},
+    )
     assert node["node"] == {"label": "New", "version": 2}
 
 
 async def test_update_with_null_clears_an_optional_field(gql: GraphQLClient) -> None:
     component_id = await create_component(gql, "POLICY", "P", description="gone soon")
-    updated = await gql.data(UPDATE, {"input": {"id": component_id, "version": 1, "description": None}})
+    updated = await gql.data(
+        UPDATE, {"input": {"id": component_id, "version": 1, "description": None}}
+    )
     assert updated["updateComponent"]["component"]["description"] is None
 
 
 async def test_update_of_an_unknown_component_is_not_found(gql: GraphQLClient) -> None:
     component_id = await create_component(gql, "POLICY", "P")
-    await gql.data("mutation($id: ID!) { deleteComponent(id: $id) { deletedId } }", {"id": component_id})
+    await gql.data(
+        "mutation($id: ID!) { deleteComponent(id: $id) { deletedId } }", {"id": component_id}
+    )
     code = await gql.error_code(UPDATE, {"input": {"id": component_id, "version": 1, "label": "x"}})
     assert code == "NOT_FOUND"
 
@@ -134,24 +170,31 @@ async def test_delete_with_deliveries_is_refused_unless_cascade(gql: GraphQLClie
 
 async def test_duplicate_external_key_is_a_conflict(gql: GraphQLClient) -> None:
     await create_component(gql, "ACTOR", "A", externalKey="ne-state")
-    code = await gql.error_code(CREATE_COMPONENT, {"input": {"type": "ACTOR", "label": "B", "externalKey": "ne-state"}})
+    code = await gql.error_code(
+        CREATE_COMPONENT, {"input": {"type": "ACTOR", "label": "B", "externalKey": "ne-state"}}
+    )
     assert code == "CONFLICT"
 
 
 INJECTIONS = [
     "'; MATCH (n) DETACH DELETE n; //",
-    "\") RETURN 1 //",
+    '") RETURN 1 //',
     "<script>alert(1)</script>",
     '{"$where": "1"}',
     "`Component`:Actor",
-    "=HYPERLINK(\"http://x\")",
+    '=HYPERLINK("http://x")',
 ]
 
 
 @pytest.mark.parametrize("text", INJECTIONS)
 async def test_injection_strings_are_stored_verbatim(gql: GraphQLClient, text: str) -> None:
     component_id = await create_component(gql, "ACTOR", text, description=text, sector=text)
-    node = await gql.data("query($id: ID!) { node(id: $id) { ... on Actor { label description sector } } }", {"id": component_id})
+    node = await gql.data(
+        "query($id: ID!) { node(id: $id) { ... on Actor { label description sector } } }",
+        {"id": component_id},
+    )
     assert node["node"] == {"label": text, "description": text, "sector": text}
-    found = await gql.data("query($t: String!) { components(filter: {text: $t}) { totalCount } }", {"t": text})
+    found = await gql.data(
+        "query($t: String!) { components(filter: {text: $t}) { totalCount } }", {"t": text}
+    )
     assert found["components"]["totalCount"] == 1

@@ -29,7 +29,9 @@ async def _labels(gql: GraphQLClient, **variables: Any) -> tuple[list[str], dict
 async def thirty(gql: GraphQLClient) -> list[str]:
     labels = [f"C{i:02d}" for i in range(30)]
     for i, label in enumerate(labels):
-        await create_component(gql, "ACTOR" if i % 2 else "POLICY", label, **({"sector": "energy"} if i % 2 else {}))
+        await create_component(
+            gql, "ACTOR" if i % 2 else "POLICY", label, **({"sector": "energy"} if i % 2 else {})
+        )
     return labels
 
 
@@ -54,16 +56,24 @@ async def test_backward_pages_from_the_end(gql: GraphQLClient, thirty: list[str]
     assert labels == thirty[-10:-5]
 
 
-async def test_descending_order_and_cursor_for_another_order_is_refused(gql: GraphQLClient, thirty: list[str]) -> None:
+async def test_descending_order_and_cursor_for_another_order_is_refused(
+    gql: GraphQLClient, thirty: list[str]
+) -> None:
     labels, info = await _labels(gql, first=3, order={"field": "LABEL", "direction": "DESC"})
     assert labels == ["C29", "C28", "C27"]
-    labels, _ = await _labels(gql, first=3, after=info["endCursor"], order={"field": "LABEL", "direction": "DESC"})
+    labels, _ = await _labels(
+        gql, first=3, after=info["endCursor"], order={"field": "LABEL", "direction": "DESC"}
+    )
     assert labels == ["C26", "C25", "C24"]
-    body = await gql.execute(PAGE, {"first": 3, "after": info["endCursor"], "order": {"field": "CREATED_AT"}})
+    body = await gql.execute(
+        PAGE, {"first": 3, "after": info["endCursor"], "order": {"field": "CREATED_AT"}}
+    )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_keyset_pages_stay_stable_when_items_are_inserted_before_the_cursor(gql: GraphQLClient, thirty: list[str]) -> None:
+async def test_keyset_pages_stay_stable_when_items_are_inserted_before_the_cursor(
+    gql: GraphQLClient, thirty: list[str]
+) -> None:
     labels, info = await _labels(gql, first=10)
     await create_component(gql, "ACTOR", "A-before-everything")
     labels, _ = await _labels(gql, first=5, after=info["endCursor"])
@@ -84,7 +94,9 @@ async def test_filters_by_type_text_and_sector(gql: GraphQLClient, thirty: list[
 
 
 async def test_total_count_matches_the_filter(gql: GraphQLClient, thirty: list[str]) -> None:
-    data = await gql.data('{ components(first: 2, filter: {types: [ACTOR]}) { totalCount edges { node { id } } } }')
+    data = await gql.data(
+        "{ components(first: 2, filter: {types: [ACTOR]}) { totalCount edges { node { id } } } }"
+    )
     assert data["components"]["totalCount"] == 15
     assert len(data["components"]["edges"]) == 2
 
@@ -102,7 +114,9 @@ query {
 }"""
 
 
-async def test_two_nested_levels_cost_one_statement(gql: GraphQLClient, statements: StatementCounter) -> None:
+async def test_two_nested_levels_cost_one_statement(
+    gql: GraphQLClient, statements: StatementCounter
+) -> None:
     policies = [await create_component(gql, "POLICY", f"P{i}") for i in range(4)]
     actors = [await create_component(gql, "ACTOR", f"A{i}") for i in range(4)]
     resources = [await create_component(gql, "RESOURCE", f"R{i}") for i in range(2)]
@@ -123,7 +137,9 @@ async def test_two_nested_levels_cost_one_statement(gql: GraphQLClient, statemen
     assert {e["node"]["target"]["label"] for e in first_target["outgoing"]["edges"]} == {"R0", "R1"}
 
 
-async def test_fragments_and_aliases_are_planned_too(gql: GraphQLClient, statements: StatementCounter) -> None:
+async def test_fragments_and_aliases_are_planned_too(
+    gql: GraphQLClient, statements: StatementCounter
+) -> None:
     p = await create_component(gql, "POLICY", "P")
     a = await create_component(gql, "ACTOR", "A")
     await create_delivery(gql, p, a, "FUNDS", deliveryType="MONEY", scenario="s1")
@@ -141,18 +157,37 @@ async def test_fragments_and_aliases_are_planned_too(gql: GraphQLClient, stateme
     assert node["rules"]["edges"][0]["node"] == {"kind": "REGULATES", "target": {"label": "A"}}
 
 
-async def test_root_deliveries_filter_by_dimensions_and_plan_endpoints(gql: GraphQLClient, statements: StatementCounter) -> None:
+async def test_root_deliveries_filter_by_dimensions_and_plan_endpoints(
+    gql: GraphQLClient, statements: StatementCounter
+) -> None:
     p = await create_component(gql, "POLICY", "P")
     a = await create_component(gql, "ACTOR", "A")
-    await create_delivery(gql, p, a, "FUNDS", deliveryType="MONEY", scenario="carbon-tax", timeSlice="FY2025",
-                          spatialUnit="US-NE", validFrom="2025-01-01", validTo="2025-12-31", weight=0.5)
+    await create_delivery(
+        gql,
+        p,
+        a,
+        "FUNDS",
+        deliveryType="MONEY",
+        scenario="carbon-tax",
+        timeSlice="FY2025",
+        spatialUnit="US-NE",
+        validFrom="2025-01-01",
+        validTo="2025-12-31",
+        weight=0.5,
+    )
     await create_delivery(gql, p, a, "FUNDS", deliveryType="MONEY", timeSlice="FY2024")
     statements.names.clear()
     query = """query($f: DeliveryFilter) { deliveries(filter: $f) { totalCount edges { node { scenario source { label } target { label } } } } }"""
-    data = await gql.data(query, {"f": {"scenario": "carbon-tax", "spatialUnit": "US-NE", "validAt": "2025-06-01"}})
+    data = await gql.data(
+        query, {"f": {"scenario": "carbon-tax", "spatialUnit": "US-NE", "validAt": "2025-06-01"}}
+    )
     assert statements.names == ["compose/deliveries_page"]
     assert data["deliveries"]["totalCount"] == 1
-    assert data["deliveries"]["edges"][0]["node"] == {"scenario": "carbon-tax", "source": {"label": "P"}, "target": {"label": "A"}}
+    assert data["deliveries"]["edges"][0]["node"] == {
+        "scenario": "carbon-tax",
+        "source": {"label": "P"},
+        "target": {"label": "A"},
+    }
     data = await gql.data(query, {"f": {"validAt": "2026-06-01", "timeSlice": "FY2025"}})
     assert data["deliveries"]["totalCount"] == 0
     data = await gql.data(query, {"f": {"source": p, "kinds": ["FUNDS"], "minWeight": 0.9}})

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.integration
 async def test_delivery_kinds_are_checked_against_endpoint_types(gql: GraphQLClient) -> None:
     policy = await create_component(gql, "POLICY", "P")
     actor = await create_component(gql, "ACTOR", "A")
-    body = await gql.execute(CREATE_DELIVERY, {"input": {"source": policy, "target": actor, "kind": "EMPLOYS"}})
+    body = await gql.execute(
+        CREATE_DELIVERY, {"input": {"source": policy, "target": actor, "kind": "EMPLOYS"}}
+    )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "EMPLOYS" in body["errors"][0]["message"]
     assert (await gql.data("{ deliveries { totalCount } }"))["deliveries"]["totalCount"] == 0
@@ -24,7 +26,15 @@ async def test_delivery_validity_must_be_ordered(gql: GraphQLClient) -> None:
     a = await create_component(gql, "ACTOR", "A")
     body = await gql.execute(
         CREATE_DELIVERY,
-        {"input": {"source": a, "target": a, "kind": "SUPPORTS", "validFrom": "2025-01-01", "validTo": "2024-01-01"}},
+        {
+            "input": {
+                "source": a,
+                "target": a,
+                "kind": "SUPPORTS",
+                "validFrom": "2025-01-01",
+                "validTo": "2024-01-01",
+            }
+        },
     )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
@@ -35,10 +45,20 @@ async def test_update_delivery_checks_version_and_kind(gql: GraphQLClient) -> No
     d = await create_delivery(gql, p, a, "FUNDS", deliveryType="MONEY", weight=0.2)
     update = "mutation($i: UpdateDeliveryInput!) { updateDelivery(input: $i) { delivery { kind weight version ceremonialTendency } } }"
     data = await gql.data(update, {"i": {"id": d, "version": 1, "kind": "GOVERNS", "weight": 0.9}})
-    assert data["updateDelivery"]["delivery"] == {"kind": "GOVERNS", "weight": 0.9, "version": 2, "ceremonialTendency": 0.75}
+    assert data["updateDelivery"]["delivery"] == {
+        "kind": "GOVERNS",
+        "weight": 0.9,
+        "version": 2,
+        "ceremonialTendency": 0.75,
+    }
     assert await gql.error_code(update, {"i": {"id": d, "version": 1, "weight": 0.1}}) == "CONFLICT"
-    assert await gql.error_code(update, {"i": {"id": d, "version": 2, "kind": "EMPLOYS"}}) == "BAD_USER_INPUT"
-    deleted = await gql.data("mutation($id: ID!) { deleteDelivery(id: $id, version: 2) { deletedId } }", {"id": d})
+    assert (
+        await gql.error_code(update, {"i": {"id": d, "version": 2, "kind": "EMPLOYS"}})
+        == "BAD_USER_INPUT"
+    )
+    deleted = await gql.data(
+        "mutation($id: ID!) { deleteDelivery(id: $id, version: 2) { deletedId } }", {"id": d}
+    )
     assert deleted["deleteDelivery"]["deletedId"] == d
 
 
@@ -47,12 +67,17 @@ async def test_parallel_deliveries_between_the_same_components(gql: GraphQLClien
     a = await create_component(gql, "ACTOR", "A")
     await create_delivery(gql, p, a, "FUNDS", deliveryType="MONEY")
     await create_delivery(gql, p, a, "REGULATES", deliveryType="RULE")
-    data = await gql.data("query($id: ID!) { node(id: $id) { ... on Component { outgoing { totalCount } } } }", {"id": p})
+    data = await gql.data(
+        "query($id: ID!) { node(id: $id) { ... on Component { outgoing { totalCount } } } }",
+        {"id": p},
+    )
     assert data["node"]["outgoing"]["totalCount"] == 2
 
 
 async def test_search_ranks_matches_and_escapes_query_syntax(gql: GraphQLClient) -> None:
-    await create_component(gql, "ACTOR", "Nebraska Department of Environmental Quality", description="state regulator")
+    await create_component(
+        gql, "ACTOR", "Nebraska Department of Environmental Quality", description="state regulator"
+    )
     await create_component(gql, "ACTOR", "US Ecology", description="site developer in Nebraska")
     await create_component(gql, "POLICY", "Compact law")
     data = await gql.data('{ search(text: "nebraska") { score component { label } } }')
@@ -67,7 +92,9 @@ async def test_search_ranks_matches_and_escapes_query_syntax(gql: GraphQLClient)
     assert await gql.error_code('{ search(text: "   ") { score } }') == "BAD_USER_INPUT"
 
 
-async def test_neighborhood_respects_depth_direction_and_kinds(gql: GraphQLClient, statements: StatementCounter) -> None:
+async def test_neighborhood_respects_depth_direction_and_kinds(
+    gql: GraphQLClient, statements: StatementCounter
+) -> None:
     a = await create_component(gql, "POLICY", "a")
     b = await create_component(gql, "ACTOR", "b")
     c = await create_component(gql, "ACTOR", "c")
@@ -84,13 +111,20 @@ async def test_neighborhood_respects_depth_direction_and_kinds(gql: GraphQLClien
     assert statements.names == ["compose/neighborhood"]
     assert [c["label"] for c in data["components"]] == ["a", "b", "c"]
     assert [x["hops"] for x in data["distances"]] == [0, 1, 2]
-    assert {(x["source"]["label"], x["target"]["label"]) for x in data["deliveries"]} == {("a", "b"), ("b", "c")}
+    assert {(x["source"]["label"], x["target"]["label"]) for x in data["deliveries"]} == {
+        ("a", "b"),
+        ("b", "c"),
+    }
     assert data["truncated"] is False
     data = (await gql.data(query, {"id": d, "depth": 3, "dir": "OUTGOING"}))["neighborhood"]
     assert [c["label"] for c in data["components"]] == ["d"]
-    data = (await gql.data(query, {"id": d, "depth": 3, "dir": "INCOMING", "scenario": "baseline"}))["neighborhood"]
+    data = (
+        await gql.data(query, {"id": d, "depth": 3, "dir": "INCOMING", "scenario": "baseline"})
+    )["neighborhood"]
     assert [c["label"] for c in data["components"]] == ["d", "c"]
-    data = (await gql.data(query, {"id": b, "depth": 1, "dir": "BOTH", "kinds": ["FUNDS"]}))["neighborhood"]
+    data = (await gql.data(query, {"id": b, "depth": 1, "dir": "BOTH", "kinds": ["FUNDS"]}))[
+        "neighborhood"
+    ]
     assert [c["label"] for c in data["components"]] == ["b", "c"]
     body = await gql.execute(query, {"id": a, "depth": 99, "dir": "BOTH"})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -110,7 +144,9 @@ async def test_nodes_returns_each_id_in_order_with_null_for_unknown(gql: GraphQL
 
 
 async def test_delivery_kinds_vocabulary(gql: GraphQLClient) -> None:
-    data = await gql.data("{ deliveryKinds { kind family ceremonialTendency allowedSourceTypes allowedTargetTypes } }")
+    data = await gql.data(
+        "{ deliveryKinds { kind family ceremonialTendency allowedSourceTypes allowedTargetTypes } }"
+    )
     kinds = {k["kind"]: k for k in data["deliveryKinds"]}
     assert kinds["CEREMONIALLY_REINFORCES"]["ceremonialTendency"] == 0.95
     assert kinds["OWNS"]["allowedTargetTypes"] == ["RESOURCE", "TECHNOLOGY_SYSTEM"]

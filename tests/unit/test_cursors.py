@@ -8,7 +8,9 @@ from sfm_graphql.graphql.cursors import decode_cursor, encode_cursor, make_page
 
 def test_cursor_round_trips_datetimes() -> None:
     when = dt.datetime(2026, 1, 2, 3, 4, 5, 6000, tzinfo=dt.UTC)
-    cursor = decode_cursor(encode_cursor("createdAt", {"createdAt": when, "id": "a"}), "createdAt", field="after")
+    cursor = decode_cursor(
+        encode_cursor("createdAt", {"createdAt": when, "id": "a"}), "createdAt", field="after"
+    )
     assert cursor.value == when
     assert cursor.id == "a"
 
@@ -26,8 +28,16 @@ def test_garbage_cursors_are_bad_input(garbage: str) -> None:
 
 
 def _page(**kwargs: object) -> object:
-    args = {"first": None, "after": None, "last": None, "before": None, "sort": "id", "descending": False,
-            "default_size": 20, "max_size": 100}
+    args = {
+        "first": None,
+        "after": None,
+        "last": None,
+        "before": None,
+        "sort": "id",
+        "descending": False,
+        "default_size": 20,
+        "max_size": 100,
+    }
     args.update(kwargs)
     return make_page(**args)  # type: ignore[arg-type]
 

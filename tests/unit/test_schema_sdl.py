@@ -6,7 +6,9 @@ SDL = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
 
 
 def test_committed_sdl_matches_the_code() -> None:
-    assert SDL.read_text(encoding="utf-8") == export_sdl(), "run `make schema` and commit the result"
+    assert SDL.read_text(encoding="utf-8") == export_sdl(), (
+        "run `make schema` and commit the result"
+    )
 
 
 def test_contract_names_are_in_the_schema() -> None:

@@ -10,7 +10,9 @@ from sfm_graphql.graphql.types.components import Component
 from sfm_graphql.graphql.types.deliveries import Delivery
 
 
-async def components_by_ids(db: Database, ids: list[str], plan: ComponentPlan) -> dict[str, Component]:
+async def components_by_ids(
+    db: Database, ids: list[str], plan: ComponentPlan
+) -> dict[str, Component]:
     if not ids:
         return {}
     q = compose.components_by_ids(plan, ids)
@@ -19,7 +21,9 @@ async def components_by_ids(db: Database, ids: list[str], plan: ComponentPlan) -
     return {c.uuid: c for c in found}
 
 
-async def deliveries_by_ids(db: Database, ids: list[str], plan: DeliveryPlan) -> dict[str, Delivery]:
+async def deliveries_by_ids(
+    db: Database, ids: list[str], plan: DeliveryPlan
+) -> dict[str, Delivery]:
     if not ids:
         return {}
     q = compose.deliveries_by_ids(plan, ids)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import strawberry
+
 from sfm_graphql.errors import NotFound
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import expect_global_id, to_global_id
@@ -22,8 +24,6 @@ from sfm_graphql.graphql.types.mutations import (
 )
 from sfm_graphql.services import components as component_service
 from sfm_graphql.services import deliveries as delivery_service
-
-import strawberry
 
 DELIVERY = frozenset({"Delivery"})
 
@@ -57,20 +57,27 @@ async def create_component(info: Info, input: CreateComponentInput) -> Component
 async def update_component(info: Info, input: UpdateComponentInput) -> ComponentPayload:  # noqa: A002
     component_id = expect_global_id(input.id, COMPONENT_TYPE_NAMES, field="input.id")
     await component_service.update_component(
-        db=info.context.db, component_id=component_id, version=input.version, changes=provided_fields(input)
+        db=info.context.db,
+        component_id=component_id,
+        version=input.version,
+        changes=provided_fields(input),
     )
     return ComponentPayload(component=await _component(info, component_id))
 
 
 async def delete_component(
-    info: Info, id: strawberry.ID, cascade: bool = False, version: int | None = None  # noqa: A002
+    info: Info,
+    id: strawberry.ID,  # noqa: A002 (GraphQL argument name)
+    cascade: bool = False,
+    version: int | None = None,
 ) -> DeleteComponentPayload:
     component_id = expect_global_id(id, COMPONENT_TYPE_NAMES)
     removed = await component_service.delete_component(
         db=info.context.db, component_id=component_id, cascade=cascade, version=version
     )
     return DeleteComponentPayload(
-        deleted_id=id, deleted_delivery_ids=[strawberry.ID(to_global_id("Delivery", d)) for d in removed]
+        deleted_id=id,
+        deleted_delivery_ids=[strawberry.ID(to_global_id("Delivery", d)) for d in removed],
     )
 
 
@@ -87,14 +94,21 @@ async def create_delivery(info: Info, input: CreateDeliveryInput) -> DeliveryPay
 async def update_delivery(info: Info, input: UpdateDeliveryInput) -> DeliveryPayload:  # noqa: A002
     delivery_id = expect_global_id(input.id, DELIVERY, field="input.id")
     await delivery_service.update_delivery(
-        db=info.context.db, delivery_id=delivery_id, version=input.version, changes=provided_fields(input)
+        db=info.context.db,
+        delivery_id=delivery_id,
+        version=input.version,
+        changes=provided_fields(input),
     )
     return DeliveryPayload(delivery=await _delivery(info, delivery_id))
 
 
 async def delete_delivery(
-    info: Info, id: strawberry.ID, version: int | None = None  # noqa: A002
+    info: Info,
+    id: strawberry.ID,  # noqa: A002 (GraphQL argument name)
+    version: int | None = None,
 ) -> DeleteDeliveryPayload:
     delivery_id = expect_global_id(id, DELIVERY)
-    await delivery_service.delete_delivery(db=info.context.db, delivery_id=delivery_id, version=version)
+    await delivery_service.delete_delivery(
+        db=info.context.db, delivery_id=delivery_id, version=version
+    )
     return DeleteDeliveryPayload(deleted_id=id)

@@ -34,13 +34,17 @@ async def nested_connection(component: Component, info: Info) -> DeliveryConnect
     return result
 
 
-async def delivery_endpoint(delivery: Delivery, info: Info, which: Literal["source", "target"]) -> Component:
+async def delivery_endpoint(
+    delivery: Delivery, info: Info, which: Literal["source", "target"]
+) -> Component:
     found = delivery.prefetched.get(which)
     if isinstance(found, Component):
         return found
     planner = Planner(info)
     uuid = delivery.source_uuid if which == "source" else delivery.target_uuid
-    loaded = await components_by_ids(info.context.db, [uuid], planner.component_plan(planner.root_nodes))
+    loaded = await components_by_ids(
+        info.context.db, [uuid], planner.component_plan(planner.root_nodes)
+    )
     if uuid not in loaded:
         raise NotFound(f"The {which} component no longer exists")
     return loaded[uuid]

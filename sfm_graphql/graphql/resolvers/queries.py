@@ -144,7 +144,7 @@ async def neighborhood(
         delivery_plan=delivery_plan,
         center_id=center_id,
         depth=depth,
-        direction=Direction(direction).value,  # type: ignore[arg-type]
+        direction=Direction(direction).value,
         f=convert.delivery_filter(DeliveryFilter(kinds=kinds, scenario=scenario)),
         max_nodes=settings.max_neighborhood_nodes,
     )

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
+from sfm_graphql.graphql.context import Info
+from sfm_graphql.graphql.ids import to_global_id
 from sfm_graphql.graphql.types.enums import (
     ComponentType,
     DataQuality,
@@ -15,16 +17,15 @@ from sfm_graphql.graphql.types.enums import (
     InstrumentType,
     ResourceType,
 )
-from sfm_graphql.graphql.ids import to_global_id
 from sfm_graphql.graphql.types.inputs import DeliveryFilter, DeliveryOrder
 from sfm_graphql.graphql.types.node import Node
-
-from sfm_graphql.graphql.context import Info
 
 if TYPE_CHECKING:
     from sfm_graphql.graphql.types.connections import DeliveryConnection
 
-Connection = Annotated["DeliveryConnection", strawberry.lazy("sfm_graphql.graphql.types.connections")]
+Connection = Annotated[
+    "DeliveryConnection", strawberry.lazy("sfm_graphql.graphql.types.connections")
+]
 
 
 @strawberry.type
@@ -39,7 +40,9 @@ class Threshold:
     value: float
 
 
-@strawberry.interface(description="A component of the social fabric: a row and column of the matrix.")
+@strawberry.interface(
+    description="A component of the social fabric: a row and column of the matrix."
+)
 class Component(Node):
     uuid: str = strawberry.field(description="The stable UUID behind the global id.")
     type: ComponentType
@@ -51,7 +54,9 @@ class Component(Node):
     external_key: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
-    version: int = strawberry.field(description="Incremented on every update; send it back to update.")
+    version: int = strawberry.field(
+        description="Incremented on every update; send it back to update."
+    )
     prefetched: strawberry.Private[dict[str, Any]]
 
     @strawberry.field(description="Deliveries this component makes.")
@@ -137,7 +142,9 @@ class BeliefSystem(Component):
 
 @strawberry.type
 class TechnologySystem(Component):
-    maturity: int | None = strawberry.field(default=None, description="Technology readiness level 1..9.")
+    maturity: int | None = strawberry.field(
+        default=None, description="Technology readiness level 1..9."
+    )
 
 
 @strawberry.type

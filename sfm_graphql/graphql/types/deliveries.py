@@ -8,13 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from sfm_graphql.graphql.types.enums import DeliveryType
-from sfm_graphql.graphql.types.enums import DeliveryKind
-from sfm_graphql.graphql.ids import to_global_id
-from sfm_graphql.graphql.types.enums import DeliveryKindInfo
-from sfm_graphql.graphql.types.node import Node
-
 from sfm_graphql.graphql.context import Info
+from sfm_graphql.graphql.ids import to_global_id
+from sfm_graphql.graphql.types.enums import DeliveryKind, DeliveryKindInfo, DeliveryType
+from sfm_graphql.graphql.types.node import Node
 
 if TYPE_CHECKING:
     from sfm_graphql.graphql.types.components import Component

@@ -7,22 +7,39 @@ import strawberry
 from sfm_graphql.domain import enums as domain
 from sfm_graphql.domain.kinds import DeliveryKind as DomainDeliveryKind
 
-ComponentType = strawberry.enum(domain.ComponentType, description="The type of an SFM component.")
-DeliveryKind = strawberry.enum(
+# strawberry.enum registers each enum in place; the names below are the domain classes.
+strawberry.enum(domain.ComponentType, description="The type of an SFM component.")
+strawberry.enum(
     DomainDeliveryKind,
     description="The verb of a delivery. `deliveryKinds` lists each kind's ceremonial tendency "
     "and allowed source and target types.",
 )
-DeliveryType = strawberry.enum(domain.DeliveryType, description="What flows along a delivery.")
-InstitutionLayer = strawberry.enum(domain.InstitutionLayer)
-InstrumentType = strawberry.enum(domain.InstrumentType)
-ResourceType = strawberry.enum(domain.ResourceType)
-DataQuality = strawberry.enum(domain.DataQuality)
-Direction = strawberry.enum(domain.Direction)
-SortDirection = strawberry.enum(domain.SortDirection)
-ComponentSortField = strawberry.enum(domain.ComponentSortField)
-DeliverySortField = strawberry.enum(domain.DeliverySortField)
-ExportFormat = strawberry.enum(domain.ExportFormat)
+strawberry.enum(domain.DeliveryType, description="What flows along a delivery.")
+for _enum in (
+    domain.InstitutionLayer,
+    domain.InstrumentType,
+    domain.ResourceType,
+    domain.DataQuality,
+    domain.Direction,
+    domain.SortDirection,
+    domain.ComponentSortField,
+    domain.DeliverySortField,
+    domain.ExportFormat,
+):
+    strawberry.enum(_enum)
+
+ComponentType = domain.ComponentType
+DeliveryKind = DomainDeliveryKind
+DeliveryType = domain.DeliveryType
+InstitutionLayer = domain.InstitutionLayer
+InstrumentType = domain.InstrumentType
+ResourceType = domain.ResourceType
+DataQuality = domain.DataQuality
+Direction = domain.Direction
+SortDirection = domain.SortDirection
+ComponentSortField = domain.ComponentSortField
+DeliverySortField = domain.DeliverySortField
+ExportFormat = domain.ExportFormat
 
 
 @strawberry.type(description="A delivery kind with the rules that apply to it.")

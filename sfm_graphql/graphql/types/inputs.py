@@ -9,12 +9,12 @@ import strawberry
 from sfm_graphql.graphql.types.enums import (
     ComponentSortField,
     ComponentType,
+    DeliveryKind,
     DeliverySortField,
     DeliveryType,
     InstitutionLayer,
     SortDirection,
 )
-from sfm_graphql.graphql.types.enums import DeliveryKind
 
 
 @strawberry.input(description="Conditions on deliveries; all given conditions must hold.")
@@ -33,8 +33,12 @@ class DeliveryFilter:
     created_before: dt.datetime | None = None
     updated_after: dt.datetime | None = None
     updated_before: dt.datetime | None = None
-    source: strawberry.ID | None = strawberry.field(default=None, description="Source component id.")
-    target: strawberry.ID | None = strawberry.field(default=None, description="Target component id.")
+    source: strawberry.ID | None = strawberry.field(
+        default=None, description="Source component id."
+    )
+    target: strawberry.ID | None = strawberry.field(
+        default=None, description="Target component id."
+    )
 
 
 @strawberry.input(description="Conditions on components; all given conditions must hold.")

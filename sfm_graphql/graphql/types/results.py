@@ -20,7 +20,9 @@ class ComponentDistance:
     hops: int
 
 
-@strawberry.type(description="The components and deliveries around a component, for a visualisation.")
+@strawberry.type(
+    description="The components and deliveries around a component, for a visualisation."
+)
 class Neighborhood:
     center: Component
     components: list[Component] = strawberry.field(
