@@ -7,8 +7,9 @@ SHELL := bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-# Which local services the service targets act on: dev (Neo4j 7687, Redis 6379)
-# or test (7688, 6380). run always uses dev; test and bench always use test.
+# Which local services the service targets act on: dev (Neo4j 7687, Redis 6379),
+# test (7688, 6380) or bench (7689, 6381). run always uses dev, test always uses
+# test, bench always uses bench (it wipes its graph; the tests wipe theirs).
 INSTANCE ?= dev
 # Extra arguments for pytest and bench/run.py, e.g. PYTEST_ARGS="-x -k schema".
 PYTEST_ARGS ?=
@@ -41,7 +42,7 @@ endef
 	services services-stop run test lint schema bench clean-local
 
 help: ## list the targets
-	@echo "usage: make TARGET [INSTANCE=dev|test] [PYTEST_ARGS=...]"
+	@echo "usage: make TARGET [INSTANCE=dev|test|bench] [PYTEST_ARGS=...]"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z0-9-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 venv: ## create or update .venv from uv.lock (installs uv with pip if missing)
@@ -113,13 +114,13 @@ lint: venv ## ruff check, ruff format --check, mypy, and schema/schema.graphql u
 schema: venv ## write the GraphQL schema to schema/schema.graphql
 	$(BIN)/sfm-graphql export-schema schema/schema.graphql
 
-bench: venv ## run bench/run.py against the test services (BENCH_ARGS passed on)
-	$(call start_services,test)
-	@$(call load_env,test); \
+bench: venv ## run bench/run.py against the bench services (BENCH_ARGS passed on)
+	$(call start_services,bench)
+	@$(call load_env,bench); \
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean-local: ## stop all local services and delete .local/
-	@for i in dev test; do \
+	@for i in dev test bench; do \
 		$(NEO4J) stop $$i || true; \
 		$(REDIS) stop $$i || true; \
 	done

@@ -11,7 +11,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-[[ $# -eq 1 && ($1 == dev || $1 == test) ]] || { echo "usage: $0 {dev|test}" >&2; exit 2; }
+[[ $# -eq 1 && ($1 == dev || $1 == test || $1 == bench) ]] || { echo "usage: $0 {dev|test|bench}" >&2; exit 2; }
 INSTANCE=$1
 
 if [[ -n ${NEO4J_URI:-} ]]; then

@@ -9,7 +9,8 @@
 #   neo4j.sh password INSTANCE   print the instance's password (generated once)
 #   neo4j.sh uri      INSTANCE   print the Bolt URI
 #
-# INSTANCE is dev (port 7687) or test (port 7688); SFM_NEO4J_PORT overrides the port.
+# INSTANCE is dev (port 7687), test (port 7688) or bench (port 7689, for bench/: its
+# data is wiped by the benchmarks); SFM_NEO4J_PORT overrides the port.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,7 +23,7 @@ START_TIMEOUT=${SFM_NEO4J_START_TIMEOUT:-90}
 die() { echo "neo4j.sh: $*" >&2; exit 1; }
 
 usage() {
-    echo "usage: $0 {start|stop|status|password|uri} {dev|test}" >&2
+    echo "usage: $0 {start|stop|status|password|uri} {dev|test|bench}" >&2
     exit 2
 }
 
@@ -32,6 +33,7 @@ INSTANCE=$2
 case $INSTANCE in
     dev)  DEFAULT_PORT=7687; PAGECACHE=512m ;;
     test) DEFAULT_PORT=7688; PAGECACHE=256m ;;
+    bench) DEFAULT_PORT=7689; PAGECACHE=512m ;;
     *)    usage ;;
 esac
 PORT=${SFM_NEO4J_PORT:-$DEFAULT_PORT}

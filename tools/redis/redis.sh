@@ -7,7 +7,8 @@
 #   redis.sh status INSTANCE   exit 0 if running, 3 if not
 #   redis.sh url    INSTANCE   print the redis:// URL
 #
-# INSTANCE is dev (port 6379) or test (port 6380); SFM_REDIS_PORT overrides the port.
+# INSTANCE is dev (port 6379), test (port 6380) or bench (port 6381); SFM_REDIS_PORT
+# overrides the port.
 # No password: the server listens on 127.0.0.1 only and holds dev/test data
 # (cache, rate limits), so loopback is the boundary; protected-mode stays on.
 set -euo pipefail
@@ -18,7 +19,7 @@ START_TIMEOUT=${SFM_REDIS_START_TIMEOUT:-30}
 die() { echo "redis.sh: $*" >&2; exit 1; }
 
 usage() {
-    echo "usage: $0 {start|stop|status|url} {dev|test}" >&2
+    echo "usage: $0 {start|stop|status|url} {dev|test|bench}" >&2
     exit 2
 }
 
@@ -28,6 +29,7 @@ INSTANCE=$2
 case $INSTANCE in
     dev)  DEFAULT_PORT=6379 ;;
     test) DEFAULT_PORT=6380 ;;
+    bench) DEFAULT_PORT=6381 ;;
     *)    usage ;;
 esac
 PORT=${SFM_REDIS_PORT:-$DEFAULT_PORT}
