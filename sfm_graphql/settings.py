@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     bulk_batch_size: int = Field(2_000, ge=1)
     max_request_bytes: int = Field(20 * 1024 * 1024, ge=1024)
     max_export_deliveries: int = Field(200_000, ge=1)
+    max_matrix_components: int = Field(200, ge=1, le=2000)
+    max_matrix_deliveries: int = Field(20_000, ge=1)
+    max_comparison_rows: int = Field(1000, ge=1)
 
     @cached_property
     def is_production(self) -> bool:

@@ -8,12 +8,20 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from sfm_graphql.graphql.errors import ErrorCodes
+from sfm_graphql.graphql.resolvers import matrices as matrix_resolvers
 from sfm_graphql.graphql.resolvers import mutations, queries
+from sfm_graphql.graphql.resolvers import scenarios as scenario_resolvers
 from sfm_graphql.graphql.types import enums  # noqa: F401 (registers enum descriptions)
 from sfm_graphql.graphql.types.components import COMPONENT_CLASSES
 from sfm_graphql.graphql.types.connections import ComponentConnection, DeliveryConnection
 from sfm_graphql.graphql.types.deliveries import Delivery
 from sfm_graphql.graphql.types.enums import DeliveryKindInfo
+from sfm_graphql.graphql.types.matrices import (
+    DeleteMatrixPayload,
+    Matrix,
+    MatrixConnection,
+    MatrixPayload,
+)
 from sfm_graphql.graphql.types.mutations import (
     ComponentPayload,
     DeleteComponentPayload,
@@ -22,6 +30,7 @@ from sfm_graphql.graphql.types.mutations import (
 )
 from sfm_graphql.graphql.types.node import Node
 from sfm_graphql.graphql.types.results import Neighborhood, SearchHit
+from sfm_graphql.graphql.types.scenarios import Scenario, ScenarioComparison, ScenarioPayload
 
 
 @strawberry.type
@@ -41,6 +50,22 @@ class Query:
     delivery_kinds: list[DeliveryKindInfo] = strawberry.field(
         resolver=queries.delivery_kinds, description="The delivery-kind vocabulary with its rules."
     )
+    matrix: Matrix | None = strawberry.field(
+        resolver=matrix_resolvers.matrix,
+        description="A matrix by its id; null when there is none.",
+    )
+    matrices: MatrixConnection = strawberry.field(
+        resolver=matrix_resolvers.matrices,
+        description="Matrices sorted by name.",
+    )
+    scenarios: list[Scenario] = strawberry.field(
+        resolver=scenario_resolvers.scenarios,
+        description="Declared scenarios and every scenario deliveries use, by name.",
+    )
+    compare_scenarios: ScenarioComparison = strawberry.field(
+        resolver=scenario_resolvers.compare_scenarios,
+        description="Deliveries only in one of two scenarios, and those whose weight changed.",
+    )
 
 
 @strawberry.type
@@ -54,6 +79,19 @@ class Mutation:
     create_delivery: DeliveryPayload = strawberry.field(resolver=mutations.create_delivery)
     update_delivery: DeliveryPayload = strawberry.field(resolver=mutations.update_delivery)
     delete_delivery: DeleteDeliveryPayload = strawberry.field(resolver=mutations.delete_delivery)
+    create_matrix: MatrixPayload = strawberry.field(resolver=matrix_resolvers.create_matrix)
+    update_matrix: MatrixPayload = strawberry.field(
+        resolver=matrix_resolvers.update_matrix,
+        description="Refused with CONFLICT when the matrix is no longer at the given version.",
+    )
+    delete_matrix: DeleteMatrixPayload = strawberry.field(
+        resolver=matrix_resolvers.delete_matrix,
+        description="Deletes the matrix, never its components or deliveries.",
+    )
+    create_scenario: ScenarioPayload = strawberry.field(
+        resolver=scenario_resolvers.create_scenario,
+        description="Declares a scenario; CONFLICT when one of that name is declared already.",
+    )
 
 
 class SfmSchema(strawberry.Schema):

@@ -13,6 +13,8 @@ from sfm_graphql.errors import BadUserInput, LimitExceeded, NotFound
 from sfm_graphql.graphql import convert, hydrate
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import from_global_id
+from sfm_graphql.graphql.resolvers import matrices as matrix_resolvers
+from sfm_graphql.graphql.resolvers import scenarios as scenario_resolvers
 from sfm_graphql.graphql.resolvers.fetch import components_by_ids, deliveries_by_ids
 from sfm_graphql.graphql.selection import Planner
 from sfm_graphql.graphql.types.components import COMPONENT_TYPE_NAMES
@@ -86,6 +88,11 @@ async def nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         found.update(await components_by_ids(info.context.db, wanted["component"], planner.component_plan(planner.root_nodes)))
     if wanted["Delivery"]:
         found.update(await deliveries_by_ids(info.context.db, wanted["Delivery"], planner.delivery_plan(planner.root_nodes)))
+    if wanted["Matrix"]:
+        selection = matrix_resolvers.plan_matrix(planner, planner.root_nodes)
+        found.update(await matrix_resolvers.load_matrices(info, wanted["Matrix"], selection))
+    if wanted["Scenario"]:
+        found.update(await scenario_resolvers.scenarios_by_ids(info, wanted["Scenario"]))
     # A node is returned only under the type its id names.
     return [
         n if (n := found.get(local_id)) is not None and _type_name(n) == type_name else None
