@@ -8,14 +8,16 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from sfm_graphql.graphql.errors import ErrorCodes
+from sfm_graphql.graphql.resolvers import bulk, export, mutations, queries
 from sfm_graphql.graphql.resolvers import matrices as matrix_resolvers
-from sfm_graphql.graphql.resolvers import mutations, queries
 from sfm_graphql.graphql.resolvers import scenarios as scenario_resolvers
 from sfm_graphql.graphql.types import enums  # noqa: F401 (registers enum descriptions)
+from sfm_graphql.graphql.types.bulk import BulkImportPayload
 from sfm_graphql.graphql.types.components import COMPONENT_CLASSES
 from sfm_graphql.graphql.types.connections import ComponentConnection, DeliveryConnection
 from sfm_graphql.graphql.types.deliveries import Delivery
 from sfm_graphql.graphql.types.enums import DeliveryKindInfo
+from sfm_graphql.graphql.types.export import ExportResult
 from sfm_graphql.graphql.types.matrices import (
     DeleteMatrixPayload,
     Matrix,
@@ -50,6 +52,11 @@ class Query:
     delivery_kinds: list[DeliveryKindInfo] = strawberry.field(
         resolver=queries.delivery_kinds, description="The delivery-kind vocabulary with its rules."
     )
+    export_graph: ExportResult = strawberry.field(
+        resolver=export.export_graph,
+        description="All components and the deliveries (of one scenario, when given) as one "
+        "JSON, CSV or GraphML document. A JSON export can be fed back to bulkImport.",
+    )
     matrix: Matrix | None = strawberry.field(
         resolver=matrix_resolvers.matrix,
         description="A matrix by its id; null when there is none.",
@@ -79,6 +86,11 @@ class Mutation:
     create_delivery: DeliveryPayload = strawberry.field(resolver=mutations.create_delivery)
     update_delivery: DeliveryPayload = strawberry.field(resolver=mutations.update_delivery)
     delete_delivery: DeleteDeliveryPayload = strawberry.field(resolver=mutations.delete_delivery)
+    bulk_import: BulkImportPayload = strawberry.field(
+        resolver=bulk.bulk_import,
+        description="Create or update many components and deliveries by external key, all or "
+        "nothing. Rows with problems are reported in the payload and then nothing is written.",
+    )
     create_matrix: MatrixPayload = strawberry.field(resolver=matrix_resolvers.create_matrix)
     update_matrix: MatrixPayload = strawberry.field(
         resolver=matrix_resolvers.update_matrix,

@@ -1,0 +1,1 @@
+"""The demo SFM model (the Central Interstate LLRW Compact case) and its loader."""

@@ -1,0 +1,112 @@
+"""Load the demo model through the bulk import service, the same path as `bulkImport`.
+
+`sfm-graphql seed-demo` calls `load_demo`. Components and deliveries go through the bulk import;
+the file's matrices are handed, with everything else parsed from it, to the steps in
+`AFTER_IMPORT`, which is where the matrices step plugs in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sfm_graphql.db.cypher_registry import CypherRegistry
+from sfm_graphql.db.database import Database, create_driver
+from sfm_graphql.db.migrations import migrate
+from sfm_graphql.services.bulk_import import BulkImportResult, SectionCounts, bulk_import
+from sfm_graphql.settings import Settings
+
+DEMO_PATH = Path(__file__).resolve().parent / "llrw_compact.json"
+NOT_EMPTY = "graph not empty; demo not loaded"
+# The demo file names delivery endpoints `source`/`target`; the import calls them keys.
+_ENDPOINT_NAMES = {"source": "sourceKey", "target": "targetKey"}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoModel:
+    """The demo file, parsed: rows ready for the bulk import, and the matrices left as data."""
+
+    name: str
+    components: list[dict[str, Any]]
+    deliveries: list[dict[str, Any]]
+    matrices: list[dict[str, Any]]
+
+
+class DemoLoadError(Exception):
+    """The demo file does not import; the message lists the first problems."""
+
+
+# A step that runs after the import, on the same database, and returns a summary line.
+DemoStep = Callable[[Database, Settings, DemoModel], Awaitable[str]]
+
+
+# Steps run by `load_demo` after the components and deliveries are in. The matrices step
+# (which creates `DemoModel.matrices`) is added here by the matrices feature.
+AFTER_IMPORT: tuple[DemoStep, ...] = ()
+
+
+def read_demo(path: Path = DEMO_PATH) -> DemoModel:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    deliveries = [
+        {_ENDPOINT_NAMES.get(name, name): value for name, value in row.items()}
+        for row in raw["deliveries"]
+    ]
+    return DemoModel(
+        name=raw["name"],
+        components=list(raw["components"]),
+        deliveries=deliveries,
+        matrices=list(raw.get("matrices", [])),
+    )
+
+
+async def import_demo(*, db: Database, settings: Settings, demo: DemoModel) -> BulkImportResult:
+    """Import the demo's components and deliveries; re-running changes nothing."""
+    result = await bulk_import(
+        db=db,
+        settings=settings,
+        components=demo.components,
+        deliveries=demo.deliveries,
+        dry_run=False,
+    )
+    if not result.committed:
+        problems = "; ".join(
+            f"{e.section.value.lower()} row {e.row} ({e.external_key}) {e.field}: {e.message}"
+            for e in result.errors[:10]
+        )
+        raise DemoLoadError(f"the demo model has {result.error_count} problem(s): {problems}")
+    return result
+
+
+def _counts(what: str, counts: SectionCounts) -> str:
+    return (
+        f"{counts.created + counts.updated + counts.unchanged} {what} ({counts.created} created, "
+        f"{counts.updated} updated, {counts.unchanged} unchanged)"
+    )
+
+
+async def load_demo(
+    settings: Settings, *, only_if_empty: bool = False, steps: Sequence[DemoStep] = AFTER_IMPORT
+) -> str:
+    """Migrate, then load the demo model (unless `only_if_empty` and the graph has components).
+
+    Returns a one-line summary for the CLI.
+    """
+    demo = read_demo()
+    driver = create_driver(settings)
+    try:
+        await migrate(driver, settings.neo4j_database)
+        db = Database(driver, CypherRegistry.load(), settings)
+        if only_if_empty and (await db.read("components/count"))[0]["count"] > 0:
+            return NOT_EMPTY
+        result = await import_demo(db=db, settings=settings, demo=demo)
+        lines = [
+            f"demo {demo.name!r}: {_counts('components', result.components)}, "
+            f"{_counts('deliveries', result.deliveries)}"
+        ]
+        lines += [await step(db, settings, demo) for step in steps]
+    finally:
+        await driver.close()
+    return "\n".join(lines)
