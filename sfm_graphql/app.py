@@ -20,6 +20,10 @@ from sfm_graphql.http.graphiql import GRAPHIQL_STATIC_DIR
 from sfm_graphql.http.health import healthz, readyz
 from sfm_graphql.http.limits import BodySizeLimit
 from sfm_graphql.http.view import GraphQLView
+from sfm_graphql.security.api_key_cache import ApiKeyCache
+from sfm_graphql.security.api_keys import ApiKeyVerifier, api_key_pepper
+from sfm_graphql.security.masking import install_log_masking
+from sfm_graphql.security.secrets import create_secrets_provider
 from sfm_graphql.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -27,6 +31,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
+    install_log_masking()  # credentials never reach a log line (docs/security.md, Audit log)
     registry = CypherRegistry.load()
 
     @asynccontextmanager
@@ -35,6 +40,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.db = Database(driver, registry, settings)
         app.state.redis = redis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+        )
+        # API keys: the view verifies them, GraphQL manages them (docs/security.md, API keys).
+        pepper_source = create_secrets_provider(settings)
+        try:
+            pepper = await api_key_pepper(secrets_provider=pepper_source)
+        finally:
+            await pepper_source.aclose()
+        app.state.api_key_verifier = ApiKeyVerifier(
+            db=app.state.db,
+            cache=ApiKeyCache(app.state.redis, ttl_s=settings.api_key_cache_ttl_s),
+            pepper=pepper,
         )
         try:
             if settings.migrate_on_start:

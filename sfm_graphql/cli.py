@@ -69,6 +69,29 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_prune(args: argparse.Namespace) -> int:
+    """Delete audit events older than `audit_retention_days`: the only way they are deleted."""
+    from sfm_graphql.db.cypher_registry import CypherRegistry
+    from sfm_graphql.db.database import Database, create_driver
+    from sfm_graphql.security.audit import prune
+
+    settings = load_settings()
+
+    async def run() -> int:
+        driver = create_driver(settings)
+        try:
+            db = Database(driver, CypherRegistry.load(), settings)
+            deleted = await prune(
+                db=db, retention_days=settings.audit_retention_days, batch_size=args.batch_size
+            )
+        finally:
+            await driver.close()
+        print(f"deleted {deleted} audit event(s) older than {settings.audit_retention_days} days")
+        return 0
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sfm-graphql", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -87,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("path", nargs="?", default="schema/schema.graphql")
     export.add_argument("--check", action="store_true")
     export.set_defaults(run=_export_schema)
+    prune = sub.add_parser(
+        "audit-prune", help="delete audit events older than SFM_AUDIT_RETENTION_DAYS"
+    )
+    prune.add_argument("--batch-size", type=int, default=5000)
+    prune.set_defaults(run=_audit_prune)
     return parser
 
 

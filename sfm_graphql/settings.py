@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     migrate_on_start: bool = True
 
+    # API keys and the audit log (docs/security.md, "API keys" and "Audit log").
+    api_key_max_ttl_days: int = Field(90, ge=1, le=3650)
+    api_key_cache_ttl_s: int = Field(30, ge=1, le=300)  # how long replicas share a verified key
+    audit_retention_days: int = Field(365, ge=1)  # `sfm-graphql audit-prune` deletes older events
+    # Masked in every audit detail and log line: `a.b` is key b under a, `b` is key b anywhere.
+    personal_fields: tuple[str, ...] = (
+        "email", "phone", "metadata.name", "metadata.address", "metadata.birthDate",
+    )
+
     # Limits on what one request may ask for.
     default_page_size: int = Field(20, ge=1)
     max_page_size: int = Field(100, ge=1)

@@ -164,3 +164,66 @@ def live_server_url(settings: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+# -- API keys for tests (docs/security.md, API keys) ----------------------------------------------
+# Keys are issued through the service, not GraphQL, so a test can call protected fields before
+# any key exists; `keyed_gql(Role.EDITOR)` is a GraphQL client sending such a key as X-API-Key.
+
+
+@pytest.fixture
+async def issue_api_key(app: Any, clean_graph: None) -> Any:
+    import datetime as dt
+
+    from sfm_graphql.security.api_keys import create_api_key
+    from sfm_graphql.security.principal import Principal
+
+    async def issue(
+        role: Any,
+        *,
+        subject: str | None = None,
+        expires_in: dt.timedelta = dt.timedelta(days=7),
+        allowed_cidrs: list[str] | None = None,
+    ) -> str:
+        creator = Principal(
+            subject=subject or f"test-{role.value}",
+            roles=frozenset({role}),
+            kind="user",
+            issuer="tests",
+        )
+        issued = await create_api_key(
+            db=app.state.db,
+            pepper=app.state.api_key_verifier.pepper,
+            max_ttl_days=app.state.settings.api_key_max_ttl_days,
+            creator=creator,
+            name=f"test {role.value}",
+            roles=[role],
+            expires_at=dt.datetime.now(dt.UTC) + expires_in,
+            allowed_cidrs=allowed_cidrs,
+        )
+        return issued.key
+
+    return issue
+
+
+@pytest.fixture
+async def keyed_gql(app: Any, client: httpx.AsyncClient, issue_api_key: Any) -> AsyncIterator[Any]:
+    opened: list[httpx.AsyncClient] = []
+
+    async def make(role_or_key: Any, *, target_app: Any = None, **issue: Any) -> GraphQLClient:
+        key = (
+            role_or_key
+            if isinstance(role_or_key, str)
+            else await issue_api_key(role_or_key, **issue)
+        )
+        http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=target_app or app),
+            base_url="http://testserver",
+            headers={"X-API-Key": key},
+        )
+        opened.append(http)
+        return GraphQLClient(http)
+
+    yield make
+    for http in opened:
+        await http.aclose()
+

@@ -33,6 +33,15 @@ from sfm_graphql.graphql.types.mutations import (
 from sfm_graphql.graphql.types.node import Node
 from sfm_graphql.graphql.types.results import Neighborhood, SearchHit
 from sfm_graphql.graphql.types.scenarios import Scenario, ScenarioComparison, ScenarioPayload
+from sfm_graphql.graphql.audit import AuditMutations
+from sfm_graphql.graphql.resolvers import api_keys as api_key_resolvers
+from sfm_graphql.graphql.resolvers import audit as audit_resolvers
+from sfm_graphql.graphql.resolvers import privacy as privacy_resolvers
+from sfm_graphql.graphql.types.api_keys import ApiKey, ApiKeySecretPayload, RevokeApiKeyPayload
+from sfm_graphql.graphql.types.audit import AuditEventConnection
+from sfm_graphql.graphql.types.privacy import PurgePayload
+from sfm_graphql.security.permissions import allow
+from sfm_graphql.security.principal import Role
 
 
 @strawberry.type
@@ -74,6 +83,16 @@ class Query:
         description="Deliveries only in one of two scenarios, and those whose weight changed.",
     )
 
+    # API keys and the audit log (docs/security.md).
+    api_keys: list[ApiKey] = strawberry.field(
+        resolver=api_key_resolvers.api_keys, extensions=allow(Role.VIEWER),
+        description="Your API keys (admins: every key), newest first.",
+    )
+    audit_log: AuditEventConnection = strawberry.field(
+        resolver=audit_resolvers.audit_log, extensions=allow(Role.ADMIN, sensitive=True),
+        description="The audit log, newest first. Read-only: no operation changes or deletes it.",
+    )
+
 
 @strawberry.type
 class Mutation:
@@ -105,6 +124,25 @@ class Mutation:
         description="Declares a scenario; CONFLICT when one of that name is declared already.",
     )
 
+    # API keys (own keys; admins any key) and personal-data erasure (docs/security.md).
+    create_api_key: ApiKeySecretPayload = strawberry.field(
+        resolver=api_key_resolvers.create_api_key, extensions=allow(Role.VIEWER, sensitive=True),
+        description="Issues a key with roles no higher than yours; the key is shown only here.",
+    )
+    rotate_api_key: ApiKeySecretPayload = strawberry.field(
+        resolver=api_key_resolvers.rotate_api_key, extensions=allow(Role.VIEWER, sensitive=True),
+        description="A new secret, shown once; the old one is refused at once.",
+    )
+    revoke_api_key: RevokeApiKeyPayload = strawberry.field(
+        resolver=api_key_resolvers.revoke_api_key, extensions=allow(Role.VIEWER, sensitive=True),
+        description="Refused at once, on every replica.",
+    )
+    purge_personal_data: PurgePayload = strawberry.field(
+        resolver=privacy_resolvers.purge_personal_data,
+        extensions=allow(Role.DATA_MANAGER, sensitive=True),
+        description="Removes an individual ACTOR's personal data; keeps the node and deliveries.",
+    )
+
 
 class SfmSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
@@ -118,7 +156,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[*COMPONENT_CLASSES.values(), Delivery],
-        extensions=[ErrorCodes],
+        extensions=[ErrorCodes, AuditMutations],
         config=StrawberryConfig(),
     )
 

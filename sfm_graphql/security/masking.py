@@ -1,0 +1,117 @@
+"""The one masking function for audit details and log lines.
+
+What is masked (see docs/security.md, "Audit log"):
+- the value of any key whose name, lowercased without `_`/`-`, contains a sensitive word
+  (`password`, `secret`, `token`, `apikey`, `authorization`, `cookie`, `privatekey`, `pepper`,
+  `credential`), so `clientSecret`, `access_token` and `X-API-Key` are all caught;
+- inside any string: JSON Web Tokens, API keys (`sfmk_<keyId>_<secret>` keeps only its key id),
+  `Bearer <credential>` and `password=...`-style pairs;
+- personal fields: a configured path such as `metadata.name` masks that key under `metadata`;
+  a one-part path such as `email` masks a key of that name at any depth.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+MASK = "[MASKED]"
+SENSITIVE_KEY_WORDS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "authorization",
+    "cookie",
+    "privatekey",
+    "pepper",
+    "credential",
+)
+DEFAULT_PERSONAL_FIELDS = (
+    "email",
+    "phone",
+    "metadata.name",
+    "metadata.address",
+    "metadata.birthDate",
+)
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_API_KEY = re.compile(r"\b(sfmk_[A-Za-z0-9-]+_)[A-Za-z0-9_-]+")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_PAIR = re.compile(
+    r"(?i)\b([a-z_-]*(?:password|passwd|secret|token|api[_-]?key|pepper)[a-z_-]*)"
+    r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&]+)"
+)
+
+
+def is_sensitive_key(key: str) -> bool:
+    normalized = _NOT_ALNUM.sub("", key.lower())
+    return any(word in normalized for word in SENSITIVE_KEY_WORDS)
+
+
+def mask_text(text: str) -> str:
+    """`text` with credentials replaced; everything else unchanged."""
+    text = _JWT.sub(MASK, text)
+    text = _API_KEY.sub(lambda m: m.group(1) + MASK, text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    return _PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+
+
+def _personal_paths(fields: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(part.lower() for part in f.split(".") if part) for f in fields)
+
+
+def _is_personal(path: tuple[str, ...], personal: tuple[tuple[str, ...], ...]) -> bool:
+    return any(len(p) <= len(path) and path[-len(p) :] == p for p in personal if p)
+
+
+def mask(value: Any, *, personal_fields: Iterable[str] = DEFAULT_PERSONAL_FIELDS) -> Any:
+    """A copy of `value` (maps, lists, strings, scalars) with secrets and personal fields masked."""
+    return _mask(value, (), _personal_paths(personal_fields))
+
+
+def _mask(value: Any, path: tuple[str, ...], personal: tuple[tuple[str, ...], ...]) -> Any:
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = str(key)
+            child = (*path, name.lower())
+            if item is not None and (is_sensitive_key(name) or _is_personal(child, personal)):
+                out[name] = MASK
+            else:
+                out[name] = _mask(item, child, personal)
+        return out
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_mask(item, path, personal) for item in value]
+    if isinstance(value, str):
+        return mask_text(value)
+    return value
+
+
+class _MaskingRecordFactory:
+    """Wraps the log-record factory so every record's message is masked once it is formatted."""
+
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record: logging.LogRecord = self.previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 (a broken format string is logging's to report)
+            return record
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return record
+
+
+def install_log_masking() -> None:
+    """Mask credentials in every log line of the process (idempotent)."""
+    current = logging.getLogRecordFactory()
+    if not isinstance(current, _MaskingRecordFactory):
+        logging.setLogRecordFactory(_MaskingRecordFactory(current))
