@@ -83,6 +83,9 @@ run: venv ## dev services, migrate, seed demo data if empty, serve on http://127
 	export SFM_GRAPHIQL=true; \
 	$(BIN)/sfm-graphql migrate; \
 	$(BIN)/sfm-graphql seed-demo --if-empty; \
+	admin_token=$$($(BIN)/sfm-graphql token --role admin --ttl 1h --subject "dev:$${USER:-developer}"); \
+	echo "GraphiQL needs a token: paste this into its Headers tab (admin, valid 1 h; more: $(BIN)/sfm-graphql token --role admin)"; \
+	echo "{\"Authorization\": \"Bearer $$admin_token\"}"; \
 	exec $(BIN)/sfm-graphql serve --host $(APP_HOST) --port $(APP_PORT)
 
 test: venv ## test services, browser deps, then pytest (PYTEST_ARGS passed on)

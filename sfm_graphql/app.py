@@ -22,7 +22,9 @@ from sfm_graphql.http.limits import BodySizeLimit
 from sfm_graphql.http.view import GraphQLView
 from sfm_graphql.security.api_key_cache import ApiKeyCache
 from sfm_graphql.security.api_keys import ApiKeyVerifier, api_key_pepper
+from sfm_graphql.security.identity import start_identity, stop_identity
 from sfm_graphql.security.masking import install_log_masking
+from sfm_graphql.security.oauth_server import LoginHooks, oauth_routes
 from sfm_graphql.security.secrets import create_secrets_provider
 from sfm_graphql.settings import Settings, load_settings
 
@@ -41,6 +43,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.redis = redis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
         )
+        # Identity: secrets, signing keys, app.state.token_verifier (docs/security.md, Identity).
+        await start_identity(app, settings)
         # API keys: the view verifies them, GraphQL manages them (docs/security.md, API keys).
         pepper_source = create_secrets_provider(settings)
         try:
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await migrate(driver, settings.neo4j_database)
             yield
         finally:
+            await stop_identity(app)
             await app.state.redis.aclose()
             await driver.close()
 
@@ -69,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/graphql", view),
+        *oauth_routes(),  # /oauth/token, /.well-known/jwks.json, /.well-known/openid-configuration
         Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_STATIC_DIR), name="graphiql"),
     ]
     app = Starlette(
@@ -77,4 +83,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)],
     )
     app.state.settings = settings
+    app.state.login_hooks = LoginHooks()  # failed logins and issued tokens are reported here
     return app

@@ -92,6 +92,28 @@ def _audit_prune(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _token(args: argparse.Namespace) -> int:
+    """Print an access token signed with the local key ring (docs/security.md, Identity)."""
+    from sfm_graphql.security.secrets import SecretsError
+    from sfm_graphql.security.signing import cli_token, parse_ttl
+
+    try:
+        token = asyncio.run(
+            cli_token(
+                load_settings(),
+                roles=args.role,
+                ttl=parse_ttl(args.ttl),
+                subject=args.subject,
+                mfa=args.mfa,
+            )
+        )
+    except (ValueError, SecretsError) as exc:
+        print(f"sfm-graphql token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sfm-graphql", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -115,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prune.add_argument("--batch-size", type=int, default=5000)
     prune.set_defaults(run=_audit_prune)
+    token = sub.add_parser("token", help="print an access token signed with the signing key")
+    token.add_argument("--role", action="append", required=True, help="repeat for several")
+    token.add_argument("--ttl", default="15m", help="lifetime such as 90s, 15m, 8h (default 15m)")
+    token.add_argument("--subject", help="the token's sub (default cli:<user name>)")
+    token.add_argument("--mfa", action="store_true", help="mark it multi-factor (amr: mfa)")
+    token.set_defaults(run=_token)
     return parser
 
 

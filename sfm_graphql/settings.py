@@ -7,11 +7,31 @@ service run against any Neo4j an operator points them at.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OidcIssuer(BaseModel):
+    """A trusted token issuer; `SFM_OIDC_ISSUERS` holds a JSON list of these."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    issuer: str = Field(min_length=1)
+    audience: tuple[str, ...] = Field(min_length=1)
+    # Without jwks_uri, OIDC discovery: {issuer}/.well-known/openid-configuration names it.
+    jwks_uri: str | None = None
+    algorithms: tuple[Literal["RS256", "ES256", "EdDSA"], ...] = Field(("RS256",), min_length=1)
+    roles_claim: str | None = None  # default: jwt_roles_claim
+
+    @field_validator("audience", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
 
 
 class Settings(BaseSettings):
@@ -40,6 +60,37 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     migrate_on_start: bool = True
 
+    # Identity: secrets, signing keys and trusted token issuers (docs/security.md, Identity).
+    secrets_backend: Literal["env", "file", "vault"] = "env"
+    jwt_signing_keys: SecretStr | None = None  # env backend: JSON {"kid": "PEM private key"}
+    jwt_active_kid: str | None = None
+    jwt_retired_kids: dict[str, dt.datetime] = Field(default_factory=dict)  # kid: retired at
+    api_key_pepper: SecretStr | None = None
+    secrets_dir: Path = Path("/var/run/secrets/sfm-graphql")  # file backend
+    local_secrets_dir: Path = Path(".local/secrets")  # generated when nothing is configured
+    vault_addr: str = "http://127.0.0.1:8200"
+    vault_token: SecretStr | None = None
+    vault_kubernetes_role: str | None = None  # Kubernetes auth instead of a token
+    vault_kubernetes_mount: str = "kubernetes"
+    vault_kubernetes_token_path: Path = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+    vault_mount: str = "secret"  # a KV version 2 engine
+    vault_path: str = "sfm-graphql"
+    vault_timeout_s: float = Field(5.0, gt=0)
+    vault_ca_cert: Path | None = None
+    signing_keys_reload_s: float = Field(300.0, ge=1)
+    auth_issuer: str = ""  # the built-in issuer; default http://{host}:{port}
+    auth_audience: str = "sfm-graphql"
+    oauth_token_ttl_s: int = Field(900, ge=60)
+    max_token_ttl_s: int = Field(12 * 3600, ge=60)  # also how long retired keys stay published
+    oidc_issuers: tuple[OidcIssuer, ...] = ()
+    jwt_clock_skew_s: int = Field(30, ge=0, le=300)
+    jwt_roles_claim: str = "roles"  # a dotted path, e.g. realm_access.roles
+    jwt_mfa_amr_values: tuple[str, ...] = ("mfa",)
+    jwt_mfa_acr_values: tuple[str, ...] = ()
+    jwks_cache_ttl_s: int = Field(600, ge=10)
+    jwks_min_refresh_s: float = Field(30.0, ge=0)
+    jwks_fetch_timeout_s: float = Field(5.0, gt=0)
+
     # API keys and the audit log (docs/security.md, "API keys" and "Audit log").
     api_key_max_ttl_days: int = Field(90, ge=1, le=3650)
     api_key_cache_ttl_s: int = Field(30, ge=1, le=300)  # how long replicas share a verified key
@@ -66,6 +117,10 @@ class Settings(BaseSettings):
     @cached_property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @cached_property
+    def auth_issuer_url(self) -> str:
+        return self.auth_issuer or f"http://{self.host}:{self.port}"
 
 
 def load_settings() -> Settings:

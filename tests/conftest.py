@@ -227,3 +227,43 @@ async def keyed_gql(app: Any, client: httpx.AsyncClient, issue_api_key: Any) -> 
     for http in opened:
         await http.aclose()
 
+
+# -- Bearer tokens for tests (docs/security.md, Identity) ------------------------------------------
+# `issue_token("admin")` is a token of the built-in issuer signed with the same key ring the app
+# under test loads (the local development keys, or whatever the environment configures).
+
+
+@pytest.fixture(scope="session")
+async def key_ring(settings: Settings) -> Any:
+    import datetime as dt
+
+    from sfm_graphql.security.secrets import create_secrets_provider
+    from sfm_graphql.security.signing import KeyRing
+
+    provider = create_secrets_provider(settings)
+    try:
+        material = await provider.signing_material()
+    finally:
+        await provider.aclose()
+    return KeyRing.from_material(
+        material,
+        issuer=settings.auth_issuer_url,
+        max_token_ttl=dt.timedelta(seconds=settings.max_token_ttl_s),
+    )
+
+
+@pytest.fixture(scope="session")
+def issue_token(key_ring: Any, settings: Settings) -> Any:
+    import datetime as dt
+
+    def issue(*roles: str, ttl_s: int = 600, subject: str = "test-user", mfa: bool = False) -> str:
+        token: str = key_ring.issue_token(
+            subject,
+            roles,
+            ttl=dt.timedelta(seconds=ttl_s),
+            audience=settings.auth_audience,
+            amr=["mfa"] if mfa else None,
+        )
+        return token
+
+    return issue

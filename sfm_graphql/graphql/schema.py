@@ -40,6 +40,12 @@ from sfm_graphql.graphql.resolvers import privacy as privacy_resolvers
 from sfm_graphql.graphql.types.api_keys import ApiKey, ApiKeySecretPayload, RevokeApiKeyPayload
 from sfm_graphql.graphql.types.audit import AuditEventConnection
 from sfm_graphql.graphql.types.privacy import PurgePayload
+from sfm_graphql.graphql.resolvers import oauth as oauth_resolvers
+from sfm_graphql.graphql.types.oauth import (
+    OAuthClient,
+    OAuthClientSecretPayload,
+    RevokeOAuthClientPayload,
+)
 from sfm_graphql.security.permissions import allow
 from sfm_graphql.security.principal import Role
 
@@ -93,6 +99,13 @@ class Query:
         description="The audit log, newest first. Read-only: no operation changes or deletes it.",
     )
 
+    # OAuth clients of the built-in authorization server (docs/security.md, Identity).
+    oauth_clients: list[OAuthClient] = strawberry.field(
+        resolver=oauth_resolvers.oauth_clients,
+        extensions=allow(Role.ADMIN, sensitive=True),
+        description="Clients, newest first; revoked ones with includeRevoked.",
+    )
+
 
 @strawberry.type
 class Mutation:
@@ -141,6 +154,26 @@ class Mutation:
         resolver=privacy_resolvers.purge_personal_data,
         extensions=allow(Role.DATA_MANAGER, sensitive=True),
         description="Removes an individual ACTOR's personal data; keeps the node and deliveries.",
+    )
+
+    # OAuth clients of the built-in authorization server (docs/security.md, Identity).
+    register_oauth_client: OAuthClientSecretPayload = strawberry.field(
+        resolver=oauth_resolvers.register_oauth_client,
+        name="registerOAuthClient",
+        extensions=allow(Role.ADMIN, sensitive=True),
+        description="A client for the client_credentials grant; its secret is shown only here.",
+    )
+    rotate_oauth_client_secret: OAuthClientSecretPayload = strawberry.field(
+        resolver=oauth_resolvers.rotate_oauth_client_secret,
+        name="rotateOAuthClientSecret",
+        extensions=allow(Role.ADMIN, sensitive=True),
+        description="A new secret, shown once; the old one stops working at once.",
+    )
+    revoke_oauth_client: RevokeOAuthClientPayload = strawberry.field(
+        resolver=oauth_resolvers.revoke_oauth_client,
+        name="revokeOAuthClient",
+        extensions=allow(Role.ADMIN, sensitive=True),
+        description="The client gets no new tokens; those it holds expire within minutes.",
     )
 
 

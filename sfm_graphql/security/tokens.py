@@ -1,0 +1,255 @@
+"""The resource server: bearer JWTs verified against the configured issuers.
+
+Each trusted issuer has its audience(s), its allowed algorithms (a subset of RS256, ES256,
+EdDSA: never HMAC, never `none`) and a key source — its JWKS over HTTP, or, for the built-in
+authorization server, the local key ring. The unverified `iss` claim only chooses which
+issuer's keys to try; the signature is checked with those keys before any claim is believed.
+Tokens are never logged; refusals are logged with their reason, issuer and kid.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import ExpiredTokenError, JoseError, MissingClaimError
+from joserfc.jwk import KeySet
+from joserfc.jws import JWSRegistry
+
+from sfm_graphql.errors import Unauthenticated
+from sfm_graphql.security.jwks import KeysUnavailable, RemoteJwks
+from sfm_graphql.security.principal import Principal, PrincipalKind, Role
+from sfm_graphql.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
+_TOKEN_TYPES = {"jwt", "at+jwt", "application/jwt", "application/at+jwt"}
+
+
+class KeySource(Protocol):
+    async def key_set(self, kid: str | None) -> KeySet:
+        """The issuer's verification keys, refreshed when `kid` is not among them."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedIssuer:
+    issuer: str
+    audiences: tuple[str, ...]
+    algorithms: tuple[str, ...]
+    keys: KeySource
+    roles_claim: str
+    builtin: bool = False
+
+    def __post_init__(self) -> None:
+        unsafe = set(self.algorithms) - ASYMMETRIC_ALGORITHMS
+        if unsafe or not self.algorithms:
+            raise ValueError(f"issuer {self.issuer}: algorithms must be among RS256, ES256, EdDSA")
+        if not self.audiences:
+            raise ValueError(f"issuer {self.issuer}: at least one audience is needed")
+
+
+def _refuse(message: str, reason: str, **context: object) -> Unauthenticated:
+    log.info(
+        "bearer token refused: %s %s", reason, " ".join(f"{k}={v}" for k, v in context.items())
+    )
+    return Unauthenticated(message)
+
+
+def _segment(part: str) -> dict[str, Any]:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (binascii.Error, ValueError):
+        raise Unauthenticated("The bearer token is not a well-formed JWT") from None
+    if not isinstance(value, dict):
+        raise Unauthenticated("The bearer token is not a well-formed JWT")
+    return value
+
+
+def claim_at(claims: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path such as `realm_access.roles`, or None."""
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _strings(value: Any) -> list[str]:
+    """A list of strings, or a space-separated string, as a list; anything else is empty."""
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+class JwtVerifier:
+    """Implements `CredentialVerifier` for bearer JWTs."""
+
+    def __init__(
+        self,
+        issuers: Sequence[TrustedIssuer],
+        *,
+        clock_skew_s: int,
+        mfa_amr_values: Sequence[str] = ("mfa",),
+        mfa_acr_values: Sequence[str] = (),
+        clock: Callable[[], float] = time.time,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._issuers = {i.issuer: i for i in issuers}
+        if len(self._issuers) != len(issuers):
+            raise ValueError("two trusted issuers share an issuer identifier")
+        self._skew = clock_skew_s
+        self._mfa_amr = frozenset(mfa_amr_values)
+        self._mfa_acr = frozenset(mfa_acr_values)
+        self._clock = clock
+        self._http = http
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, builtin_keys: KeySource) -> JwtVerifier:
+        """The built-in issuer plus every issuer of `SFM_OIDC_ISSUERS`."""
+        issuers = [
+            TrustedIssuer(
+                issuer=settings.auth_issuer_url,
+                audiences=(settings.auth_audience,),
+                algorithms=("RS256", "ES256"),
+                keys=builtin_keys,
+                roles_claim="roles",
+                builtin=True,
+            )
+        ]
+        http = httpx.AsyncClient(follow_redirects=False) if settings.oidc_issuers else None
+        for configured in settings.oidc_issuers:
+            assert http is not None
+            source = RemoteJwks(
+                issuer=configured.issuer,
+                jwks_uri=configured.jwks_uri,
+                http=http,
+                cache_ttl_s=settings.jwks_cache_ttl_s,
+                min_refresh_s=settings.jwks_min_refresh_s,
+                timeout_s=settings.jwks_fetch_timeout_s,
+            )
+            issuers.append(
+                TrustedIssuer(
+                    issuer=configured.issuer,
+                    audiences=configured.audience,
+                    algorithms=configured.algorithms,
+                    keys=source,
+                    roles_claim=configured.roles_claim or settings.jwt_roles_claim,
+                )
+            )
+        return cls(
+            issuers,
+            clock_skew_s=settings.jwt_clock_skew_s,
+            mfa_amr_values=settings.jwt_mfa_amr_values,
+            mfa_acr_values=settings.jwt_mfa_acr_values,
+            http=http,
+        )
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+    async def verify(self, credential: str, *, client_ip: str) -> Principal:
+        """The principal of a valid token; raises `Unauthenticated` saying why otherwise."""
+        parts = credential.split(".")
+        if len(parts) != 3 or not all(parts):
+            raise _refuse("The bearer token is not a well-formed JWT", "malformed", ip=client_ip)
+        header, unverified = _segment(parts[0]), _segment(parts[1])
+        alg, kid = header.get("alg"), header.get("kid")
+        if not isinstance(alg, str) or alg not in ASYMMETRIC_ALGORITHMS:
+            raise _refuse(
+                "The token's algorithm is not accepted", "algorithm", alg=alg, ip=client_ip
+            )
+        if kid is not None and not isinstance(kid, str):
+            raise _refuse("The bearer token is not a well-formed JWT", "kid type", ip=client_ip)
+        typ = header.get("typ")
+        if typ is not None and (not isinstance(typ, str) or typ.lower() not in _TOKEN_TYPES):
+            raise _refuse("The token is not an access token", "typ", typ=typ, ip=client_ip)
+        claimed = unverified.get("iss")
+        issuer = self._issuers.get(claimed) if isinstance(claimed, str) else None
+        if issuer is None:
+            raise _refuse("The token's issuer is not trusted", "issuer", ip=client_ip)
+        if alg not in issuer.algorithms:
+            raise _refuse(
+                "The token's algorithm is not accepted", "algorithm", alg=alg, iss=issuer.issuer
+            )
+        claims = await self._verified_claims(credential, issuer, alg, kid, client_ip)
+        return self._principal(claims, issuer)
+
+    async def _verified_claims(
+        self, credential: str, issuer: TrustedIssuer, alg: str, kid: str | None, ip: str
+    ) -> dict[str, Any]:
+        context = {"iss": issuer.issuer, "kid": kid, "ip": ip}
+        try:
+            key_set = await issuer.keys.key_set(kid)
+        except KeysUnavailable:
+            raise _refuse(
+                "The token's issuer cannot be reached to check it; try again shortly",
+                "keys unavailable",
+                **context,
+            ) from None
+        candidates = [k for k in key_set if k.kid == kid] if kid is not None else list(key_set)
+        if len(candidates) != 1:
+            raise _refuse("The token was signed with an unknown key", "unknown kid", **context)
+        try:
+            # Only the one algorithm the issuer allows and the header names; header names
+            # outside the JOSE registry (some providers add their own) are tolerated.
+            registry = JWSRegistry(algorithms=[alg], strict_check_header=False)
+            token = jwt.decode(credential, candidates[0], algorithms=[alg], registry=registry)
+        except JoseError:
+            raise _refuse("The token's signature is invalid", "signature", **context) from None
+        claims_registry = jwt.JWTClaimsRegistry(
+            now=lambda: int(self._clock()),
+            leeway=self._skew,
+            iss={"essential": True, "value": issuer.issuer},
+            aud={"essential": True, "values": list(issuer.audiences)},
+            sub={"essential": True},
+            exp={"essential": True},
+        )
+        try:
+            claims_registry.validate(token.claims)
+        except ExpiredTokenError:
+            raise _refuse("The token has expired", "expired", **context) from None
+        except MissingClaimError as exc:
+            raise _refuse(
+                f"The token lacks the claim {exc.claim}", "missing claim", **context
+            ) from None
+        except JoseError as exc:
+            claim = getattr(exc, "claim", "")
+            message = {
+                "aud": "The token is not meant for this service",
+                "nbf": "The token is not valid yet",
+                "iat": "The token was issued in the future",
+            }.get(claim, f"The token's claim {claim or 'set'} is invalid")
+            raise _refuse(message, f"claim {claim}", **context) from None
+        return token.claims
+
+    def _principal(self, claims: dict[str, Any], issuer: TrustedIssuer) -> Principal:
+        roles = Role.parse_many(_strings(claim_at(claims, issuer.roles_claim)))
+        amr = set(_strings(claims.get("amr")))
+        acr = claims.get("acr")
+        mfa = bool(amr & self._mfa_amr) or (isinstance(acr, str) and acr in self._mfa_acr)
+        scopes = _strings(claims.get("scope")) or _strings(claims.get("scp"))
+        kind: PrincipalKind = "client" if issuer.builtin and "client_id" in claims else "user"
+        jti = claims.get("jti")
+        return Principal(
+            subject=str(claims["sub"]),
+            roles=roles,
+            kind=kind,
+            issuer=issuer.issuer,
+            mfa=mfa,
+            credential_id=jti if isinstance(jti, str) else "",
+            scopes=frozenset(scopes),
+        )
