@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import redis.asyncio as redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -17,6 +18,7 @@ from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.db.migrations import migrate
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.http.graphiql import GRAPHIQL_STATIC_DIR
+from sfm_graphql.http.headers import SecurityHeaders
 from sfm_graphql.http.health import healthz, readyz
 from sfm_graphql.http.limits import BodySizeLimit
 from sfm_graphql.http.view import GraphQLView
@@ -25,6 +27,8 @@ from sfm_graphql.security.api_keys import ApiKeyVerifier, api_key_pepper
 from sfm_graphql.security.identity import start_identity, stop_identity
 from sfm_graphql.security.masking import install_log_masking
 from sfm_graphql.security.oauth_server import LoginHooks, oauth_routes
+from sfm_graphql.security.persisted_queries import PersistedQueries
+from sfm_graphql.security.rate_limit import RateLimiter
 from sfm_graphql.security.secrets import create_secrets_provider
 from sfm_graphql.settings import Settings, load_settings
 
@@ -42,6 +46,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.db = Database(driver, registry, settings)
         app.state.redis = redis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+        )
+        app.state.rate_limiter = RateLimiter(
+            settings.redis_url, window_s=settings.rate_limit_window_s
+        )
+        app.state.persisted_queries = PersistedQueries(
+            redis=app.state.redis,
+            db=app.state.db,
+            allow_list_only=settings.persisted_queries_only,
+            ttl_s=settings.apq_ttl_s,
         )
         # Identity: secrets, signing keys, app.state.token_verifier (docs/security.md, Identity).
         await start_identity(app, settings)
@@ -66,8 +79,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await driver.close()
 
     view = GraphQLView(
-        build_schema(),
-        graphql_ide="graphiql" if settings.graphiql else None,
+        build_schema(settings),
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=True,
     )
     routes = [
@@ -80,7 +93,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
+                # Credentials are never allowed together with a wildcard origin.
+                allow_credentials="*" not in settings.cors_origins,
+                max_age=600,
+            ),
+            Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),
+        ],
     )
     app.state.settings = settings
     app.state.login_hooks = LoginHooks()  # failed logins and issued tokens are reported here

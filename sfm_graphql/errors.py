@@ -14,6 +14,16 @@ class ErrorCode(enum.Enum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    RATE_LIMITED = "RATE_LIMITED"
+    MAX_DEPTH_EXCEEDED = "MAX_DEPTH_EXCEEDED"
+    MAX_ALIASES_EXCEEDED = "MAX_ALIASES_EXCEEDED"
+    MAX_ROOT_FIELDS_EXCEEDED = "MAX_ROOT_FIELDS_EXCEEDED"
+    MAX_TOKENS_EXCEEDED = "MAX_TOKENS_EXCEEDED"
+    MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
+    DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
+    INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -61,3 +71,23 @@ class LimitExceeded(SfmError):
 
 class ServiceUnavailable(SfmError):
     code = ErrorCode.SERVICE_UNAVAILABLE
+
+
+class Unauthenticated(SfmError):
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class Forbidden(SfmError):
+    code = ErrorCode.FORBIDDEN
+
+
+class RateLimited(SfmError):
+    code = ErrorCode.RATE_LIMITED
+
+
+class OperationRefused(SfmError):
+    """An operation refused before execution; the code says which limit or rule refused it."""
+
+    def __init__(self, code: ErrorCode, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.code = code

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "INFO"
-    graphiql: bool = True
+    graphiql: bool | None = None  # default: on except in production
 
     neo4j_uri: str = Field(
         "bolt://127.0.0.1:7687", validation_alias=AliasChoices("NEO4J_URI", "SFM_NEO4J_URI")
@@ -59,6 +59,13 @@ class Settings(BaseSettings):
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     migrate_on_start: bool = True
+
+    # Security: see docs/security.md.
+    cors_origins: tuple[str, ...] = ()
+    tls_certfile: str | None = None
+    tls_keyfile: str | None = None
+    require_mfa_for_sensitive: bool = False
+    admin_allowed_cidrs: tuple[str, ...] = ()
 
     # Identity: secrets, signing keys and trusted token issuers (docs/security.md, Identity).
     secrets_backend: Literal["env", "file", "vault"] = "env"
@@ -97,8 +104,45 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(365, ge=1)  # `sfm-graphql audit-prune` deletes older events
     # Masked in every audit detail and log line: `a.b` is key b under a, `b` is key b anywhere.
     personal_fields: tuple[str, ...] = (
-        "email", "phone", "metadata.name", "metadata.address", "metadata.birthDate",
+        "email",
+        "phone",
+        "metadata.name",
+        "metadata.address",
+        "metadata.birthDate",
     )
+
+    # Operation limits, checked before execution (see docs/security.md).
+    max_query_depth: int = Field(15, ge=1)
+    max_aliases: int = Field(30, ge=0)
+    max_root_fields: int = Field(10, ge=1)
+    max_tokens: int = Field(5000, ge=10)
+    max_document_bytes: int = Field(50_000, ge=100)
+    max_cost_by_role: dict[str, int] = Field(
+        default_factory=lambda: {
+            "anonymous": 100,
+            "viewer": 50_000,
+            "analyst": 100_000,
+            "editor": 100_000,
+            "data_manager": 250_000,
+            "admin": 250_000,
+        }
+    )
+    # Cost points per principal (per client address when anonymous) per window.
+    rate_limit_window_s: int = Field(3600, ge=1)
+    rate_limit_points_by_role: dict[str, int] = Field(
+        default_factory=lambda: {
+            "anonymous": 2_000,
+            "viewer": 2_000_000,
+            "analyst": 2_000_000,
+            "editor": 2_000_000,
+            "data_manager": 5_000_000,
+            "admin": 5_000_000,
+        }
+    )
+    introspection: bool | None = None  # default: on except in production
+    introspection_for_admin: bool = True
+    persisted_queries_only: bool = False
+    apq_ttl_s: int = Field(7 * 24 * 3600, ge=60)
 
     # Limits on what one request may ask for.
     default_page_size: int = Field(20, ge=1)
@@ -121,6 +165,14 @@ class Settings(BaseSettings):
     @cached_property
     def auth_issuer_url(self) -> str:
         return self.auth_issuer or f"http://{self.host}:{self.port}"
+
+    @cached_property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @cached_property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
 
 
 def load_settings() -> Settings:

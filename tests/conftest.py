@@ -51,7 +51,23 @@ def _service_environment() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     os.environ.update(_service_environment())
-    return Settings(environment="test", graphiql=True)
+    # Many tests share one loopback address: the anonymous budget is raised so that only the
+    # rate-limit tests, with budgets of their own, ever exhaust one.
+    settings = Settings(environment="test", graphiql=True)
+    budgets = {**settings.rate_limit_points_by_role, "anonymous": 10_000_000}
+    return settings.model_copy(update={"rate_limit_points_by_role": budgets})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_redis(settings: Settings) -> None:
+    """Rate-limit windows and cached keys of earlier runs must not leak into this one."""
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")
@@ -87,9 +103,21 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def client(app: Any, clean_graph: None) -> AsyncIterator[httpx.AsyncClient]:
+async def anonymous_client(app: Any, clean_graph: None) -> AsyncIterator[httpx.AsyncClient]:
+    """A client sending no credentials."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def client(app: Any, clean_graph: None, issue_token: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client authenticated as an admin with a token of the built-in issuer (MFA shown)."""
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {issue_token('admin', mfa=True)}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers=headers
+    ) as c:
         yield c
 
 
@@ -164,6 +192,7 @@ def live_server_url(settings: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
 
 # -- API keys for tests (docs/security.md, API keys) ----------------------------------------------
 # Keys are issued through the service, not GraphQL, so a test can call protected fields before

@@ -16,6 +16,7 @@ from typing import Any
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.db.migrations import migrate
+from sfm_graphql.services import matrices as matrix_service
 from sfm_graphql.services.bulk_import import BulkImportResult, SectionCounts, bulk_import
 from sfm_graphql.settings import Settings
 
@@ -43,9 +44,15 @@ class DemoLoadError(Exception):
 DemoStep = Callable[[Database, Settings, DemoModel], Awaitable[str]]
 
 
-# Steps run by `load_demo` after the components and deliveries are in. The matrices step
-# (which creates `DemoModel.matrices`) is added here by the matrices feature.
-AFTER_IMPORT: tuple[DemoStep, ...] = ()
+async def create_matrices(db: Database, settings: Settings, demo: DemoModel) -> str:
+    """Create the demo's matrices (components looked up by externalKey); re-running skips them."""
+    return await matrix_service.ensure_matrices(
+        db=db, matrices=demo.matrices, max_components=settings.max_matrix_components
+    )
+
+
+# Steps run by `load_demo` after the components and deliveries are in.
+AFTER_IMPORT: tuple[DemoStep, ...] = (create_matrices,)
 
 
 def read_demo(path: Path = DEMO_PATH) -> DemoModel:

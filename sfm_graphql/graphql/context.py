@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sfm_graphql.db.database import Database
+from sfm_graphql.security.principal import ANONYMOUS, Principal
+from sfm_graphql.security.rate_limit import Budget, RateLimiter
 from sfm_graphql.settings import Settings
 
 
@@ -19,6 +21,11 @@ class Context:
     response: Response | None
     settings: Settings
     db: Database
+    principal: Principal = ANONYMOUS
+    client_ip: str = "127.0.0.1"
+    rate_limiter: RateLimiter | None = None
+    cost: int = 0
+    budget: Budget | None = None
     extensions: dict[str, Any] = field(default_factory=dict)
 
 

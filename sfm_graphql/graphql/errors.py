@@ -23,14 +23,17 @@ _INPUT_VALUE = re.compile(
     r"Value '[^']*' does not exist)"
 )
 _PARSE = re.compile(r"^Syntax Error")
+_TOKENS = re.compile(r"^Syntax Error: Document contains more than \d+ tokens")
 
 
-def classify(error: GraphQLError) -> tuple[ErrorCode, str, dict[str, object]]:
+def classify(error: GraphQLError) -> tuple[ErrorCode, str, dict[str, object]]:  # noqa: PLR0911 (one return per error family)
     """The code, the message to show and extra extensions for one error."""
     original = error.original_error
     if isinstance(original, SfmError):
         return original.code, original.message, original.details
     if error.path is None:  # before execution: the document or its variables are at fault
+        if _TOKENS.match(error.message):
+            return ErrorCode.MAX_TOKENS_EXCEEDED, error.message, {}
         if _PARSE.match(error.message):
             return ErrorCode.GRAPHQL_PARSE_FAILED, error.message, {}
         if _INPUT_VALUE.match(error.message) or original is not None:

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from sfm_graphql.graphql.audit import AuditMutations
 from sfm_graphql.graphql.errors import ErrorCodes
+from sfm_graphql.graphql.limits import OperationLimits
+from sfm_graphql.graphql.resolvers import api_keys as api_key_resolvers
+from sfm_graphql.graphql.resolvers import audit as audit_resolvers
 from sfm_graphql.graphql.resolvers import bulk, export, mutations, queries
 from sfm_graphql.graphql.resolvers import matrices as matrix_resolvers
+from sfm_graphql.graphql.resolvers import oauth as oauth_resolvers
+from sfm_graphql.graphql.resolvers import privacy as privacy_resolvers
 from sfm_graphql.graphql.resolvers import scenarios as scenario_resolvers
 from sfm_graphql.graphql.types import enums  # noqa: F401 (registers enum descriptions)
+from sfm_graphql.graphql.types.api_keys import ApiKey, ApiKeySecretPayload, RevokeApiKeyPayload
+from sfm_graphql.graphql.types.audit import AuditEventConnection
 from sfm_graphql.graphql.types.bulk import BulkImportPayload
 from sfm_graphql.graphql.types.components import COMPONENT_CLASSES
 from sfm_graphql.graphql.types.connections import ComponentConnection, DeliveryConnection
@@ -31,71 +40,94 @@ from sfm_graphql.graphql.types.mutations import (
     DeliveryPayload,
 )
 from sfm_graphql.graphql.types.node import Node
-from sfm_graphql.graphql.types.results import Neighborhood, SearchHit
-from sfm_graphql.graphql.types.scenarios import Scenario, ScenarioComparison, ScenarioPayload
-from sfm_graphql.graphql.audit import AuditMutations
-from sfm_graphql.graphql.resolvers import api_keys as api_key_resolvers
-from sfm_graphql.graphql.resolvers import audit as audit_resolvers
-from sfm_graphql.graphql.resolvers import privacy as privacy_resolvers
-from sfm_graphql.graphql.types.api_keys import ApiKey, ApiKeySecretPayload, RevokeApiKeyPayload
-from sfm_graphql.graphql.types.audit import AuditEventConnection
-from sfm_graphql.graphql.types.privacy import PurgePayload
-from sfm_graphql.graphql.resolvers import oauth as oauth_resolvers
 from sfm_graphql.graphql.types.oauth import (
     OAuthClient,
     OAuthClientSecretPayload,
     RevokeOAuthClientPayload,
 )
+from sfm_graphql.graphql.types.privacy import PurgePayload
+from sfm_graphql.graphql.types.rate_limit import RateLimit
+from sfm_graphql.graphql.types.results import Neighborhood, SearchHit
+from sfm_graphql.graphql.types.scenarios import Scenario, ScenarioComparison, ScenarioPayload
 from sfm_graphql.security.permissions import allow
 from sfm_graphql.security.principal import Role
+from sfm_graphql.settings import Settings
 
 
 @strawberry.type
 class Query:
-    node: Node | None = strawberry.field(resolver=queries.node, description="Any object by its global id.")
-    nodes: list[Node | None] = strawberry.field(resolver=queries.nodes)
-    components: ComponentConnection = strawberry.field(
-        resolver=queries.components, description="Components, keyset-paginated, filtered and sorted."
+    node: Node | None = strawberry.field(
+        resolver=queries.node,
+        extensions=allow(Role.VIEWER),
+        description="Any object by its global id.",
     )
-    deliveries: DeliveryConnection = strawberry.field(resolver=queries.deliveries)
+    nodes: list[Node | None] = strawberry.field(
+        resolver=queries.nodes, extensions=allow(Role.VIEWER)
+    )
+    components: ComponentConnection = strawberry.field(
+        resolver=queries.components,
+        extensions=allow(Role.VIEWER),
+        description="Components, keyset-paginated, filtered and sorted.",
+    )
+    deliveries: DeliveryConnection = strawberry.field(
+        resolver=queries.deliveries, extensions=allow(Role.VIEWER)
+    )
     search: list[SearchHit] = strawberry.field(
-        resolver=queries.search, description="Full-text search over component labels and descriptions."
+        resolver=queries.search,
+        extensions=allow(Role.VIEWER),
+        description="Full-text search over component labels and descriptions.",
     )
     neighborhood: Neighborhood = strawberry.field(
-        resolver=queries.neighborhood, description="Components and deliveries within `depth` hops."
+        resolver=queries.neighborhood,
+        extensions=allow(Role.VIEWER),
+        description="Components and deliveries within `depth` hops.",
     )
     delivery_kinds: list[DeliveryKindInfo] = strawberry.field(
-        resolver=queries.delivery_kinds, description="The delivery-kind vocabulary with its rules."
+        resolver=queries.delivery_kinds,
+        extensions=allow(Role.VIEWER),
+        description="The delivery-kind vocabulary with its rules.",
+    )
+    rate_limit: RateLimit = strawberry.field(
+        resolver=queries.rate_limit,
+        extensions=allow(Role.VIEWER),
+        description="Your rate-limit budget.",
     )
     export_graph: ExportResult = strawberry.field(
         resolver=export.export_graph,
+        extensions=allow(Role.DATA_MANAGER),
         description="All components and the deliveries (of one scenario, when given) as one "
         "JSON, CSV or GraphML document. A JSON export can be fed back to bulkImport.",
     )
     matrix: Matrix | None = strawberry.field(
         resolver=matrix_resolvers.matrix,
+        extensions=allow(Role.VIEWER),
         description="A matrix by its id; null when there is none.",
     )
     matrices: MatrixConnection = strawberry.field(
         resolver=matrix_resolvers.matrices,
+        extensions=allow(Role.VIEWER),
         description="Matrices sorted by name.",
     )
     scenarios: list[Scenario] = strawberry.field(
         resolver=scenario_resolvers.scenarios,
+        extensions=allow(Role.VIEWER),
         description="Declared scenarios and every scenario deliveries use, by name.",
     )
     compare_scenarios: ScenarioComparison = strawberry.field(
         resolver=scenario_resolvers.compare_scenarios,
+        extensions=allow(Role.VIEWER),
         description="Deliveries only in one of two scenarios, and those whose weight changed.",
     )
 
     # API keys and the audit log (docs/security.md).
     api_keys: list[ApiKey] = strawberry.field(
-        resolver=api_key_resolvers.api_keys, extensions=allow(Role.VIEWER),
+        resolver=api_key_resolvers.api_keys,
+        extensions=allow(Role.VIEWER),
         description="Your API keys (admins: every key), newest first.",
     )
     audit_log: AuditEventConnection = strawberry.field(
-        resolver=audit_resolvers.audit_log, extensions=allow(Role.ADMIN, sensitive=True),
+        resolver=audit_resolvers.audit_log,
+        extensions=allow(Role.ADMIN, sensitive=True),
         description="The audit log, newest first. Read-only: no operation changes or deletes it.",
     )
 
@@ -109,45 +141,65 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    create_component: ComponentPayload = strawberry.field(resolver=mutations.create_component)
-    update_component: ComponentPayload = strawberry.field(resolver=mutations.update_component)
+    create_component: ComponentPayload = strawberry.field(
+        resolver=mutations.create_component, extensions=allow(Role.EDITOR)
+    )
+    update_component: ComponentPayload = strawberry.field(
+        resolver=mutations.update_component, extensions=allow(Role.EDITOR)
+    )
     delete_component: DeleteComponentPayload = strawberry.field(
         resolver=mutations.delete_component,
+        extensions=allow(Role.EDITOR),
         description="Refused while the component has deliveries, unless cascade is true.",
     )
-    create_delivery: DeliveryPayload = strawberry.field(resolver=mutations.create_delivery)
-    update_delivery: DeliveryPayload = strawberry.field(resolver=mutations.update_delivery)
-    delete_delivery: DeleteDeliveryPayload = strawberry.field(resolver=mutations.delete_delivery)
+    create_delivery: DeliveryPayload = strawberry.field(
+        resolver=mutations.create_delivery, extensions=allow(Role.EDITOR)
+    )
+    update_delivery: DeliveryPayload = strawberry.field(
+        resolver=mutations.update_delivery, extensions=allow(Role.EDITOR)
+    )
+    delete_delivery: DeleteDeliveryPayload = strawberry.field(
+        resolver=mutations.delete_delivery, extensions=allow(Role.EDITOR)
+    )
     bulk_import: BulkImportPayload = strawberry.field(
         resolver=bulk.bulk_import,
+        extensions=allow(Role.DATA_MANAGER),
         description="Create or update many components and deliveries by external key, all or "
         "nothing. Rows with problems are reported in the payload and then nothing is written.",
     )
-    create_matrix: MatrixPayload = strawberry.field(resolver=matrix_resolvers.create_matrix)
+    create_matrix: MatrixPayload = strawberry.field(
+        resolver=matrix_resolvers.create_matrix, extensions=allow(Role.ANALYST)
+    )
     update_matrix: MatrixPayload = strawberry.field(
         resolver=matrix_resolvers.update_matrix,
+        extensions=allow(Role.ANALYST),
         description="Refused with CONFLICT when the matrix is no longer at the given version.",
     )
     delete_matrix: DeleteMatrixPayload = strawberry.field(
         resolver=matrix_resolvers.delete_matrix,
+        extensions=allow(Role.ANALYST),
         description="Deletes the matrix, never its components or deliveries.",
     )
     create_scenario: ScenarioPayload = strawberry.field(
         resolver=scenario_resolvers.create_scenario,
+        extensions=allow(Role.ANALYST),
         description="Declares a scenario; CONFLICT when one of that name is declared already.",
     )
 
     # API keys (own keys; admins any key) and personal-data erasure (docs/security.md).
     create_api_key: ApiKeySecretPayload = strawberry.field(
-        resolver=api_key_resolvers.create_api_key, extensions=allow(Role.VIEWER, sensitive=True),
+        resolver=api_key_resolvers.create_api_key,
+        extensions=allow(Role.VIEWER, sensitive=True),
         description="Issues a key with roles no higher than yours; the key is shown only here.",
     )
     rotate_api_key: ApiKeySecretPayload = strawberry.field(
-        resolver=api_key_resolvers.rotate_api_key, extensions=allow(Role.VIEWER, sensitive=True),
+        resolver=api_key_resolvers.rotate_api_key,
+        extensions=allow(Role.VIEWER, sensitive=True),
         description="A new secret, shown once; the old one is refused at once.",
     )
     revoke_api_key: RevokeApiKeyPayload = strawberry.field(
-        resolver=api_key_resolvers.revoke_api_key, extensions=allow(Role.VIEWER, sensitive=True),
+        resolver=api_key_resolvers.revoke_api_key,
+        extensions=allow(Role.VIEWER, sensitive=True),
         description="Refused at once, on every replica.",
     )
     purge_personal_data: PurgePayload = strawberry.field(
@@ -178,18 +230,26 @@ class Mutation:
 
 
 class SfmSchema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
         # Expected errors are the client's to handle; unexpected ones are logged, with an id,
         # by the ErrorCodes extension. Strawberry's default would log every error with a traceback.
         return
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
     return SfmSchema(
         query=Query,
         mutation=Mutation,
         types=[*COMPONENT_CLASSES.values(), Delivery],
-        extensions=[ErrorCodes, AuditMutations],
+        extensions=[
+            ErrorCodes,
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            OperationLimits,
+            AuditMutations,
+        ],
         config=StrawberryConfig(),
     )
 

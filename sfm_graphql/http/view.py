@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
 
-from sfm_graphql.errors import ErrorCode
+from sfm_graphql.errors import ErrorCode, SfmError, Unauthenticated
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.http.graphiql import graphiql_html
+from sfm_graphql.security.authenticate import authenticate, client_ip
 
 
 def error_response(
@@ -44,6 +48,14 @@ def _http_error(exc: HTTPException) -> JSONResponse:
     return error_response(exc.status_code, ErrorCode.BAD_REQUEST, reason)
 
 
+def _too_large(limit: int) -> SfmError:
+    from sfm_graphql.errors import OperationRefused
+
+    return OperationRefused(
+        ErrorCode.DOCUMENT_TOO_LARGE, f"GraphQL documents may be at most {limit} bytes", limit=limit
+    )
+
+
 def _explain_method(reason: str) -> str:
     if "mutations" in reason.lower():
         return "Mutations are not allowed over GET; send them with POST"
@@ -60,11 +72,54 @@ class GraphQLView(GraphQL[Context, None]):
             response = await self.run(request)
         except HTTPException as exc:
             response = _http_error(exc)
+        except Unauthenticated as exc:
+            response = error_response(
+                401, ErrorCode.UNAUTHENTICATED, exc.message, {"WWW-Authenticate": "Bearer"}
+            )
         await response(scope, receive, send)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         state = request.app.state
-        return Context(request=request, response=response, settings=state.settings, db=state.db)
+        principal = await authenticate(
+            request,
+            tokens=getattr(state, "token_verifier", None),
+            api_keys=getattr(state, "api_key_verifier", None),
+        )
+        return Context(
+            request=request,
+            response=response,
+            settings=state.settings,
+            db=state.db,
+            principal=principal,
+            client_ip=client_ip(request),
+            rate_limiter=getattr(state, "rate_limiter", None),
+        )
+
+    async def execute_single(  # noqa: PLR0917 (Strawberry's signature)
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Resolve persisted queries and check the document size before Strawberry runs it."""
+        settings = context.settings
+        try:
+            query = await request.app.state.persisted_queries.resolve(
+                request_data.query, request_data.extensions
+            )
+            if query is not None and len(query.encode()) > settings.max_document_bytes:
+                raise _too_large(settings.max_document_bytes)
+        except SfmError as exc:
+            return ExecutionResult(
+                data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions())]
+            )
+        request_data.query = query
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html(endpoint=str(request.url.path)))

@@ -34,12 +34,18 @@ def _require_browser_tooling() -> str:
     assert (BROWSER_DIR / "node_modules" / "playwright-core").is_dir(), (
         f"playwright-core missing: run `npm ci --prefix {BROWSER_DIR}` (make test does)"
     )
-    assert CHROMIUM.exists(), f"{CHROMIUM} missing: run `tools/apt-install.sh chromium` (make test does)"
+    assert CHROMIUM.exists(), (
+        f"{CHROMIUM} missing: run `tools/apt-install.sh chromium` (make test does)"
+    )
     return node
 
 
-def _run_script(node: str, base_url: str, *args: str, screenshot: Path) -> dict[str, Any]:
+def _run_script(
+    node: str, base_url: str, *args: str, screenshot: Path, authorization: str | None = None
+) -> dict[str, Any]:
     env = {**os.environ, "SCREENSHOT": str(screenshot)}
+    if authorization is not None:
+        env["AUTHORIZATION"] = authorization
     proc = subprocess.run(
         [node, str(SCRIPT), base_url, *args],
         capture_output=True,
@@ -71,7 +77,10 @@ def test_graphiql_page_references_only_vendored_same_origin_assets() -> None:
         assert (GRAPHIQL_STATIC_DIR / ref).is_file(), f"{ref} is not vendored"
 
 
-def test_graphiql_runs_a_query_in_chromium_offline(live_server_url: str, tmp_path: Path) -> None:
+def test_graphiql_runs_a_query_in_chromium_offline(
+    live_server_url: str, tmp_path: Path, issue_token: Any
+) -> None:
+    """The page loads without credentials; the user pastes a token in the headers editor."""
     node = _require_browser_tooling()
     outcome = _run_script(
         node,
@@ -79,6 +88,7 @@ def test_graphiql_runs_a_query_in_chromium_offline(live_server_url: str, tmp_pat
         "{ components { totalCount } }",
         '"totalCount"',
         screenshot=tmp_path / "graphiql.png",
+        authorization=f"Bearer {issue_token('viewer')}",
     )
     assert outcome["blockedRequests"] == []
     assert '"data"' in (outcome["result"] or ""), outcome["result"]

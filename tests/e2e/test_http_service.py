@@ -24,8 +24,9 @@ async def _run(
 
 
 @pytest.fixture
-async def session(live_server_url: str, clean_graph: None) -> AsyncIterator[Any]:
-    transport = HTTPXAsyncTransport(url=f"{live_server_url}/graphql", timeout=30)
+async def session(live_server_url: str, clean_graph: None, issue_token: Any) -> AsyncIterator[Any]:
+    headers = {"Authorization": f"Bearer {issue_token('editor')}"}
+    transport = HTTPXAsyncTransport(url=f"{live_server_url}/graphql", timeout=30, headers=headers)
     async with Client(transport=transport, fetch_schema_from_transport=True) as s:
         yield s
 

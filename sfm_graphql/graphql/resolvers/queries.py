@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 import strawberry
 
 from sfm_graphql.db import compose
-from sfm_graphql.graphql.types.enums import ComponentType, Direction
-from sfm_graphql.graphql.types.enums import DeliveryKind
 from sfm_graphql.errors import BadUserInput, LimitExceeded, NotFound
 from sfm_graphql.graphql import convert, hydrate
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import from_global_id
+from sfm_graphql.graphql.limits import budget_points, rate_limit_key
 from sfm_graphql.graphql.resolvers import matrices as matrix_resolvers
 from sfm_graphql.graphql.resolvers import scenarios as scenario_resolvers
 from sfm_graphql.graphql.resolvers.fetch import components_by_ids, deliveries_by_ids
 from sfm_graphql.graphql.selection import Planner
 from sfm_graphql.graphql.types.components import COMPONENT_TYPE_NAMES
 from sfm_graphql.graphql.types.connections import ComponentConnection, DeliveryConnection
-from sfm_graphql.graphql.types.enums import DeliveryKindInfo
-from sfm_graphql.graphql.types.inputs import ComponentFilter, ComponentOrder, DeliveryFilter, DeliveryOrder
+from sfm_graphql.graphql.types.enums import ComponentType, DeliveryKind, DeliveryKindInfo, Direction
+from sfm_graphql.graphql.types.inputs import (
+    ComponentFilter,
+    ComponentOrder,
+    DeliveryFilter,
+    DeliveryOrder,
+)
 from sfm_graphql.graphql.types.node import Node
+from sfm_graphql.graphql.types.rate_limit import RateLimit
 from sfm_graphql.graphql.types.results import ComponentDistance, Neighborhood, SearchHit
 
 MAX_SEARCH_TEXT = 200
@@ -39,7 +45,8 @@ async def components(
 ) -> ComponentConnection:
     settings = info.context.settings
     page = convert.component_page(
-        settings, {"first": first, "after": after, "last": last, "before": before, "order_by": order_by}
+        settings,
+        {"first": first, "after": after, "last": last, "before": before, "order_by": order_by},
     )
     planner = Planner(info)
     plan = planner.component_plan(planner.descend(planner.root_nodes, "edges", "node"))
@@ -60,7 +67,8 @@ async def deliveries(
 ) -> DeliveryConnection:
     settings = info.context.settings
     page = convert.delivery_page(
-        settings, {"first": first, "after": after, "last": last, "before": before, "order_by": order_by}
+        settings,
+        {"first": first, "after": after, "last": last, "before": before, "order_by": order_by},
     )
     planner = Planner(info)
     plan = planner.delivery_plan(planner.descend(planner.root_nodes, "edges", "node"))
@@ -76,7 +84,9 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
 
 async def nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
     if len(ids) > info.context.settings.max_nodes_per_request:
-        raise LimitExceeded(f"At most {info.context.settings.max_nodes_per_request} ids per request")
+        raise LimitExceeded(
+            f"At most {info.context.settings.max_nodes_per_request} ids per request"
+        )
     decoded = [from_global_id(i, field="ids") for i in ids]
     wanted: dict[str, list[str]] = defaultdict(list)
     for type_name, local_id in decoded:
@@ -85,9 +95,17 @@ async def nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
     planner = Planner(info)
     found: dict[str, Node] = {}
     if wanted["component"]:
-        found.update(await components_by_ids(info.context.db, wanted["component"], planner.component_plan(planner.root_nodes)))
+        found.update(
+            await components_by_ids(
+                info.context.db, wanted["component"], planner.component_plan(planner.root_nodes)
+            )
+        )
     if wanted["Delivery"]:
-        found.update(await deliveries_by_ids(info.context.db, wanted["Delivery"], planner.delivery_plan(planner.root_nodes)))
+        found.update(
+            await deliveries_by_ids(
+                info.context.db, wanted["Delivery"], planner.delivery_plan(planner.root_nodes)
+            )
+        )
     if wanted["Matrix"]:
         selection = matrix_resolvers.plan_matrix(planner, planner.root_nodes)
         found.update(await matrix_resolvers.load_matrices(info, wanted["Matrix"], selection))
@@ -134,7 +152,9 @@ async def neighborhood(
 ) -> Neighborhood:
     settings = info.context.settings
     if not 1 <= depth <= settings.max_neighborhood_depth:
-        raise BadUserInput(f"depth must be between 1 and {settings.max_neighborhood_depth}", field="depth")
+        raise BadUserInput(
+            f"depth must be between 1 and {settings.max_neighborhood_depth}", field="depth"
+        )
     type_name, center_id = from_global_id(id)
     if type_name not in COMPONENT_TYPE_NAMES:
         raise BadUserInput("id must be the id of a component", field="id")
@@ -165,7 +185,10 @@ async def neighborhood(
         center=center,
         components=[center, *members],
         distances=[ComponentDistance(component_id=center.id, hops=0)]
-        + [ComponentDistance(component_id=c.id, hops=m["hops"]) for c, m in zip(members, row["components"], strict=True)],
+        + [
+            ComponentDistance(component_id=c.id, hops=m["hops"])
+            for c, m in zip(members, row["components"], strict=True)
+        ],
         deliveries=[hydrate.delivery(d, delivery_plan) for d in row["deliveries"]],
         depth=depth,
         truncated=row["truncated"],
@@ -174,3 +197,23 @@ async def neighborhood(
 
 def delivery_kinds() -> list[DeliveryKindInfo]:
     return [DeliveryKindInfo.of(k) for k in DeliveryKind]
+
+
+async def rate_limit(info: Info) -> RateLimit:
+    context = info.context
+    settings = context.settings
+    points = budget_points(settings, context.principal)
+    budget = context.budget
+    if budget is None and context.rate_limiter is not None:
+        budget = await context.rate_limiter.peek(
+            rate_limit_key(context.principal, context.client_ip), points=points
+        )
+    remaining = budget.remaining if budget else points
+    reset = budget.reset_at if budget else dt.datetime.now(dt.UTC).timestamp()
+    return RateLimit(
+        limit=points,
+        cost=context.cost,
+        remaining=remaining,
+        reset_at=dt.datetime.fromtimestamp(reset, dt.UTC),
+        window_seconds=settings.rate_limit_window_s,
+    )

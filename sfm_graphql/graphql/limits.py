@@ -1,0 +1,151 @@
+"""Limits checked on the parsed document before anything runs, and the cost-based rate limit.
+
+Each limit refuses with its own code. The static cost is returned in `extensions.cost` of every
+response and spent from the caller's budget; an exhausted budget answers HTTP 429 with
+`Retry-After`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode
+from strawberry.extensions import SchemaExtension
+
+from sfm_graphql.errors import ErrorCode, OperationRefused
+from sfm_graphql.graphql.analysis import Analysis, analyze
+from sfm_graphql.graphql.context import Context
+from sfm_graphql.security.principal import Principal
+from sfm_graphql.settings import Settings
+
+
+def max_cost(settings: Settings, principal: Principal) -> int:
+    role = principal.top_role
+    return settings.max_cost_by_role.get(role.value if role else "anonymous", 0)
+
+
+def budget_points(settings: Settings, principal: Principal) -> int:
+    role = principal.top_role
+    return settings.rate_limit_points_by_role.get(role.value if role else "anonymous", 0)
+
+
+def rate_limit_key(principal: Principal, client_ip: str) -> str:
+    if principal.kind == "anonymous":
+        return f"ip:{client_ip}"
+    return f"{principal.kind}:{principal.issuer}:{principal.subject}"
+
+
+def _refusal(code: ErrorCode, message: str, **details: Any) -> GraphQLError:
+    return GraphQLError(message, original_error=OperationRefused(code, message, **details))
+
+
+def _asks_introspection(document: Any) -> bool:
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for selection in definition.selection_set.selections:
+                if isinstance(selection, FieldNode) and selection.name.value in (
+                    "__schema",
+                    "__type",
+                ):
+                    return True
+    return False
+
+
+class OperationLimits(SchemaExtension):
+    analysis: Analysis | None = None
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        ctx = self.execution_context
+        if ctx.graphql_document is not None and not ctx.pre_execution_errors:
+            error = await self._check()
+            if error is not None:
+                ctx.pre_execution_errors = [error]
+        yield
+
+    async def _check(self) -> GraphQLError | None:
+        ctx = self.execution_context
+        context: Context = ctx.context
+        settings = context.settings
+        principal = context.principal
+        document = ctx.graphql_document
+        assert document is not None
+        if _asks_introspection(document) and not self._introspection_allowed(settings, principal):
+            return _refusal(
+                ErrorCode.INTROSPECTION_DISABLED, "Introspection is disabled on this service"
+            )
+        analysis = analyze(
+            ctx.schema._schema,
+            document,
+            ctx.operation_name,
+            ctx.variables,
+            default_page_size=settings.default_page_size,
+        )
+        if analysis is None:
+            return None  # validation reports the missing or ambiguous operation
+        self.analysis = analysis
+        context.cost = analysis.cost
+        for code, value, limit, what in (
+            (ErrorCode.MAX_DEPTH_EXCEEDED, analysis.depth, settings.max_query_depth, "depth"),
+            (ErrorCode.MAX_ALIASES_EXCEEDED, analysis.aliases, settings.max_aliases, "aliases"),
+            (
+                ErrorCode.MAX_ROOT_FIELDS_EXCEEDED,
+                analysis.root_fields,
+                settings.max_root_fields,
+                "root fields",
+            ),
+        ):
+            if value > limit:
+                return _refusal(
+                    code, f"The operation has {value} {what}; the limit is {limit}", limit=limit
+                )
+        ceiling = max_cost(settings, principal)
+        if analysis.cost > ceiling:
+            return _refusal(
+                ErrorCode.MAX_COST_EXCEEDED,
+                f"The operation costs {analysis.cost} points; your limit per operation is "
+                f"{ceiling}. Ask for smaller pages (first/last) or fewer nested levels.",
+                cost=analysis.cost,
+                limit=ceiling,
+            )
+        return await self._spend(context, analysis.cost)
+
+    @staticmethod
+    def _introspection_allowed(settings: Settings, principal: Principal) -> bool:
+        if settings.introspection_enabled:
+            return True
+        return settings.introspection_for_admin and principal.has_role_name("admin")
+
+    async def _spend(self, context: Context, cost: int) -> GraphQLError | None:
+        limiter = context.rate_limiter
+        if limiter is None:
+            return None
+        budget = await limiter.spend(
+            rate_limit_key(context.principal, context.client_ip),
+            points=budget_points(context.settings, context.principal),
+            cost=cost,
+        )
+        context.budget = budget
+        if budget.allowed:
+            return None
+        reset_at = dt.datetime.fromtimestamp(budget.reset_at, dt.UTC).isoformat()
+        if context.response is not None:
+            context.response.status_code = 429
+            context.response.headers["Retry-After"] = str(budget.retry_after_s)
+        return _refusal(
+            ErrorCode.RATE_LIMITED,
+            f"Rate limit exceeded: this operation costs {cost} points and {budget.remaining} "
+            f"remain until {reset_at}",
+            resetAt=reset_at,
+            retryAfter=budget.retry_after_s,
+        )
+
+    def get_results(self) -> dict[str, Any]:
+        if self.analysis is None:
+            return {}
+        context: Context = self.execution_context.context
+        result: dict[str, Any] = {"requested": self.analysis.cost}
+        if context.budget is not None:
+            result.update(limit=context.budget.limit, remaining=context.budget.remaining)
+        return {"cost": result}

@@ -1,0 +1,1 @@
+"""Security: identities (tokens, API keys), roles and permissions, limits, rate limits, audit."""

@@ -1,0 +1,62 @@
+"""Turn a request's credentials into a `Principal`.
+
+`Authorization: Bearer <jwt>` goes to the token verifier; an API key (`X-API-Key: <key>`, or a
+bearer value with the API-key prefix) goes to the key verifier. No credentials means anonymous,
+which every field refuses; credentials that do not verify are refused here, as UNAUTHENTICATED.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from starlette.requests import Request
+
+from sfm_graphql.errors import Unauthenticated
+from sfm_graphql.security.principal import ANONYMOUS, Principal
+
+API_KEY_PREFIX = "sfmk_"
+MAX_CREDENTIAL_LENGTH = 8192
+
+
+class CredentialVerifier(Protocol):
+    async def verify(self, credential: str, *, client_ip: str) -> Principal:
+        """The principal behind `credential`; raises `Unauthenticated` when it does not verify."""
+        ...
+
+
+def client_ip(request: Request) -> str:
+    # uvicorn applies X-Forwarded-For from trusted proxies (--forwarded-allow-ips) to client.
+    return request.client.host if request.client else "0.0.0.0"  # noqa: S104 (not a bind)
+
+
+async def authenticate(
+    request: Request,
+    *,
+    tokens: CredentialVerifier | None,
+    api_keys: CredentialVerifier | None,
+) -> Principal:
+    header = request.headers.get("authorization")
+    api_key = request.headers.get("x-api-key")
+    if header is None and api_key is None:
+        return ANONYMOUS
+    ip = client_ip(request)
+    if api_key is not None:
+        return await _verify(api_keys, api_key, ip, "API keys")
+    assert header is not None
+    scheme, _, credential = header.strip().partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        raise Unauthenticated("Send credentials as 'Authorization: Bearer <token>' or 'X-API-Key'")
+    if credential.startswith(API_KEY_PREFIX):
+        return await _verify(api_keys, credential, ip, "API keys")
+    return await _verify(tokens, credential, ip, "tokens")
+
+
+async def _verify(
+    verifier: CredentialVerifier | None, credential: str, ip: str, what: str
+) -> Principal:
+    if len(credential) > MAX_CREDENTIAL_LENGTH:
+        raise Unauthenticated("The credential is too long")
+    if verifier is None:
+        raise Unauthenticated(f"This service does not accept {what}")
+    return await verifier.verify(credential, client_ip=ip)
