@@ -112,6 +112,7 @@ lint: venv ## ruff check, ruff format --check, mypy, and schema/schema.graphql u
 	echo "== mypy"; $(BIN)/mypy || rc=1; \
 	echo "== export-schema --check"; \
 	$(BIN)/sfm-graphql export-schema --check schema/schema.graphql || rc=1; \
+	tools/check-deploy.sh || rc=1; \
 	exit $$rc
 
 schema: venv ## write the GraphQL schema to schema/schema.graphql
