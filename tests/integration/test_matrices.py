@@ -4,55 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from sfm_graphql.app import create_app
-from sfm_graphql.security.principal import Principal, Role
 from sfm_graphql.services import matrices as matrix_service
 from sfm_graphql.settings import Settings
 from tests.conftest import GraphQLClient, StatementCounter
 from tests.integration.helpers import create_component, create_delivery
 
 pytestmark = pytest.mark.integration
-
-WIPE = "MATCH (n) WHERE NOT n:SchemaMigration DETACH DELETE n"
-
-
-class EditorKeys:
-    """Accepts any API key as an editor: these tests are about matrices, not authentication."""
-
-    async def verify(self, credential: str, *, client_ip: str) -> Principal:
-        return Principal(subject="matrix-tests", roles=frozenset({Role.EDITOR}), kind="api_key")
-
-
-@pytest.fixture(scope="module")
-async def matrix_app(settings: Settings) -> AsyncIterator[Any]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        app.state.api_key_verifier = EditorKeys()
-        yield app
-
-
-@pytest.fixture
-async def gql(matrix_app: Any) -> AsyncIterator[GraphQLClient]:
-    await matrix_app.state.db.driver.execute_query(WIPE)
-    transport = httpx.ASGITransport(app=matrix_app)
-    headers = {"X-API-Key": "sfmk_matrix_tests"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as c:
-        yield GraphQLClient(c)
-
-
-@pytest.fixture
-def statements(matrix_app: Any) -> Iterator[StatementCounter]:
-    counter = StatementCounter()
-    matrix_app.state.db.add_listener(counter)
-    yield counter
-    matrix_app.state.db.remove_listener(counter)
-
 
 CREATE = """
 mutation($input: CreateMatrixInput!) {
@@ -352,7 +313,7 @@ async def test_a_deleted_component_leaves_the_matrix(gql: GraphQLClient) -> None
 
 
 async def test_model_matrices_are_created_once_by_external_key(
-    gql: GraphQLClient, matrix_app: Any
+    gql: GraphQLClient, app: Any
 ) -> None:
     agency = await create_component(gql, "ACTOR", "Agency", externalKey="k-agency")
     await create_component(gql, "ACTOR", "Waste", externalKey="k-waste")
@@ -364,7 +325,7 @@ async def test_model_matrices_are_created_once_by_external_key(
             "components": ["k-waste", "k-agency"],
         }
     ]
-    db, limit = matrix_app.state.db, matrix_app.state.settings.max_matrix_components
+    db, limit = app.state.db, app.state.settings.max_matrix_components
     assert await matrix_service.ensure_matrices(db=db, matrices=entries, max_components=limit) == (
         "1 matrices (1 created, 0 already present)"
     )

@@ -2,54 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
-
-import httpx
 import pytest
 
-from sfm_graphql.app import create_app
-from sfm_graphql.security.principal import Principal, Role
 from sfm_graphql.settings import Settings
 from tests.conftest import GraphQLClient, StatementCounter
 from tests.integration.helpers import create_component, create_delivery
 
 pytestmark = pytest.mark.integration
-
-WIPE = "MATCH (n) WHERE NOT n:SchemaMigration DETACH DELETE n"
-
-
-class EditorKeys:
-    """Accepts any API key as an editor: these tests are about scenarios, not authentication."""
-
-    async def verify(self, credential: str, *, client_ip: str) -> Principal:
-        return Principal(subject="scenario-tests", roles=frozenset({Role.EDITOR}), kind="api_key")
-
-
-@pytest.fixture(scope="module")
-async def scenario_app(settings: Settings) -> AsyncIterator[Any]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        app.state.api_key_verifier = EditorKeys()
-        yield app
-
-
-@pytest.fixture
-async def gql(scenario_app: Any) -> AsyncIterator[GraphQLClient]:
-    await scenario_app.state.db.driver.execute_query(WIPE)
-    transport = httpx.ASGITransport(app=scenario_app)
-    headers = {"X-API-Key": "sfmk_scenario_tests"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as c:
-        yield GraphQLClient(c)
-
-
-@pytest.fixture
-def statements(scenario_app: Any) -> Iterator[StatementCounter]:
-    counter = StatementCounter()
-    scenario_app.state.db.add_listener(counter)
-    yield counter
-    scenario_app.state.db.remove_listener(counter)
-
 
 CREATE = """
 mutation($input: CreateScenarioInput!) {
