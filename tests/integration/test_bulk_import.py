@@ -13,7 +13,6 @@ import pytest
 from sfm_graphql.app import create_app
 from sfm_graphql.domain.enums import ComponentType
 from sfm_graphql.domain.kinds import DeliveryKind
-from sfm_graphql.security.principal import Principal, Role
 from sfm_graphql.services import bulk_import as bulk_service
 from sfm_graphql.settings import Settings
 
@@ -51,36 +50,24 @@ TYPE_FIELDS: dict[ComponentType, dict[str, Any]] = {
 TYPES = list(ComponentType)
 
 
-class _StaticKey:
-    """Stands in for the API-key verifier: these tests are about importing, not about keys."""
-
-    async def verify(self, credential: str, *, client_ip: str) -> Principal:
-        return Principal(
-            subject="bulk-tests",
-            roles=frozenset({Role.DATA_MANAGER}),
-            kind="api_key",
-            issuer="tests",
-        )
-
-
-async def _serve(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def _serve(settings: Settings, token: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        app.state.api_key_verifier = _StaticKey()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
             transport=transport,
             base_url="http://testserver",
-            headers={"X-API-Key": "sfmk_bulk_tests"},
+            headers={"Authorization": f"Bearer {token}"},
             timeout=300,
         ) as http:
             yield http
 
 
 @pytest.fixture(scope="module")
-async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def http(settings: Settings, issue_token: Any) -> AsyncIterator[httpx.AsyncClient]:
     limits = {"max_bulk_rows": 20_000, "bulk_batch_size": BATCH_SIZE}
-    async for client in _serve(settings.model_copy(update=limits)):
+    token = issue_token("data_manager", ttl_s=3600)
+    async for client in _serve(settings.model_copy(update=limits), token):
         yield client
 
 
@@ -407,8 +394,11 @@ async def test_keys_that_are_ids_of_components_without_external_key_adopt_them(
     assert [dict(r) for r in records] == [{"id": "id-1", "key": "id-1", "version": 2}]
 
 
-async def test_more_rows_than_the_limit_are_refused_with_limit_exceeded(settings: Settings) -> None:
-    async for small in _serve(settings.model_copy(update={"max_bulk_rows": 5})):
+async def test_more_rows_than_the_limit_are_refused_with_limit_exceeded(
+    settings: Settings, issue_token: Any
+) -> None:
+    token = issue_token("data_manager")
+    async for small in _serve(settings.model_copy(update={"max_bulk_rows": 5}), token):
         rows = components(4)
         body = await post(small, rows, deliveries(2, rows))
         error = body["errors"][0]

@@ -13,7 +13,6 @@ import networkx as nx
 import pytest
 
 from sfm_graphql.app import create_app
-from sfm_graphql.security.principal import Principal, Role
 from sfm_graphql.settings import Settings
 from tests.conftest import wipe_graph
 
@@ -106,30 +105,20 @@ DELIVERIES: list[dict[str, Any]] = [
 ]
 
 
-class _StaticKey:
-    """Stands in for the API-key verifier: these tests are about exports, not about keys."""
-
-    async def verify(self, credential: str, *, client_ip: str) -> Principal:
-        return Principal(
-            subject="export-tests",
-            roles=frozenset({Role.DATA_MANAGER}),
-            kind="api_key",
-            issuer="tests",
-        )
-
-
 @pytest.fixture(scope="module")
-async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def http(settings: Settings, issue_token: Any) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings.model_copy(update={"max_export_deliveries": MAX_EXPORT_DELIVERIES}))
-    async with app.router.lifespan_context(app):
-        app.state.api_key_verifier = _StaticKey()
-        async with httpx.AsyncClient(
+    token = issue_token("data_manager", ttl_s=3600)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url="http://testserver",
-            headers={"X-API-Key": "sfmk_export_tests"},
+            headers={"Authorization": f"Bearer {token}"},
             timeout=120,
-        ) as client:
-            yield client
+        ) as client,
+    ):
+        yield client
 
 
 async def graphql(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
