@@ -82,6 +82,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         build_schema(settings),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=True,
+        # bulkImportFile (GraphQL multipart request spec); the view requires a preflight header
+        # on multipart requests, so a cross-site form cannot post one (docs/security.md).
+        multipart_uploads_enabled=True,
     )
     routes = [
         Route("/healthz", healthz),
@@ -99,7 +102,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "X-API-Key",
+                    "X-Request-ID",
+                    "Apollo-Require-Preflight",
+                    "X-Requested-With",
+                ],
                 # Credentials are never allowed together with a wildcard origin.
                 allow_credentials="*" not in settings.cors_origins,
                 max_age=600,

@@ -116,6 +116,53 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _register_operations(args: argparse.Namespace) -> int:
+    """Add operations to the allow-list of persisted_queries_only mode (docs/security.md)."""
+    from graphql import parse, validate
+    from graphql.error import GraphQLError
+
+    from sfm_graphql.db.cypher_registry import CypherRegistry
+    from sfm_graphql.db.database import Database, create_driver
+    from sfm_graphql.graphql.schema import build_schema
+    from sfm_graphql.security.persisted_queries import (
+        OperationFileError,
+        read_operation_files,
+        register_operations,
+    )
+
+    settings = load_settings()
+    try:
+        operations = read_operation_files(Path(p) for p in args.files)
+    except OperationFileError as exc:
+        print(f"sfm-graphql register-operations: {exc}; nothing registered", file=sys.stderr)
+        return 2
+    schema = build_schema(settings)._schema
+    for name, document in operations.items():
+        try:
+            errors = validate(schema, parse(document))
+        except GraphQLError as exc:
+            errors = [exc]
+        if errors:
+            print(
+                f"sfm-graphql register-operations: {name} does not run against this schema: "
+                f"{errors[0].message}; nothing registered",
+                file=sys.stderr,
+            )
+            return 2
+
+    async def run() -> int:
+        driver = create_driver(settings)
+        try:
+            db = Database(driver, CypherRegistry.load(), settings)
+            count = await register_operations(db, operations)
+        finally:
+            await driver.close()
+        print(f"registered {count} operation(s)")
+        return 0
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sfm-graphql", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--subject", help="the token's sub (default cli:<user name>)")
     token.add_argument("--mfa", action="store_true", help="mark it multi-factor (amr: mfa)")
     token.set_defaults(run=_token)
+    register = sub.add_parser(
+        "register-operations",
+        help="add operations (.graphql files, Apollo persisted-query manifests) to the allow-list",
+    )
+    register.add_argument("files", nargs="+", metavar="FILE")
+    register.set_defaults(run=_register_operations)
     return parser
 
 

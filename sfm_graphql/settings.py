@@ -8,7 +8,6 @@ service run against any Neo4j an operator points them at.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -153,24 +152,28 @@ class Settings(BaseSettings):
     max_bulk_rows: int = Field(50_000, ge=1)
     bulk_batch_size: int = Field(2_000, ge=1)
     max_request_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    # bulkImportFile: the largest file accepted (the whole request stays under max_request_bytes).
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_export_deliveries: int = Field(200_000, ge=1)
     max_matrix_components: int = Field(200, ge=1, le=2000)
     max_matrix_deliveries: int = Field(20_000, ge=1)
     max_comparison_rows: int = Field(1000, ge=1)
 
-    @cached_property
+    # Plain properties, not cached ones: `model_copy(update=...)` copies a cached value, so a
+    # copy made with environment=production would still read as development.
+    @property
     def is_production(self) -> bool:
         return self.environment == "production"
 
-    @cached_property
+    @property
     def auth_issuer_url(self) -> str:
         return self.auth_issuer or f"http://{self.host}:{self.port}"
 
-    @cached_property
+    @property
     def graphiql_enabled(self) -> bool:
         return self.graphiql if self.graphiql is not None else not self.is_production
 
-    @cached_property
+    @property
     def introspection_enabled(self) -> bool:
         return self.introspection if self.introspection is not None else not self.is_production
 

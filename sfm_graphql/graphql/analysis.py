@@ -36,6 +36,7 @@ FIELD_WEIGHTS: dict[str, int] = {
     "Query.neighborhood": 25,
     "Query.exportGraph": 500,
     "Mutation.bulkImport": 100,
+    "Mutation.bulkImportFile": 100,
     "Query.compareScenarios": 50,
 }
 # Lists without a size argument whose typical length is known better than the default.

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode
+from graphql import DocumentNode, ExecutableDefinitionNode, FieldNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from sfm_graphql.errors import ErrorCode, OperationRefused
@@ -19,6 +19,8 @@ from sfm_graphql.graphql.analysis import Analysis, analyze
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.security.principal import Principal
 from sfm_graphql.settings import Settings
+
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 
 def max_cost(settings: Settings, principal: Principal) -> int:
@@ -41,15 +43,22 @@ def _refusal(code: ErrorCode, message: str, **details: Any) -> GraphQLError:
     return GraphQLError(message, original_error=OperationRefused(code, message, **details))
 
 
-def _asks_introspection(document: Any) -> bool:
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            for selection in definition.selection_set.selections:
-                if isinstance(selection, FieldNode) and selection.name.value in (
-                    "__schema",
-                    "__type",
-                ):
-                    return True
+def _asks_introspection(document: DocumentNode) -> bool:
+    """Whether any operation or fragment selects `__schema` or `__type`, at any level.
+
+    Fragments are searched too: `{ ...F } fragment F on Query { __schema { ... } }` asks for the
+    schema as surely as the plain form does.
+    """
+    pending = [
+        d.selection_set for d in document.definitions if isinstance(d, ExecutableDefinitionNode)
+    ]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode) and selection.name.value in INTROSPECTION_FIELDS:
+                return True
+            nested = getattr(selection, "selection_set", None)
+            if nested is not None:
+                pending.append(nested)
     return False
 
 
@@ -143,7 +152,8 @@ class OperationLimits(SchemaExtension):
 
     def get_results(self) -> dict[str, Any]:
         if self.analysis is None:
-            return {}
+            # Nothing was analysed (a parse or validation failure): nothing ran or was spent.
+            return {"cost": {"requested": 0}}
         context: Context = self.execution_context.context
         result: dict[str, Any] = {"requested": self.analysis.cost}
         if context.budget is not None:

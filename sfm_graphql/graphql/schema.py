@@ -167,6 +167,13 @@ class Mutation:
         description="Create or update many components and deliveries by external key, all or "
         "nothing. Rows with problems are reported in the payload and then nothing is written.",
     )
+    bulk_import_file: BulkImportPayload = strawberry.field(
+        resolver=bulk.bulk_import_file,
+        extensions=allow(Role.DATA_MANAGER),
+        description="bulkImport from an uploaded file (GraphQL multipart request) in the JSON or "
+        "CSV format of exportGraph. The request needs an Apollo-Require-Preflight or "
+        "X-Requested-With header.",
+    )
     create_matrix: MatrixPayload = strawberry.field(
         resolver=matrix_resolvers.create_matrix, extensions=allow(Role.ANALYST)
     )
@@ -250,7 +257,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             OperationLimits,
             AuditMutations,
         ],
-        config=StrawberryConfig(),
+        # With introspection off (production), "Did you mean ...?" would leak the schema anyway.
+        config=StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
     )
 
 

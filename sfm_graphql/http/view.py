@@ -19,13 +19,25 @@ from sfm_graphql.graphql.context import Context
 from sfm_graphql.http.graphiql import graphiql_html
 from sfm_graphql.security.authenticate import authenticate, client_ip
 
+# Multipart (file upload) requests are the one POST a browser form may send cross-site without a
+# CORS preflight; one of these headers, which no form can set, proves a script sent it.
+PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-requested-with")
+
+
+def nothing_spent() -> dict[str, Any]:
+    """`extensions` of a response to a request that ran nothing: every response has a cost."""
+    return {"cost": {"requested": 0}}
+
 
 def error_response(
     status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     """A GraphQL-shaped error document for failures before execution."""
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code.value}}]},
+        {
+            "errors": [{"message": message, "extensions": {"code": code.value}}],
+            "extensions": nothing_spent(),
+        },
         status_code=status,
         headers=headers,
     )
@@ -45,6 +57,13 @@ def _http_error(exc: HTTPException) -> JSONResponse:
         return error_response(
             404, ErrorCode.NOT_FOUND, "GraphiQL is disabled; POST GraphQL requests"
         )
+    if reason in ("Batching is not enabled", "Too many operations"):
+        return error_response(
+            400,
+            ErrorCode.BAD_REQUEST,
+            "Batched requests (a JSON array of operations) are not accepted; nothing was run. "
+            "Send one operation per request.",
+        )
     return error_response(exc.status_code, ErrorCode.BAD_REQUEST, reason)
 
 
@@ -53,6 +72,13 @@ def _too_large(limit: int) -> SfmError:
 
     return OperationRefused(
         ErrorCode.DOCUMENT_TOO_LARGE, f"GraphQL documents may be at most {limit} bytes", limit=limit
+    )
+
+
+def _unproven_multipart(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return content_type == "multipart/form-data" and not any(
+        request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS
     )
 
 
@@ -69,14 +95,27 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(request)
+            response = await self._respond(request)
+        finally:
+            await request.close()  # uploaded files are spooled to temporary files
+        await response(scope, receive, send)
+
+    async def _respond(self, request: Request) -> Response:
+        if _unproven_multipart(request):
+            return error_response(
+                400,
+                ErrorCode.BAD_REQUEST,
+                "Multipart requests must carry an Apollo-Require-Preflight or X-Requested-With "
+                "header (protection against cross-site request forgery)",
+            )
+        try:
+            return await self.run(request)
         except HTTPException as exc:
-            response = _http_error(exc)
+            return _http_error(exc)
         except Unauthenticated as exc:
-            response = error_response(
+            return error_response(
                 401, ErrorCode.UNAUTHENTICATED, exc.message, {"WWW-Authenticate": "Bearer"}
             )
-        await response(scope, receive, send)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         state = request.app.state
@@ -114,7 +153,9 @@ class GraphQLView(GraphQL[Context, None]):
                 raise _too_large(settings.max_document_bytes)
         except SfmError as exc:
             return ExecutionResult(
-                data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions())]
+                data=None,
+                errors=[GraphQLError(exc.message, extensions=exc.extensions())],
+                extensions=nothing_spent(),
             )
         request_data.query = query
         return await super().execute_single(

@@ -9,9 +9,12 @@ client to send it). Allow-list mode: only operations registered from a file by t
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
@@ -30,11 +33,21 @@ def sha256(document: str) -> str:
 
 
 class PersistedQueries:
-    def __init__(self, *, redis: Redis, db: Database, allow_list_only: bool, ttl_s: int) -> None:
+    def __init__(
+        self,
+        *,
+        redis: Redis,
+        db: Database,
+        allow_list_only: bool,
+        ttl_s: int,
+        cache_observer: Callable[[str, bool], None] | None = None,
+    ) -> None:
         self._redis = redis
         self._db = db
         self.allow_list_only = allow_list_only
         self._ttl_s = ttl_s
+        # Told (cache, hit) on every lookup: "apq" in Redis, "allow_list" in this process.
+        self._observe = cache_observer or _unobserved
         self._allowed: dict[str, str] = {}
         self._loaded_at = 0.0
 
@@ -47,6 +60,7 @@ class PersistedQueries:
 
     async def _registered(self, digest: str) -> str | None:
         found = (await self._allow_list(refresh=False)).get(digest)
+        self._observe("allow_list", found is not None)
         if found is None:
             found = (await self._allow_list(refresh=True)).get(digest)
         return found
@@ -97,10 +111,16 @@ class PersistedQueries:
             value = await self._redis.get(APQ_PREFIX + digest)
         except Exception as exc:  # noqa: BLE001
             log.warning("could not read a persisted query from Redis: %s", type(exc).__name__)
+            self._observe("apq", False)
             return None
+        self._observe("apq", value is not None)
         if value is None:
             return None
         return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _unobserved(cache: str, hit: bool) -> None:
+    return
 
 
 def _not_allowed() -> OperationRefused:
@@ -117,3 +137,66 @@ async def register_operations(db: Database, operations: dict[str, str]) -> int:
     ]
     result = await db.write("persisted/register", rows=rows)
     return int(result[0]["count"]) if result else 0
+
+
+APOLLO_MANIFEST_FORMAT = "apollo-persisted-query-manifest"
+
+
+class OperationFileError(ValueError):
+    """A file of operations that cannot be registered; nothing of it is."""
+
+
+def read_operation_files(paths: Iterable[Path]) -> dict[str, str]:
+    """`{name: document}` from `.graphql` files and Apollo persisted-query manifests (`.json`).
+
+    A `.graphql` file is one document, named after the file and registered by the SHA-256 of
+    its exact text (clients must send that text byte for byte). A manifest is
+    `{"format": "apollo-persisted-query-manifest", "version": 1, "operations": [{"id", "name",
+    "type", "body"}]}`, each `id` being the SHA-256 of its `body`.
+    """
+    operations: dict[str, str] = {}
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise OperationFileError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+        found = _manifest(path, text) if path.suffix == ".json" else {path.stem: text}
+        for name, document in found.items():
+            if operations.get(name, document) != document:
+                raise OperationFileError(f"{path}: another operation is already named {name!r}")
+            operations[name] = document
+    return operations
+
+
+def _manifest(path: Path, text: str) -> dict[str, str]:
+    try:
+        manifest = json.loads(text)
+    except ValueError as exc:
+        raise OperationFileError(f"{path}: not valid JSON ({exc})") from None
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != APOLLO_MANIFEST_FORMAT
+        or manifest.get("version") != 1
+        or not isinstance(manifest.get("operations"), list)
+    ):
+        raise OperationFileError(
+            f'{path}: not an Apollo persisted-query manifest ("format": '
+            f'"{APOLLO_MANIFEST_FORMAT}", "version": 1, "operations": [...])'
+        )
+    found: dict[str, str] = {}
+    for index, item in enumerate(manifest["operations"]):
+        where = f"{path}: operations[{index}]"
+        if not isinstance(item, dict):
+            raise OperationFileError(f"{where} is not an object")
+        name, body, op_id = item.get("name"), item.get("body"), item.get("id")
+        if not isinstance(name, str) or not name or not isinstance(body, str) or not body:
+            raise OperationFileError(f"{where} needs a non-empty name and body")
+        if op_id != sha256(body):
+            raise OperationFileError(
+                f"{where} ({name}): id is not the SHA-256 of body; this service registers "
+                "operations by the SHA-256 of their text"
+            )
+        if found.get(name, body) != body:
+            raise OperationFileError(f"{where}: another operation is already named {name!r}")
+        found[name] = body
+    return found

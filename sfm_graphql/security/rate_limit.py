@@ -11,7 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from limits import RateLimitItem, RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerSecond, WindowStats
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
@@ -66,8 +66,16 @@ class RateLimiter:
             if storage is self._shared and self.degraded:
                 log.warning("Redis is reachable again; rate limits are shared across replicas")
                 self.degraded = False
-            return Budget(points, cost, stats.remaining, stats.reset_time, allowed)
+            return Budget(points, cost, stats.remaining, self._reset_at(stats, points), allowed)
         raise AssertionError("the local storage cannot fail")
+
+    def _reset_at(self, stats: WindowStats, points: int) -> float:
+        now = time.time()
+        if stats.reset_time <= now and stats.remaining < points:
+            # `limits` gives the reset as the window's expiry modulo its length, which is 0 when
+            # the window was opened within the same millisecond: it then ends a window from now.
+            return now + self._window_s
+        return stats.reset_time
 
     async def peek(self, key: str, *, points: int) -> Budget:
         return await self.spend(key, points=points, cost=0)

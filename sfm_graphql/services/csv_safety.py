@@ -24,6 +24,16 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+def restore(cell: str) -> str:
+    """The inverse of `neutralise`, for reading a CSV this service wrote.
+
+    Only a `'` followed by a formula prefix is removed, so text that merely starts with `'` is
+    kept. The one text that does not survive an export and re-import is one that itself starts
+    with `'` and then a formula prefix: it comes back without the `'`.
+    """
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_PREFIXES) else cell
+
+
 def safe_cell(value: Any) -> Cell:
     """One value as a CSV cell: numbers unchanged, None empty, everything else safe text.
 

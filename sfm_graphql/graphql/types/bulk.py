@@ -6,6 +6,7 @@ import strawberry
 
 from sfm_graphql.graphql.types.enums import ComponentType, DeliveryKind
 from sfm_graphql.graphql.types.mutations import ComponentFieldsInput, DeliveryFieldsInput
+from sfm_graphql.services import bulk_files as files
 from sfm_graphql.services import bulk_import as service
 
 # strawberry.enum registers each enum in place, under its GraphQL name; the names below are
@@ -20,8 +21,14 @@ strawberry.enum(
     name="BulkImportErrorCode",
     description="Why an import row was refused.",
 )
+strawberry.enum(
+    files.BulkFileFormat,
+    name="BulkFileFormat",
+    description="The format of a bulkImportFile upload: that of exportGraph's JSON or CSV.",
+)
 BulkImportSection = service.ImportSection
 BulkImportErrorCode = service.ImportErrorCode
+BulkFileFormat = files.BulkFileFormat
 
 
 @strawberry.input(
