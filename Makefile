@@ -39,7 +39,7 @@ fi
 endef
 
 .PHONY: help venv neo4j-start neo4j-stop neo4j-status redis-start redis-stop \
-	services services-stop run test lint schema bench clean-local
+	services services-stop run test lint schema bench clean-local promtool
 
 help: ## list the targets
 	@echo "usage: make TARGET [INSTANCE=dev|test|bench] [PYTEST_ARGS=...]"
@@ -88,7 +88,7 @@ run: venv ## dev services, migrate, seed demo data if empty, serve on http://127
 	echo "{\"Authorization\": \"Bearer $$admin_token\"}"; \
 	exec $(BIN)/sfm-graphql serve --host $(APP_HOST) --port $(APP_PORT)
 
-test: venv ## test services, browser deps, then pytest (PYTEST_ARGS passed on)
+test: venv promtool ## test services, browser deps, then pytest (PYTEST_ARGS passed on)
 	$(call start_services,test)
 	@# Browser end-to-end tests bring their own npm packages, never a browser
 	@# download: the browser is Debian's chromium.
@@ -104,7 +104,7 @@ test: venv ## test services, browser deps, then pytest (PYTEST_ARGS passed on)
 	if [[ $$rc -ne 0 ]]; then echo "pytest exited with status $$rc" >&2; fi; \
 	exit $$rc
 
-lint: venv ## ruff check, ruff format --check, mypy, and schema/schema.graphql up to date
+lint: venv promtool ## ruff, mypy, schema/schema.graphql up to date, deploy checks, promtool rules
 	@# Every check runs, so one CI run reports all problems; any failure fails.
 	@rc=0; \
 	echo "== ruff check"; $(BIN)/ruff check . || rc=1; \
@@ -113,7 +113,12 @@ lint: venv ## ruff check, ruff format --check, mypy, and schema/schema.graphql u
 	echo "== export-schema --check"; \
 	$(BIN)/sfm-graphql export-schema --check schema/schema.graphql || rc=1; \
 	tools/check-deploy.sh || rc=1; \
+	echo "== promtool check rules"; promtool check rules deploy/prometheus/alerts.yml || rc=1; \
+	echo "== promtool test rules"; promtool test rules deploy/prometheus/alerts_test.yml || rc=1; \
 	exit $$rc
+
+promtool: ## install promtool (Debian's prometheus package) when it is missing
+	@command -v promtool >/dev/null 2>&1 || tools/apt-install.sh --no-install-recommends prometheus
 
 schema: venv ## write the GraphQL schema to schema/schema.graphql
 	$(BIN)/sfm-graphql export-schema schema/schema.graphql

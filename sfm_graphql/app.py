@@ -22,6 +22,7 @@ from sfm_graphql.http.headers import SecurityHeaders
 from sfm_graphql.http.health import healthz, readyz
 from sfm_graphql.http.limits import BodySizeLimit
 from sfm_graphql.http.view import GraphQLView
+from sfm_graphql.observability.metrics_setup import MetricsSetup
 from sfm_graphql.security.api_key_cache import ApiKeyCache
 from sfm_graphql.security.api_keys import ApiKeyVerifier, api_key_pepper
 from sfm_graphql.security.identity import start_identity, stop_identity
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     install_log_masking()  # credentials never reach a log line (docs/security.md, Audit log)
     registry = CypherRegistry.load()
+    metrics = MetricsSetup(settings)  # Prometheus metrics on /metrics (docs/observability.md)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             db=app.state.db,
             allow_list_only=settings.persisted_queries_only,
             ttl_s=settings.apq_ttl_s,
+            cache_observer=metrics.cache_observer,
         )
         # Identity: secrets, signing keys, app.state.token_verifier (docs/security.md, Identity).
         await start_identity(app, settings)
@@ -68,12 +71,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             db=app.state.db,
             cache=ApiKeyCache(app.state.redis, ttl_s=settings.api_key_cache_ttl_s),
             pepper=pepper,
+            cache_observer=metrics.cache_observer,
         )
+        await metrics.start(app)
         try:
             if settings.migrate_on_start:
                 await migrate(driver, settings.neo4j_database)
             yield
         finally:
+            await metrics.stop(app)
             await stop_identity(app)
             await app.state.redis.aclose()
             await driver.close()
@@ -90,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/graphql", view),
+        *metrics.routes(),  # /metrics, for the scrape credential only
         *oauth_routes(),  # /oauth/token, /.well-known/jwks.json, /.well-known/openid-configuration
         Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_STATIC_DIR), name="graphiql"),
     ]
@@ -97,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            *metrics.middleware(),  # request count, duration and error codes
             Middleware(SecurityHeaders),
             Middleware(
                 CORSMiddleware,
@@ -118,5 +126,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.login_hooks = LoginHooks()  # failed logins and issued tokens are reported here
     return app

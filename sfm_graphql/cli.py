@@ -14,18 +14,22 @@ from sfm_graphql.settings import load_settings
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from sfm_graphql.observability.multiprocess import multiprocess_metrics
+
     settings = load_settings()
-    uvicorn.run(
-        "sfm_graphql.app:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-        ssl_certfile=settings.tls_certfile,
-        ssl_keyfile=settings.tls_keyfile,
-    )
+    # Several workers share their metrics through PROMETHEUS_MULTIPROC_DIR (docs/observability.md).
+    with multiprocess_metrics(workers=args.workers):
+        uvicorn.run(
+            "sfm_graphql.app:create_app",
+            factory=True,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            workers=args.workers,
+            log_level=settings.log_level.lower(),
+            proxy_headers=True,
+            ssl_certfile=settings.tls_certfile,
+            ssl_keyfile=settings.tls_keyfile,
+        )
     return 0
 
 

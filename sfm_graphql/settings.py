@@ -159,6 +159,23 @@ class Settings(BaseSettings):
     max_matrix_deliveries: int = Field(20_000, ge=1)
     max_comparison_rows: int = Field(1000, ge=1)
 
+    # Prometheus metrics on /metrics (docs/observability.md, Metrics).
+    metrics_enabled: bool = True
+    # The scrape credential, sent as `Authorization: Bearer <token>`; or read from a file.
+    metrics_token: SecretStr | None = None
+    metrics_token_file: Path | None = None
+    metrics_refresh_s: float = Field(30.0, ge=0)  # graph size, active users, memory; 0: never
+    metrics_max_operation_names: int = Field(100, ge=1, le=10_000)  # later names read `other`
+    metrics_active_users_window_s: int = Field(900, ge=60)
+    memory_limit_bytes: int | None = Field(None, ge=1)  # default: the cgroup limit, else RAM
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
     # Plain properties, not cached ones: `model_copy(update=...)` copies a cached value, so a
     # copy made with environment=production would still read as development.
     @property

@@ -20,11 +20,13 @@ import httpx
 import pytest
 import uvicorn
 from neo4j import GraphDatabase
+from pydantic import SecretStr
 
 from sfm_graphql.app import create_app
 from sfm_graphql.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+METRICS_TOKEN = "test-metrics-scrape-credential-0123456789"  # /metrics in the test settings
 
 
 def _service_environment() -> dict[str, str]:
@@ -55,7 +57,15 @@ def settings() -> Settings:
     # rate-limit tests, with budgets of their own, ever exhaust one.
     settings = Settings(environment="test", graphiql=True)
     budgets = {**settings.rate_limit_points_by_role, "anonymous": 10_000_000}
-    return settings.model_copy(update={"rate_limit_points_by_role": budgets})
+    # Metrics: /metrics answers METRICS_TOKEN; no refresh timer, so its statement never lands in
+    # a test that counts statements (the metrics tests refresh when they need to).
+    return settings.model_copy(
+        update={
+            "rate_limit_points_by_role": budgets,
+            "metrics_token": SecretStr(METRICS_TOKEN),
+            "metrics_refresh_s": 0,
+        }
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -24,6 +24,9 @@ from sfm_graphql.settings import Settings
 
 Row = dict[str, Any]
 StatementListener = Callable[[str, float], None]
+# +1 when a statement or transaction starts holding (or waiting for) a pooled connection, -1 when
+# it gives it back: how the metrics count the pool in use (the driver's pool is not public API).
+ConnectionListener = Callable[[int], None]
 Access = Literal["read", "write"]
 
 
@@ -80,6 +83,7 @@ class Database:
         self._database = settings.neo4j_database
         self._timeout = settings.neo4j_query_timeout_s
         self._listeners: list[StatementListener] = []
+        self._connection_listeners: list[ConnectionListener] = []
 
     def add_listener(self, listener: StatementListener) -> None:
         self._listeners.append(listener)
@@ -90,6 +94,13 @@ class Database:
     def notify(self, name: str, seconds: float) -> None:
         for listener in self._listeners:
             listener(name, seconds)
+
+    def add_connection_listener(self, listener: ConnectionListener) -> None:
+        self._connection_listeners.append(listener)
+
+    def _connections(self, delta: int) -> None:
+        for listener in self._connection_listeners:
+            listener(delta)
 
     async def read(self, name: str, **params: Any) -> list[Row]:
         return await self._run_named(name, params, "read")
@@ -110,6 +121,7 @@ class Database:
         """Run one statement in a managed (retried) transaction and return its rows as dicts."""
         routing = RoutingControl.READ if access == "read" else RoutingControl.WRITE
         started = _now()
+        self._connections(1)
         try:
             records, _, _ = await self.driver.execute_query(
                 Query(text, timeout=self._timeout),
@@ -124,12 +136,14 @@ class Database:
                 "The graph database is unavailable; try again shortly"
             ) from exc
         finally:
+            self._connections(-1)
             self.notify(name, _now() - started)
         return [to_native(r.data()) for r in records]
 
     @asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[Transaction]:
         """An explicit transaction: commits when the block ends, rolls back on any error."""
+        self._connections(1)
         try:
             async with self.driver.session(database=self._database) as session:
                 tx = await session.begin_transaction(timeout=self._timeout * 10)
@@ -143,6 +157,8 @@ class Database:
             raise ServiceUnavailable(
                 "The graph database is unavailable; try again shortly"
             ) from exc
+        finally:
+            self._connections(-1)
 
     async def ping(self) -> None:
         await self.driver.verify_connectivity()

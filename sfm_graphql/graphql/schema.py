@@ -49,6 +49,7 @@ from sfm_graphql.graphql.types.privacy import PurgePayload
 from sfm_graphql.graphql.types.rate_limit import RateLimit
 from sfm_graphql.graphql.types.results import Neighborhood, SearchHit
 from sfm_graphql.graphql.types.scenarios import Scenario, ScenarioComparison, ScenarioPayload
+from sfm_graphql.observability.metrics_graphql import GraphQLMetrics
 from sfm_graphql.security.permissions import allow
 from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
@@ -252,6 +253,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         types=[*COMPONENT_CLASSES.values(), Delivery],
         extensions=[
+            GraphQLMetrics,  # first: its timing encloses the whole operation, limits included
             ErrorCodes,
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             OperationLimits,

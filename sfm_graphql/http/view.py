@@ -11,12 +11,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from sfm_graphql.errors import ErrorCode, SfmError, Unauthenticated
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.http.graphiql import graphiql_html
+from sfm_graphql.observability.metrics_http import note_auth_failure, note_result
 from sfm_graphql.security.authenticate import authenticate, client_ip
 
 # Multipart (file upload) requests are the one POST a browser form may send cross-site without a
@@ -113,6 +114,7 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as exc:
             return _http_error(exc)
         except Unauthenticated as exc:
+            note_auth_failure(request.scope, exc.message)  # sfm_auth_failures_total
             return error_response(
                 401, ErrorCode.UNAUTHENTICATED, exc.message, {"WWW-Authenticate": "Bearer"}
             )
@@ -161,6 +163,12 @@ class GraphQLView(GraphQL[Context, None]):
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        note_result(request.scope, result.errors)  # sfm_errors_total counts the codes
+        return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html(endpoint=str(request.url.path)))

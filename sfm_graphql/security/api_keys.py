@@ -19,6 +19,7 @@ import logging
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -314,10 +315,18 @@ def _entry(record: ApiKeyRecord | None) -> Entry:
 class ApiKeyVerifier:
     """`CredentialVerifier` for API keys; also holds what the key mutations need."""
 
-    def __init__(self, *, db: Database, cache: ApiKeyCache, pepper: bytes) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        cache: ApiKeyCache,
+        pepper: bytes,
+        cache_observer: Callable[[str, bool], None] | None = None,
+    ) -> None:
         self.db = db
         self.cache = cache
         self.pepper = pepper
+        self._observe_cache = cache_observer  # told ("api_key", hit) on every lookup
 
     async def verify(self, credential: str, *, client_ip: str) -> Principal:
         key_id, secret = parse_key(credential)
@@ -344,6 +353,8 @@ class ApiKeyVerifier:
 
     async def _load(self, key_id: str) -> Entry:
         cached = await self.cache.get(key_id)
+        if self._observe_cache is not None:
+            self._observe_cache("api_key", cached is not None)
         if cached is not None:
             return cached
         generation = await self.cache.generation(key_id)  # before the read: see api_key_cache

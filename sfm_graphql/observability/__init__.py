@@ -1,0 +1,1 @@
+"""Observability: traces, logs, errors and metrics (docs/observability.md)."""

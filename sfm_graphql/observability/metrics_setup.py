@@ -1,0 +1,86 @@
+"""What the app factory wires for metrics: the middleware, `/metrics`, listeners and the timer.
+
+`create_app` builds one `MetricsSetup`, adds its middleware and routes, passes its cache observer
+to the caches, and starts and stops it in the lifespan. With `metrics_enabled` false it adds
+nothing and observes nothing (the baseline `bench/` compares against).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import disable_created_metrics
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from sfm_graphql.observability.active_users import ActiveUsers
+from sfm_graphql.observability.metrics import Metrics
+from sfm_graphql.observability.metrics_http import MetricsMiddleware
+from sfm_graphql.observability.metrics_refresh import MetricsRefresher, memory_limit_bytes
+from sfm_graphql.observability.metrics_scrape import ScrapeEndpoint
+from sfm_graphql.observability.multiprocess import worker_started, worker_stopped
+from sfm_graphql.settings import Settings
+
+CacheObserver = Callable[[str, bool], None]
+
+
+class MetricsSetup:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.enabled = settings.metrics_enabled
+        # `*_created` samples would double the series of every counter and histogram, for a
+        # start time Prometheus does not need (multiprocess mode never exports them anyway).
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client is untyped
+        self.metrics = Metrics(
+            max_operation_names=settings.metrics_max_operation_names,
+            pool_size=settings.neo4j_pool_size,
+            active_users=ActiveUsers(window_s=settings.metrics_active_users_window_s),
+        )
+        self.scrape = ScrapeEndpoint(self.metrics)
+        self.refresher: MetricsRefresher | None = None
+
+    def middleware(self) -> list[Middleware]:
+        """Outermost, so the time and status include every other middleware's work."""
+        if not self.enabled:
+            return []
+        return [Middleware(MetricsMiddleware, metrics=self.metrics)]
+
+    def routes(self) -> list[Route]:
+        return [Route("/metrics", self.scrape.handle, methods=["GET"])] if self.enabled else []
+
+    @property
+    def cache_observer(self) -> CacheObserver | None:
+        return self.metrics.observe_cache if self.enabled else None
+
+    async def start(self, app: Starlette) -> None:
+        """In the lifespan, once `app.state.db` and `app.state.redis` exist."""
+        if not self.enabled:
+            return
+        worker_started()
+        self.scrape.configure(self.settings)
+        app.state.db.add_listener(self.metrics.observe_statement)
+        app.state.db.add_connection_listener(self.metrics.connections_changed)
+        app.state.login_hooks.failed_login.append(self.metrics.on_failed_login)
+        self.refresher = MetricsRefresher(
+            metrics=self.metrics,
+            db=app.state.db,
+            redis=app.state.redis,
+            interval_s=self.settings.metrics_refresh_s,
+            memory_limit=memory_limit_bytes(self.settings.memory_limit_bytes),
+        )
+        self.refresher.start()
+
+    async def stop(self, app: Starlette) -> None:
+        if self.refresher is None:
+            return
+        await self.refresher.stop()
+        self.refresher = None
+        app.state.login_hooks.failed_login.remove(self.metrics.on_failed_login)
+        app.state.db.remove_listener(self.metrics.observe_statement)
+        worker_stopped()
+
+    async def refresh(self) -> None:
+        """Sample the timed gauges now (tests; the timer does it every metrics_refresh_s)."""
+        if self.refresher is not None:
+            await self.refresher.refresh()
