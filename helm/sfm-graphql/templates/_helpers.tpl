@@ -43,6 +43,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
     secretKeyRef:
       name: {{ required "secrets.existingSecret is required" .Values.secrets.existingSecret }}
       key: neo4j_password
+- name: SFM_METRICS_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.existingSecret }}
+      key: metrics_token
+      optional: true
 - name: SFM_SECRETS_BACKEND
   value: {{ .Values.secrets.backend | quote }}
 {{- if eq .Values.secrets.backend "vault" }}
