@@ -21,11 +21,13 @@ from sfm_graphql.http.graphiql import GRAPHIQL_STATIC_DIR
 from sfm_graphql.http.headers import SecurityHeaders
 from sfm_graphql.http.health import healthz, readyz
 from sfm_graphql.http.limits import BodySizeLimit
+from sfm_graphql.http.login_gate import LoginGate
 from sfm_graphql.http.view import GraphQLView
 from sfm_graphql.observability.metrics_setup import MetricsSetup
 from sfm_graphql.security.api_key_cache import ApiKeyCache
 from sfm_graphql.security.api_keys import ApiKeyVerifier, api_key_pepper
 from sfm_graphql.security.identity import start_identity, stop_identity
+from sfm_graphql.security.login_guard import LoginGuard
 from sfm_graphql.security.masking import install_log_masking
 from sfm_graphql.security.oauth_server import LoginHooks, oauth_routes
 from sfm_graphql.security.persisted_queries import PersistedQueries
@@ -73,6 +75,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             pepper=pepper,
             cache_observer=metrics.cache_observer,
         )
+        # Failed logins per address (refused by LoginGate) and the login audit (docs/security.md).
+        guard = LoginGuard(
+            limiter=RateLimiter(settings.redis_url, window_s=settings.failed_login_window_s),
+            db=app.state.db,
+            limit=settings.failed_logins_per_ip,
+            personal_fields=settings.personal_fields,
+        )
+        app.state.login_guard = guard
+        app.state.login_hooks.failed_login.append(guard.on_failed_login)
+        app.state.login_hooks.token_issued.append(guard.on_token_issued)
         await metrics.start(app)
         try:
             if settings.migrate_on_start:
@@ -80,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await metrics.stop(app)
+            app.state.login_hooks.failed_login.remove(guard.on_failed_login)
+            app.state.login_hooks.token_issued.remove(guard.on_token_issued)
             await stop_identity(app)
             await app.state.redis.aclose()
             await driver.close()
@@ -123,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 max_age=600,
             ),
             Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),
+            Middleware(LoginGate),  # before any credential is read
         ],
     )
     app.state.settings = settings

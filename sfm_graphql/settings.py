@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     tls_keyfile: str | None = None
     require_mfa_for_sensitive: bool = False
     admin_allowed_cidrs: tuple[str, ...] = ()
+    # Failed logins (bad tokens, API keys, client secrets) per client address (IPv6: per /64)
+    # per window; then the address gets 429 until points free up (docs/security.md).
+    failed_logins_per_ip: int = Field(100, ge=1)
+    failed_login_window_s: int = Field(3600, ge=1)
 
     # Identity: secrets, signing keys and trusted token issuers (docs/security.md, Identity).
     secrets_backend: Literal["env", "file", "vault"] = "env"

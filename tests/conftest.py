@@ -53,8 +53,8 @@ def _service_environment() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     os.environ.update(_service_environment())
-    # Many tests share one loopback address: the anonymous budget is raised so that only the
-    # rate-limit tests, with budgets of their own, ever exhaust one.
+    # Many tests share one loopback address: the anonymous budget and the failed-login limit are
+    # raised so that only the tests of those limits, with apps of their own, ever exhaust one.
     settings = Settings(environment="test", graphiql=True)
     budgets = {**settings.rate_limit_points_by_role, "anonymous": 10_000_000}
     # Metrics: /metrics answers METRICS_TOKEN; no refresh timer, so its statement never lands in
@@ -62,6 +62,7 @@ def settings() -> Settings:
     return settings.model_copy(
         update={
             "rate_limit_points_by_role": budgets,
+            "failed_logins_per_ip": 1_000_000,
             "metrics_token": SecretStr(METRICS_TOKEN),
             "metrics_refresh_s": 0,
         }

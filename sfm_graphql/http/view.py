@@ -121,11 +121,19 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         state = request.app.state
-        principal = await authenticate(
-            request,
-            tokens=getattr(state, "token_verifier", None),
-            api_keys=getattr(state, "api_key_verifier", None),
-        )
+        try:
+            principal = await authenticate(
+                request,
+                tokens=getattr(state, "token_verifier", None),
+                api_keys=getattr(state, "api_key_verifier", None),
+            )
+        except Unauthenticated as exc:
+            # A presented credential failed: counted per address (http/login_gate.py refuses
+            # the address once its budget is spent) and audited (docs/security.md).
+            guard = getattr(state, "login_guard", None)
+            if guard is not None:
+                await guard.refused_request(request, exc)
+            raise
         return Context(
             request=request,
             response=response,

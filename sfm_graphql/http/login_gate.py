@@ -1,0 +1,63 @@
+"""ASGI middleware refusing authentication attempts from an address over its failed-login limit.
+
+An attempt is a request to the token endpoint or any request carrying `Authorization` or
+`X-API-Key`. The check runs before anything reads the credential, so once an address has used up
+its budget (`security.login_guard`) even a valid credential from it gets 429 `RATE_LIMITED` with
+`Retry-After`, and guessing costs the service one Redis read per try, not a signature check or a
+scrypt hash. Requests without credentials pass: they are anonymous and limited by cost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from sfm_graphql.errors import ErrorCode
+from sfm_graphql.security.authenticate import client_ip
+from sfm_graphql.security.login_guard import LoginGuard
+
+TOKEN_PATH = "/oauth/token"  # noqa: S105 (a route, the one in security/oauth_server.py)
+CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
+
+
+def _is_attempt(scope: Scope) -> bool:
+    if scope.get("path") == TOKEN_PATH:
+        return True
+    return any(name.lower() in CREDENTIAL_HEADERS for name, _ in scope.get("headers", []))
+
+
+class LoginGate:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        guard: LoginGuard | None = None
+        if scope["type"] == "http" and _is_attempt(scope) and "app" in scope:
+            guard = getattr(scope["app"].state, "login_guard", None)
+        if guard is None:
+            await self.app(scope, receive, send)
+            return
+        budget = await guard.refusal(client_ip(Request(scope)))
+        if budget is None:
+            await self.app(scope, receive, send)
+            return
+        retry_after = budget.retry_after_s
+        reset_at = dt.datetime.fromtimestamp(budget.reset_at, dt.UTC).isoformat()
+        message = (
+            f"Too many failed logins from this address; try again after {retry_after} s"
+            f" ({reset_at})"
+        )
+        headers = {"Retry-After": str(retry_after), "Cache-Control": "no-store"}
+        if scope.get("path") == TOKEN_PATH:  # OAuth clients read `error` (RFC 6749 5.2)
+            body: dict[str, object] = {"error": "rate_limited", "error_description": message}
+        else:
+            extensions = {
+                "code": ErrorCode.RATE_LIMITED.value,
+                "resetAt": reset_at,
+                "retryAfter": retry_after,
+            }
+            body = {"errors": [{"message": message, "extensions": extensions}]}
+        await JSONResponse(body, status_code=429, headers=headers)(scope, receive, send)

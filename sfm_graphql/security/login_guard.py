@@ -1,0 +1,144 @@
+"""Failed logins: counted per client address, audited, and refused once too many.
+
+Every refused credential — a bearer token or API key the view could not verify, a client that
+failed authentication at `/oauth/token` — spends one point of its address's failed-login budget
+(`failed_logins_per_ip` per `failed_login_window_s`, in the shared `RateLimiter`) and is recorded
+with `record_failed_login`. Once the budget is spent, `http.login_gate` answers further attempts
+from that address with 429 before any credential is looked at, valid or not, until the window
+frees points again. A token issued at `/oauth/token` is recorded with `record_login`.
+
+A success does not reset the count: otherwise an attacker holding any valid credential could
+interleave it with guesses. IPv6 addresses are counted per /64, which one subscriber usually holds
+whole.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Sequence
+
+from starlette.requests import Request
+
+from sfm_graphql.db.database import Database
+from sfm_graphql.errors import Unauthenticated
+from sfm_graphql.security import audit
+from sfm_graphql.security.api_keys import parse_key
+from sfm_graphql.security.authenticate import API_KEY_PREFIX, client_ip
+from sfm_graphql.security.principal import Principal
+from sfm_graphql.security.rate_limit import Budget, RateLimiter
+
+log = logging.getLogger(__name__)
+
+IPV6_PREFIX = 64
+CLIENT_CREDENTIALS = "client_credentials"
+
+
+def address_key(ip: str) -> str:
+    """The rate-limit key of a client address (IPv6 per /64)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return f"failed-login:{ip[:64]}"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return f"failed-login:{address.ipv4_mapped}"
+        return f"failed-login:{ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False)}"
+    return f"failed-login:{address}"
+
+
+def presented_credential(request: Request) -> tuple[str, str | None]:
+    """(method, claimed subject) of the credential a request carries, for the audit log.
+
+    The subject is an API key's id when the key is well-formed; never the credential itself.
+    """
+    credential = request.headers.get("x-api-key")
+    if credential is None:
+        scheme, _, credential = (request.headers.get("authorization") or "").strip().partition(" ")
+        credential = credential.strip()
+        if scheme.lower() != "bearer":
+            return "unsupported", None
+    if not credential.startswith(API_KEY_PREFIX):
+        return "bearer", None
+    try:
+        key_id, _ = parse_key(credential)
+    except Unauthenticated:
+        return "api_key", None
+    return "api_key", key_id
+
+
+class LoginGuard:
+    """Failed-login budgets per client address and the login audit: `app.state.login_guard`."""
+
+    def __init__(
+        self,
+        *,
+        limiter: RateLimiter,
+        db: Database,
+        limit: int,
+        personal_fields: Sequence[str],
+    ) -> None:
+        self._limiter = limiter
+        self._db = db
+        self._limit = limit
+        self._personal_fields = tuple(personal_fields)
+
+    async def refusal(self, ip: str) -> Budget | None:
+        """The spent budget when `ip` may not try to authenticate now, else None (reads only)."""
+        budget = await self._limiter.peek(address_key(ip), points=self._limit)
+        return budget if budget.remaining <= 0 else None
+
+    async def failed(
+        self,
+        *,
+        client_ip: str,
+        method: str,
+        reason: str,
+        subject: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        """Count one failed attempt from `client_ip` and audit it."""
+        budget = await self._limiter.spend(address_key(client_ip), points=self._limit, cost=1)
+        if budget.remaining <= 0:
+            log.warning(
+                "client %s reached the failed-login limit (%d); further attempts are refused "
+                "until the window frees points",
+                client_ip,
+                self._limit,
+            )
+        await audit.record_failed_login(
+            db=self._db,
+            client_ip=client_ip,
+            method=method,
+            reason=reason,
+            subject=subject,
+            request_id=request_id,
+            personal_fields=self._personal_fields,
+        )
+
+    async def refused_request(self, request: Request, exc: Unauthenticated) -> None:
+        """A credential presented to the GraphQL view did not verify."""
+        method, subject = presented_credential(request)
+        await self.failed(
+            client_ip=client_ip(request),
+            method=method,
+            reason=exc.message,
+            subject=subject,
+            request_id=request.headers.get("x-request-id"),
+        )
+
+    # -- LoginHooks callbacks of the token endpoint (security/oauth_server.py) -------------------
+
+    async def on_failed_login(self, *, client_ip: str, client_id: str | None, reason: str) -> None:
+        await self.failed(
+            client_ip=client_ip, method=CLIENT_CREDENTIALS, reason=reason, subject=client_id
+        )
+
+    async def on_token_issued(self, *, principal: Principal, client_ip: str) -> None:
+        await audit.record_login(
+            db=self._db,
+            principal=principal,
+            client_ip=client_ip,
+            method=CLIENT_CREDENTIALS,
+            personal_fields=self._personal_fields,
+        )
