@@ -11,7 +11,17 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-from graphql import DocumentNode, ExecutableDefinitionNode, FieldNode, GraphQLError
+from graphql import (
+    DocumentNode,
+    ExecutableDefinitionNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 from strawberry.extensions import SchemaExtension
 
 from sfm_graphql.errors import ErrorCode, OperationRefused
@@ -41,6 +51,38 @@ def rate_limit_key(principal: Principal, client_ip: str) -> str:
 
 def _refusal(code: ErrorCode, message: str, **details: Any) -> GraphQLError:
     return GraphQLError(message, original_error=OperationRefused(code, message, **details))
+
+
+def _asks_for_data(document: DocumentNode, operation_name: str | None) -> bool:
+    """Whether the operation to run selects a root field other than `__schema`, `__type` etc."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operations = [
+        d
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+        and (operation_name is None or (d.name is not None and d.name.value == operation_name))
+    ]
+    seen: set[str] = set()
+
+    def selects_data(selection_set: SelectionSetNode) -> bool:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if not selection.name.value.startswith("__"):
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                if selects_data(selection.selection_set):
+                    return True
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in seen and name in fragments:
+                    seen.add(name)
+                    if selects_data(fragments[name].selection_set):
+                        return True
+        return False
+
+    return any(selects_data(o.selection_set) for o in operations)
 
 
 def _asks_introspection(document: DocumentNode) -> bool:
@@ -95,6 +137,27 @@ class OperationLimits(SchemaExtension):
             return None  # validation reports the missing or ambiguous operation
         self.analysis = analysis
         context.cost = analysis.cost
+        # Every data field refuses anonymous callers: they are told so (after their address's
+        # budget is charged) rather than refused for a cost or depth they could never use.
+        anonymous_data = principal.kind == "anonymous" and _asks_for_data(
+            document, ctx.operation_name
+        )
+        if not anonymous_data:
+            refusal = self._static_limits(settings, principal, analysis)
+            if refusal is not None:
+                return refusal
+        refusal = await self._spend(context, analysis.cost)
+        if refusal is None and anonymous_data:
+            return _refusal(
+                ErrorCode.UNAUTHENTICATED,
+                "Authentication required: send a bearer token or an API key",
+            )
+        return refusal
+
+    @staticmethod
+    def _static_limits(
+        settings: Settings, principal: Principal, analysis: Analysis
+    ) -> GraphQLError | None:
         for code, value, limit, what in (
             (ErrorCode.MAX_DEPTH_EXCEEDED, analysis.depth, settings.max_query_depth, "depth"),
             (ErrorCode.MAX_ALIASES_EXCEEDED, analysis.aliases, settings.max_aliases, "aliases"),
@@ -118,7 +181,7 @@ class OperationLimits(SchemaExtension):
                 cost=analysis.cost,
                 limit=ceiling,
             )
-        return await self._spend(context, analysis.cost)
+        return None
 
     @staticmethod
     def _introspection_allowed(settings: Settings, principal: Principal) -> bool:
