@@ -19,11 +19,15 @@ from sfm_graphql.db.migrations import migrate
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.http.graphiql import GRAPHIQL_STATIC_DIR
 from sfm_graphql.http.headers import SecurityHeaders
-from sfm_graphql.http.health import healthz, readyz
+from sfm_graphql.http.health import healthz, readyz, startupz
 from sfm_graphql.http.limits import BodySizeLimit
 from sfm_graphql.http.login_gate import LoginGate
 from sfm_graphql.http.view import GraphQLView
+from sfm_graphql.observability.access_log import AccessLog
+from sfm_graphql.observability.errors import init_sentry
+from sfm_graphql.observability.logging import configure_logging
 from sfm_graphql.observability.metrics_setup import MetricsSetup
+from sfm_graphql.observability.tracing import Tracing
 from sfm_graphql.security.api_key_cache import ApiKeyCache
 from sfm_graphql.security.api_keys import ApiKeyVerifier, api_key_pepper
 from sfm_graphql.security.identity import start_identity, stop_identity
@@ -38,16 +42,21 @@ from sfm_graphql.settings import Settings, load_settings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, tracing: Tracing | None = None) -> Starlette:
     settings = settings or load_settings()
     install_log_masking()  # credentials never reach a log line (docs/security.md, Audit log)
+    # JSON log lines, error tracking, traces (docs/observability.md); `tracing` is for tests.
+    configure_logging(settings)
+    init_sentry(settings)
+    tracing = tracing or Tracing.from_settings(settings)
     registry = CypherRegistry.load()
     metrics = MetricsSetup(settings)  # Prometheus metrics on /metrics (docs/observability.md)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tracing.start()
         driver = create_driver(settings)
-        app.state.db = Database(driver, registry, settings)
+        app.state.db = Database(driver, registry, settings, tracer=tracing.tracer)
         app.state.redis = redis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
         )
@@ -89,17 +98,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             if settings.migrate_on_start:
                 await migrate(driver, settings.neo4j_database)
+            app.state.started = True  # /startupz and /readyz answer from here on
             yield
         finally:
+            app.state.started = False
             await metrics.stop(app)
             app.state.login_hooks.failed_login.remove(guard.on_failed_login)
             app.state.login_hooks.token_issued.remove(guard.on_token_issued)
             await stop_identity(app)
             await app.state.redis.aclose()
             await driver.close()
+            tracing.shutdown()
 
     view = GraphQLView(
-        build_schema(settings),
+        build_schema(settings, tracer=tracing.tracer),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=True,
         # bulkImportFile (GraphQL multipart request spec); the view requires a preflight header
@@ -109,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/startupz", startupz),
         Route("/graphql", view),
         *metrics.routes(),  # /metrics, for the scrape credential only
         *oauth_routes(),  # /oauth/token, /.well-known/jwks.json, /.well-known/openid-configuration
@@ -119,6 +132,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
         middleware=[
             *metrics.middleware(),  # request count, duration and error codes
+            *tracing.middleware(),  # the HTTP span, when tracing is on
+            Middleware(AccessLog),  # request id, access-log line
             Middleware(SecurityHeaders),
             Middleware(
                 CORSMiddleware,

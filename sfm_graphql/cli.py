@@ -14,9 +14,11 @@ from sfm_graphql.settings import load_settings
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from sfm_graphql.observability.logging import configure_logging
     from sfm_graphql.observability.multiprocess import multiprocess_metrics
 
     settings = load_settings()
+    configure_logging(settings)  # JSON lines from uvicorn's first one on
     # Several workers share their metrics through PROMETHEUS_MULTIPROC_DIR (docs/observability.md).
     with multiprocess_metrics(workers=args.workers):
         uvicorn.run(
@@ -26,6 +28,9 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port or settings.port,
             workers=args.workers,
             log_level=settings.log_level.lower(),
+            # Our JSON handler and access log (observability/logging.py), not uvicorn's.
+            log_config=None,
+            access_log=False,
             proxy_headers=True,
             ssl_certfile=settings.tls_certfile,
             ssl_keyfile=settings.tls_keyfile,
@@ -206,8 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
+    if args.command != "serve":  # serve writes JSON lines (observability/logging.py)
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
     code: int = args.run(args)
     return code
 

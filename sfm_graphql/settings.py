@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     graphiql: bool | None = None  # default: on except in production
 
+    # Observability (docs/observability.md). Traces are exported only when OTEL_EXPORTER_OTLP_
+    # ENDPOINT (or OTEL_TRACES_EXPORTER=console) is set as well; otherwise tracing costs nothing.
+    tracing_enabled: bool = True
+    trace_sample_ratio: float | None = Field(None, ge=0, le=1)  # default: 0.1 in production, else 1
+    trace_include_document: bool = False  # the GraphQL document on the operation span
+    sentry_dsn: SecretStr | None = None  # needs the `sentry` extra (sentry-sdk)
+    health_check_timeout_s: float = Field(2.0, gt=0, le=30)  # per dependency, in /readyz
+
     neo4j_uri: str = Field(
         "bolt://127.0.0.1:7687", validation_alias=AliasChoices("NEO4J_URI", "SFM_NEO4J_URI")
     )
@@ -197,6 +205,13 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def trace_ratio(self) -> float:
+        """The sampling ratio of new traces: `trace_sample_ratio`, else 0.1 in production."""
+        if self.trace_sample_ratio is not None:
+            return self.trace_sample_ratio
+        return 0.1 if self.is_production else 1.0
 
 
 def load_settings() -> Settings:

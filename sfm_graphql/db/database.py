@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Any, Literal
 
 import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, Query, RoutingControl
 from neo4j import exceptions as neo4j_errors
 from neo4j import time as neo4j_time
+from opentelemetry.trace import Span, Tracer
 
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.errors import Conflict, ServiceUnavailable
+from sfm_graphql.observability.tracing import cypher_span, neo4j_attributes, set_returned_rows
 from sfm_graphql.settings import Settings
 
 Row = dict[str, Any]
@@ -66,24 +68,39 @@ class Transaction:
         query = self._db.registry.get(name)
         query.check(params)
         started = _now()
-        try:
-            result = await self._tx.run(query.text, params)
-            records = [record async for record in result]
-        except neo4j_errors.ConstraintError as exc:
-            raise _conflict(exc) from exc
-        finally:
-            self._db.notify(name, _now() - started)
+        with self._db.span(name) as span:
+            try:
+                result = await self._tx.run(query.text, params)
+                records = [record async for record in result]
+            except neo4j_errors.ConstraintError as exc:
+                raise _conflict(exc) from exc
+            finally:
+                self._db.notify(name, _now() - started)
+            set_returned_rows(span, len(records))
         return [to_native(r.data()) for r in records]
 
 
 class Database:
-    def __init__(self, driver: AsyncDriver, registry: CypherRegistry, settings: Settings) -> None:
+    def __init__(
+        self,
+        driver: AsyncDriver,
+        registry: CypherRegistry,
+        settings: Settings,
+        *,
+        tracer: Tracer | None = None,
+    ) -> None:
         self.driver = driver
         self.registry = registry
+        self._tracer = tracer  # None: tracing is off and statements run without a span
+        self._span_attributes = neo4j_attributes(settings)
         self._database = settings.neo4j_database
         self._timeout = settings.neo4j_query_timeout_s
         self._listeners: list[StatementListener] = []
         self._connection_listeners: list[ConnectionListener] = []
+
+    def span(self, name: str) -> AbstractContextManager[Span | None]:
+        """A span around one statement, named by its query file; no values are recorded."""
+        return cypher_span(self._tracer, name, self._span_attributes)
 
     def add_listener(self, listener: StatementListener) -> None:
         self._listeners.append(listener)
@@ -122,22 +139,24 @@ class Database:
         routing = RoutingControl.READ if access == "read" else RoutingControl.WRITE
         started = _now()
         self._connections(1)
-        try:
-            records, _, _ = await self.driver.execute_query(
-                Query(text, timeout=self._timeout),
-                params,
-                routing_=routing,
-                database_=self._database,
-            )
-        except neo4j_errors.ConstraintError as exc:
-            raise _conflict(exc) from exc
-        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
-            raise ServiceUnavailable(
-                "The graph database is unavailable; try again shortly"
-            ) from exc
-        finally:
-            self._connections(-1)
-            self.notify(name, _now() - started)
+        with self.span(name) as span:
+            try:
+                records, _, _ = await self.driver.execute_query(
+                    Query(text, timeout=self._timeout),
+                    params,
+                    routing_=routing,
+                    database_=self._database,
+                )
+            except neo4j_errors.ConstraintError as exc:
+                raise _conflict(exc) from exc
+            except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
+                raise ServiceUnavailable(
+                    "The graph database is unavailable; try again shortly"
+                ) from exc
+            finally:
+                self._connections(-1)
+                self.notify(name, _now() - started)
+            set_returned_rows(span, len(records))
         return [to_native(r.data()) for r in records]
 
     @asynccontextmanager

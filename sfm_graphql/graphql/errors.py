@@ -11,6 +11,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from sfm_graphql.errors import ErrorCode, SfmError
+from sfm_graphql.observability.errors import report_unexpected
+from sfm_graphql.observability.tracing import trace_extension
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ def classify(error: GraphQLError) -> tuple[ErrorCode, str, dict[str, object]]:  
         return ErrorCode.BAD_USER_INPUT, error.message, {}
     error_id = uuid.uuid4().hex
     log.error("unexpected error %s in %s", error_id, error.path, exc_info=original)
+    # On the span, and to Sentry when configured (docs/observability.md, Logs and errors).
+    report_unexpected(original, error_id=error_id, code=ErrorCode.INTERNAL_SERVER_ERROR.value)
     return ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error", {"errorId": error_id}
 
 
@@ -57,7 +61,12 @@ class ErrorCodes(SchemaExtension):
     @staticmethod
     def _coded(error: GraphQLError) -> GraphQLError:
         code, message, details = classify(error)
-        extensions = {**(error.extensions or {}), **details, "code": code.value}
+        extensions = {
+            **(error.extensions or {}),
+            **details,
+            "code": code.value,
+            **trace_extension(),  # what the client quotes to find the trace and the log lines
+        }
         return GraphQLError(
             message,
             nodes=error.nodes,

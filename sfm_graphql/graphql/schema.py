@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
+from opentelemetry.trace import Tracer
 from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -49,7 +52,9 @@ from sfm_graphql.graphql.types.privacy import PurgePayload
 from sfm_graphql.graphql.types.rate_limit import RateLimit
 from sfm_graphql.graphql.types.results import Neighborhood, SearchHit
 from sfm_graphql.graphql.types.scenarios import Scenario, ScenarioComparison, ScenarioPayload
+from sfm_graphql.observability.graphql_tracing import graphql_tracing
 from sfm_graphql.observability.metrics_graphql import GraphQLMetrics
+from sfm_graphql.observability.request_context import OperationLogContext
 from sfm_graphql.security.permissions import allow
 from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
@@ -246,7 +251,9 @@ class SfmSchema(strawberry.Schema):
         return
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None, *, tracer: Tracer | None = None
+) -> strawberry.Schema:
     settings = settings or Settings()
     return SfmSchema(
         query=Query,
@@ -254,6 +261,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         types=[*COMPONENT_CLASSES.values(), Delivery],
         extensions=[
             GraphQLMetrics,  # first: its timing encloses the whole operation, limits included
+            *_observability(settings, tracer),
             ErrorCodes,
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             OperationLimits,
@@ -262,6 +270,15 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         # With introspection off (production), "Did you mean ...?" would leak the schema anyway.
         config=StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
     )
+
+
+def _observability(settings: Settings, tracer: Tracer | None) -> list[Any]:
+    """Operation and resolver spans (tracing on) and the log context. Listed before ErrorCodes,
+    they enclose it, so they see the coded errors (docs/observability.md)."""
+    found: list[Any] = [OperationLogContext]
+    if tracer is not None:
+        found.insert(0, graphql_tracing(tracer, include_document=settings.trace_include_document))
+    return found
 
 
 def export_sdl() -> str:

@@ -1,15 +1,31 @@
-"""Liveness and readiness probes."""
+"""Liveness, readiness and startup probes (docs/observability.md, Health).
+
+- `/healthz`: the process answers; nothing else is checked, so a slow database never gets a
+  healthy pod restarted.
+- `/readyz`: Neo4j answers a query and every migration is applied (else 503, naming the failing
+  check); Redis is checked too, but without it the service still serves (rate limits fall back to
+  per-process counters, API keys to the graph), so Redis down is `degraded`, still 200.
+- `/startupz`: the lifespan has finished (driver, identity, migrations when `migrate_on_start`)
+  and every migration is applied: a pod whose migrations run in a separate job starts once the
+  job is done.
+
+Checks run concurrently, each bounded by `health_check_timeout_s`, and are not traced.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import Any
 
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sfm_graphql.db.migrations import pending_migrations
 
-CHECK_TIMEOUT_S = 2.0
+OK = "ok"
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -20,23 +36,63 @@ async def healthz(request: Request) -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     """Ready: Neo4j answers and migrations are applied. Redis down is reported as degraded."""
     state = request.app.state
-    checks: dict[str, str] = {}
-    try:
-        await asyncio.wait_for(state.db.read("system/ping"), CHECK_TIMEOUT_S)
-        pending = await asyncio.wait_for(
-            pending_migrations(state.db.driver, state.settings.neo4j_database), CHECK_TIMEOUT_S
+    if not getattr(state, "started", False):
+        return _answer("not ready", {"lifespan": "starting"}, ready=False)
+    timeout = state.settings.health_check_timeout_s
+    with suppress_instrumentation():  # a probe every few seconds is not a trace worth keeping
+        neo4j, migrations, redis = await asyncio.gather(
+            _check(state.db.read("system/ping"), timeout),
+            _migrations(state, timeout),
+            _check(state.redis.ping(), timeout),
         )
-        checks["neo4j"] = "ok"
-        checks["migrations"] = "ok" if not pending else f"{len(pending)} pending"
-    except Exception as exc:  # noqa: BLE001 (any failure means not ready; the name is reported)
-        checks["neo4j"] = f"failed: {type(exc).__name__}"
+    checks = {"neo4j": neo4j, "migrations": migrations, "redis": redis}
+    ready = neo4j == OK and migrations == OK
+    if not ready:
+        return _answer("not ready", checks, ready=False)
+    return _answer("ready" if redis == OK else "degraded", checks, ready=True)
+
+
+async def startupz(request: Request) -> JSONResponse:
+    """Started: the lifespan has run and every migration is applied."""
+    state = request.app.state
+    if not getattr(state, "started", False):
+        return _answer("starting", {"lifespan": "starting"}, ready=False)
+    with suppress_instrumentation():
+        migrations = await _migrations(state, state.settings.health_check_timeout_s)
+    checks = {"lifespan": OK, "migrations": migrations}
+    return _answer("started" if migrations == OK else "starting", checks, ready=migrations == OK)
+
+
+def _answer(status: str, checks: dict[str, str], *, ready: bool) -> JSONResponse:
+    body: dict[str, Any] = {"status": status, "checks": checks}
+    if not ready:
+        body["failing"] = sorted(name for name, result in checks.items() if result != OK)
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def _check(call: Awaitable[Any], limit_s: float) -> str:
     try:
-        await asyncio.wait_for(state.redis.ping(), CHECK_TIMEOUT_S)
-        checks["redis"] = "ok"
+        await asyncio.wait_for(call, limit_s)
+    except TimeoutError:
+        return f"failed: no answer within {limit_s:g} s"
+    except Exception as exc:  # noqa: BLE001 (any failure fails the check; its type is reported)
+        return f"failed: {type(exc).__name__}"
+    return OK
+
+
+async def _migrations(state: State, limit_s: float) -> str:
+    """Pending migrations; once none are, that is remembered (they are never unapplied)."""
+    if getattr(state, "migrations_applied", False):
+        return OK
+    try:
+        pending = await asyncio.wait_for(
+            pending_migrations(state.db.driver, state.settings.neo4j_database), limit_s
+        )
+    except TimeoutError:
+        return f"unknown: no answer within {limit_s:g} s"
     except Exception as exc:  # noqa: BLE001
-        checks["redis"] = f"degraded: {type(exc).__name__}"
-    ready = checks.get("neo4j") == "ok" and checks.get("migrations") == "ok"
-    status = "ready" if ready else "not ready"
-    if ready and checks["redis"] != "ok":
-        status = "degraded"
-    return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
+        return f"unknown: {type(exc).__name__}"
+    if pending:
+        return f"{len(pending)} pending"
+    state.migrations_applied = True
+    return OK

@@ -18,6 +18,8 @@ from sfm_graphql.errors import ErrorCode, SfmError, Unauthenticated
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.http.graphiql import graphiql_html
 from sfm_graphql.observability.metrics_http import note_auth_failure, note_result
+from sfm_graphql.observability.request_context import note_error_codes
+from sfm_graphql.observability.tracing import trace_extension
 from sfm_graphql.security.authenticate import authenticate, client_ip
 
 # Multipart (file upload) requests are the one POST a browser form may send cross-site without a
@@ -34,9 +36,12 @@ def error_response(
     status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     """A GraphQL-shaped error document for failures before execution."""
+    note_error_codes([code.value])  # for the access-log line
     return JSONResponse(
         {
-            "errors": [{"message": message, "extensions": {"code": code.value}}],
+            "errors": [
+                {"message": message, "extensions": {"code": code.value, **trace_extension()}}
+            ],
             "extensions": nothing_spent(),
         },
         status_code=status,
@@ -162,9 +167,12 @@ class GraphQLView(GraphQL[Context, None]):
             if query is not None and len(query.encode()) > settings.max_document_bytes:
                 raise _too_large(settings.max_document_bytes)
         except SfmError as exc:
+            note_error_codes([exc.code.value])
             return ExecutionResult(
                 data=None,
-                errors=[GraphQLError(exc.message, extensions=exc.extensions())],
+                errors=[
+                    GraphQLError(exc.message, extensions={**exc.extensions(), **trace_extension()})
+                ],
                 extensions=nothing_spent(),
             )
         request_data.query = query

@@ -100,6 +100,10 @@ class _MaskingRecordFactory:
 
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
         record: logging.LogRecord = self.previous(*args, **kwargs)
+        if isinstance(record.msg, dict):
+            # A structlog event bound for the JSON formatter, which masks every field with
+            # `mask` (observability/logging.py); turning it into text here would break the line.
+            return record
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 (a broken format string is logging's to report)
