@@ -23,6 +23,7 @@ from graphql import (
     SelectionSetNode,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
 from sfm_graphql.errors import ErrorCode, OperationRefused
 from sfm_graphql.graphql.analysis import Analysis, analyze
@@ -109,6 +110,12 @@ class OperationLimits(SchemaExtension):
 
     async def on_validate(self) -> AsyncIterator[None]:
         ctx = self.execution_context
+        if ctx.graphql_document is not None and ctx.pre_execution_errors is None:
+            # The limits assume a valid document, so validation runs first (Strawberry then
+            # skips its own); a ValidationCache earlier in the list has already done it.
+            ctx.pre_execution_errors = validate_document(
+                ctx.schema._schema, ctx.graphql_document, ctx.validation_rules
+            )
         if ctx.graphql_document is not None and not ctx.pre_execution_errors:
             error = await self._check()
             if error is not None:

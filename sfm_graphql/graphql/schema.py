@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from opentelemetry.trace import Tracer
-from strawberry.extensions import MaxTokensLimiter
+from strawberry.extensions import MaxTokensLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -264,6 +264,8 @@ def build_schema(
             *_observability(settings, tracer),
             ErrorCodes,
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            # A repeated document is validated once per process (most of a cheap read's time).
+            lambda: ValidationCache(maxsize=1024),
             OperationLimits,
             AuditMutations,
         ],
