@@ -11,6 +11,7 @@ generated once into `local_secrets_dir` (mode 600) and read from there like moun
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import datetime as dt
 import fcntl
@@ -84,7 +85,7 @@ def signing_material(
     return SigningMaterial(dict(keys), active_kid, aware, source)
 
 
-class SecretsProvider:
+class SecretsProvider(abc.ABC):
     """Base of the backends: reads on demand; the pepper is read once and kept."""
 
     description = "secrets"
@@ -93,9 +94,9 @@ class SecretsProvider:
         self._pepper: bytes | None = None
         self._pepper_lock = asyncio.Lock()
 
+    @abc.abstractmethod
     async def signing_material(self) -> SigningMaterial:
         """The current key ring; read again on every call, so a rotation is picked up."""
-        raise NotImplementedError
 
     async def api_key_pepper(self) -> bytes:
         """The secret key of API-key hashes (at least 32 bytes), read once per process."""
@@ -110,8 +111,9 @@ class SecretsProvider:
                 self._pepper = pepper
             return self._pepper
 
+    @abc.abstractmethod
     async def _read_pepper(self) -> bytes:
-        raise NotImplementedError
+        """The pepper as the backend stores it."""
 
     async def aclose(self) -> None:
         return None
