@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sfm_graphql.db import plan
-from sfm_graphql.domain.enums import ComponentSortField, DeliverySortField, SortDirection
+from sfm_graphql.domain.enums import SortDirection
 from sfm_graphql.errors import BadUserInput
 from sfm_graphql.graphql.cursors import make_page
 from sfm_graphql.graphql.ids import expect_global_id
@@ -81,29 +81,25 @@ def component_filter(f: ComponentFilter | None) -> plan.ComponentFilter:
     )
 
 
-def component_page(settings: Settings, args: dict[str, Any]) -> plan.Page:
-    order: ComponentOrder = args.get("order_by") or ComponentOrder()
+def _page(
+    settings: Settings, args: dict[str, Any], order: ComponentOrder | DeliveryOrder
+) -> plan.Page:
+    # The sort enums' values are the property names, so the order's field names the sort key.
     return make_page(
         first=args.get("first"),
         after=args.get("after"),
         last=args.get("last"),
         before=args.get("before"),
-        sort=ComponentSortField(order.field).value,
+        sort=order.field.value,
         descending=order.direction == SortDirection.DESC,
         default_size=settings.default_page_size,
         max_size=settings.max_page_size,
     )
+
+
+def component_page(settings: Settings, args: dict[str, Any]) -> plan.Page:
+    return _page(settings, args, args.get("order_by") or ComponentOrder())
 
 
 def delivery_page(settings: Settings, args: dict[str, Any]) -> plan.Page:
-    order: DeliveryOrder = args.get("order_by") or DeliveryOrder()
-    return make_page(
-        first=args.get("first"),
-        after=args.get("after"),
-        last=args.get("last"),
-        before=args.get("before"),
-        sort=DeliverySortField(order.field).value,
-        descending=order.direction == SortDirection.DESC,
-        default_size=settings.default_page_size,
-        max_size=settings.max_page_size,
-    )
+    return _page(settings, args, args.get("order_by") or DeliveryOrder())

@@ -50,6 +50,9 @@ class MemorySecrets(SecretsProvider):
         self.reads += 1
         return self.material
 
+    async def _read_pepper(self) -> bytes:
+        return b"p" * 32
+
 
 def material(
     keys: dict[str, str], active: str, retired: dict[str, dt.datetime] | None = None
