@@ -64,6 +64,15 @@ class NotFound(SfmError):
 class Conflict(SfmError):
     code = ErrorCode.CONFLICT
 
+    @classmethod
+    def stale_version(cls, what: str, expected: int, current: int) -> Conflict:
+        """The optimistic-concurrency refusal: the item moved past the version the caller read."""
+        return cls(
+            f"The {what} changed since version {expected}; it is now at version {current}. "
+            "Read it again and re-apply your change.",
+            currentVersion=current,
+        )
+
 
 class LimitExceeded(SfmError):
     code = ErrorCode.LIMIT_EXCEEDED

@@ -41,11 +41,7 @@ async def update_component(
             raise NotFound("No component has this id", id=component_id)
         stored = from_properties(rows[0]["props"])
         if stored["version"] != version:
-            raise Conflict(
-                f"The component changed since version {version}; it is now at version "
-                f"{stored['version']}. Read it again and re-apply your change.",
-                currentVersion=stored["version"],
-            )
+            raise Conflict.stale_version("component", version, stored["version"])
         component_type = ComponentType.from_labels(rows[0]["labels"])
         fields = FIELDS_BY_TYPE[component_type].model_fields
         merged = {k: stored[k] for k in fields if stored.get(k) is not None}

@@ -68,11 +68,7 @@ async def update_delivery(
             raise NotFound("No delivery has this id", id=delivery_id)
         stored = from_properties(rows[0]["props"])
         if stored["version"] != version:
-            raise Conflict(
-                f"The delivery changed since version {version}; it is now at version "
-                f"{stored['version']}. Read it again and re-apply your change.",
-                currentVersion=stored["version"],
-            )
+            raise Conflict.stale_version("delivery", version, stored["version"])
         merged = {k: stored[k] for k in DeliveryFields.model_fields if stored.get(k) is not None}
         merged.update(changes)
         model = validate_delivery({k: v for k, v in merged.items() if v is not None})

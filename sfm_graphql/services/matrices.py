@@ -125,11 +125,7 @@ async def update_matrix(
             raise NotFound("No matrix has this id", id=matrix_id)
         stored = rows[0]["props"]
         if stored["version"] != version:
-            raise Conflict(
-                f"The matrix changed since version {version}; it is now at version "
-                f"{stored['version']}. Read it again and re-apply your change.",
-                currentVersion=stored["version"],
-            )
+            raise Conflict.stale_version("matrix", version, stored["version"])
         merged = {k: stored.get(k) for k in MatrixFields.model_fields}
         merged.update(changes)
         model = validate_matrix(merged)

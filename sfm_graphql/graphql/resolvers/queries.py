@@ -113,13 +113,9 @@ async def nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         found.update(await scenario_resolvers.scenarios_by_ids(info, wanted["Scenario"]))
     # A node is returned only under the type its id names.
     return [
-        n if (n := found.get(local_id)) is not None and _type_name(n) == type_name else None
+        n if (n := found.get(local_id)) is not None and type(n).__name__ == type_name else None
         for type_name, local_id in decoded
     ]
-
-
-def _type_name(obj: Node) -> str:
-    return "Delivery" if obj.__class__.__name__ == "Delivery" else obj.__class__.__name__
 
 
 def lucene_terms(text: str) -> str:
