@@ -28,6 +28,7 @@ from strawberry.schema.schema import validate_document
 from sfm_graphql.errors import ErrorCode, OperationRefused
 from sfm_graphql.graphql.analysis import Analysis, analyze
 from sfm_graphql.graphql.context import Context
+from sfm_graphql.security.addresses import subscriber_bucket
 from sfm_graphql.security.principal import Principal
 from sfm_graphql.settings import Settings
 
@@ -45,8 +46,8 @@ def budget_points(settings: Settings, principal: Principal) -> int:
 
 
 def rate_limit_key(principal: Principal, client_ip: str) -> str:
-    if principal.kind == "anonymous":
-        return f"ip:{client_ip}"
+    if principal.kind == "anonymous":  # per address, an IPv6 one per /64 like failed logins
+        return f"ip:{subscriber_bucket(client_ip)}"
     return f"{principal.kind}:{principal.issuer}:{principal.subject}"
 
 

@@ -14,7 +14,6 @@ whole.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Sequence
 
@@ -23,6 +22,7 @@ from starlette.requests import Request
 from sfm_graphql.db.database import Database
 from sfm_graphql.errors import Unauthenticated
 from sfm_graphql.security import audit
+from sfm_graphql.security.addresses import subscriber_bucket
 from sfm_graphql.security.api_keys import parse_key
 from sfm_graphql.security.authenticate import API_KEY_PREFIX, client_ip
 from sfm_graphql.security.principal import Principal
@@ -30,21 +30,12 @@ from sfm_graphql.security.rate_limit import Budget, RateLimiter
 
 log = logging.getLogger(__name__)
 
-IPV6_PREFIX = 64
 CLIENT_CREDENTIALS = "client_credentials"
 
 
 def address_key(ip: str) -> str:
     """The rate-limit key of a client address (IPv6 per /64)."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return f"failed-login:{ip[:64]}"
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return f"failed-login:{address.ipv4_mapped}"
-        return f"failed-login:{ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False)}"
-    return f"failed-login:{address}"
+    return f"failed-login:{subscriber_bucket(ip)}"
 
 
 def presented_credential(request: Request) -> tuple[str, str | None]:

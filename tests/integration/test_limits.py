@@ -409,6 +409,24 @@ async def test_unauthenticated_traffic_is_limited_per_client_address(settings: S
     assert from_elsewhere.status_code == 200
 
 
+async def test_an_ipv6_client_cannot_refill_its_anonymous_budget_by_rotating_within_its_64(
+    settings: Settings,
+) -> None:
+    a, b = uuid.uuid4().int % 0xFFFF, uuid.uuid4().int % 0xFFFE
+    network, neighbour = f"2001:db8:{a:x}:{b:x}", f"2001:db8:{a:x}:{b + 1:x}"
+    rotated = [f"{network}:{n:x}::{n:x}" for n in range(1, 4)]  # one address per request
+    async with serve(settings, **_small(settings)) as limited:
+        codes = []
+        for address in rotated:
+            async with http_client(limited, client_ip=address) as anonymous:
+                codes.append(await anonymous.post("/graphql", json={"query": PAGE_OF_TEN}))
+        async with http_client(limited, client_ip=f"{neighbour}::1") as next_door:
+            other_64 = await next_door.post("/graphql", json={"query": PAGE_OF_TEN})
+    assert [r.status_code for r in codes] == [200, 200, 429]  # one budget for the whole /64
+    assert code_of(codes[2].json()) == "RATE_LIMITED"
+    assert other_64.status_code == 200  # another subscriber's /64 has its own
+
+
 async def test_without_redis_the_limit_falls_back_to_this_process_and_says_so(
     settings: Settings, issue_token: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
