@@ -22,6 +22,7 @@ from sfm_graphql.http.headers import SecurityHeaders
 from sfm_graphql.http.health import healthz, readyz, startupz
 from sfm_graphql.http.limits import BodySizeLimit
 from sfm_graphql.http.login_gate import LoginGate
+from sfm_graphql.http.proxy import ProxyHeaders
 from sfm_graphql.http.view import GraphQLView
 from sfm_graphql.observability.access_log import AccessLog
 from sfm_graphql.observability.errors import init_sentry
@@ -131,6 +132,12 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            # First: everything below sees the client a trusted proxy reports (docs/deployment.md).
+            Middleware(
+                ProxyHeaders,
+                trusted_proxies=settings.trusted_proxies,
+                forwarded_header=settings.forwarded_header,
+            ),
             *metrics.middleware(),  # request count, duration and error codes
             *tracing.middleware(),  # the HTTP span, when tracing is on
             Middleware(AccessLog),  # request id, access-log line

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -13,11 +14,19 @@ from sfm_graphql.settings import load_settings
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from pydantic import ValidationError
 
     from sfm_graphql.observability.logging import configure_logging
     from sfm_graphql.observability.multiprocess import multiprocess_metrics
 
-    settings = load_settings()
+    if args.forwarded_allow_ips is not None:
+        # Through the environment, so every worker process the factory runs in reads it too.
+        os.environ["SFM_TRUSTED_PROXIES"] = args.forwarded_allow_ips
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        print(f"sfm-graphql serve: invalid settings: {exc}", file=sys.stderr)
+        return 2
     configure_logging(settings)  # JSON lines from uvicorn's first one on
     # Several workers share their metrics through PROMETHEUS_MULTIPROC_DIR (docs/observability.md).
     with multiprocess_metrics(workers=args.workers):
@@ -31,7 +40,9 @@ def _serve(args: argparse.Namespace) -> int:
             # Our JSON handler and access log (observability/logging.py), not uvicorn's.
             log_config=None,
             access_log=False,
-            proxy_headers=True,
+            # Forwarded headers are the app's (http/proxy.py, SFM_TRUSTED_PROXIES), not uvicorn's:
+            # one mechanism, which also reads RFC 7239 Forwarded and works under any server.
+            proxy_headers=False,
             ssl_certfile=settings.tls_certfile,
             ssl_keyfile=settings.tls_keyfile,
         )
@@ -179,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="proxies whose forwarded headers to believe: comma-separated addresses or CIDRs "
+        "(sets SFM_TRUSTED_PROXIES; default: none)",
+    )
     serve.set_defaults(run=_serve)
     sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(run=_migrate)
     seed = sub.add_parser("seed-demo", help="load the demo SFM model")

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from sfm_graphql.security.addresses import parse_networks
 
 
 class OidcIssuer(BaseModel):
@@ -77,6 +79,11 @@ class Settings(BaseSettings):
     # per window; then the address gets 429 until points free up (docs/security.md).
     failed_logins_per_ip: int = Field(100, ge=1)
     failed_login_window_s: int = Field(3600, ge=1)
+    # Behind a proxy (docs/deployment.md): the peers whose forwarded headers are believed, as
+    # addresses or CIDRs (SFM_TRUSTED_PROXIES=10.0.0.0/8,fd00::/8); empty believes none. Which
+    # header family they write: X-Forwarded-For/-Proto, or RFC 7239 Forwarded; never both.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
 
     # Identity: secrets, signing keys and trusted token issuers (docs/security.md, Identity).
     secrets_backend: Literal["env", "file", "vault"] = "env"
@@ -180,6 +187,20 @@ class Settings(BaseSettings):
     metrics_max_operation_names: int = Field(100, ge=1, le=10_000)  # later names read `other`
     metrics_active_users_window_s: int = Field(900, ge=60)
     memory_limit_bytes: int | None = Field(None, ge=1)  # default: the cgroup limit, else RAM
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(" ", ",").split(",") if part]
+        if isinstance(value, list | tuple):
+            if "*" in value:
+                raise ValueError(
+                    "'*' would let every client choose its own address; list the proxies' "
+                    "addresses or networks"
+                )
+            return tuple(str(n) for n in parse_networks(str(v) for v in value))
+        return value
 
     @field_validator("metrics_token")
     @classmethod

@@ -3,7 +3,8 @@
 The request id is the caller's `X-Request-ID` when well formed (`request_context.py`), else a new
 one; it replaces the header the rest of the app reads (the audit log stores it) and is returned in
 the response. The line says who asked for what, how it ended and how long it took:
-`method`, `path`, `status`, `duration_ms`, `outcome`, `error_code`, `operation_type`, plus the
+`method`, `path`, `status`, `duration_ms`, `outcome`, `error_code`, `operation_type`,
+`client_ip` (the client a trusted proxy reports, `authenticate.client_ip`), plus the
 fields every line of the request has (request id, trace and span id, principal, operation).
 """
 
@@ -15,6 +16,7 @@ import time
 import structlog
 from opentelemetry import trace
 from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sfm_graphql.errors import ErrorCode
@@ -24,6 +26,7 @@ from sfm_graphql.observability.request_context import (
     accept_request_id,
     open_request,
 )
+from sfm_graphql.security.authenticate import client_ip
 
 ACCESS_LOGGER = "sfm_graphql.access"
 MAX_PATH = 200
@@ -96,6 +99,7 @@ def _log_line(scope: Scope, info: RequestInfo, status: int, seconds: float) -> N
         "status": status,
         "duration_ms": round(seconds * 1000, 2),
         "outcome": result,
+        "client_ip": client_ip(HTTPConnection(scope)),
     }
     if info.error_codes:
         fields["error_code"] = info.error_codes[0]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from sfm_graphql.errors import Unauthenticated
+from sfm_graphql.http.forwarded import UNKNOWN_CLIENT
+from sfm_graphql.security.addresses import canonical
 from sfm_graphql.security.principal import ANONYMOUS, Principal
 
 API_KEY_PREFIX = "sfmk_"
@@ -24,9 +26,13 @@ class CredentialVerifier(Protocol):
         ...
 
 
-def client_ip(request: Request) -> str:
-    # uvicorn applies X-Forwarded-For from trusted proxies (--forwarded-allow-ips) to client.
-    return request.client.host if request.client else "0.0.0.0"  # noqa: S104 (not a bind)
+def client_ip(connection: HTTPConnection) -> str:
+    """The client's address: the one every limit, allow-list and log line uses.
+
+    `http.proxy.ProxyHeaders` has already put the address a trusted proxy reports in the scope
+    (`trusted_proxies`); from any other peer it is the connection's own address.
+    """
+    return canonical(connection.client.host) if connection.client else UNKNOWN_CLIENT
 
 
 async def authenticate(

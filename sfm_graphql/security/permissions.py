@@ -6,13 +6,13 @@ role x operation test walks every root field and fails when one has no rule.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from sfm_graphql.errors import Forbidden, Unauthenticated
+from sfm_graphql.security.addresses import in_networks, parse_networks
 from sfm_graphql.security.principal import Role
 
 
@@ -38,9 +38,9 @@ class RequireRole(BasePermission):
                 "This operation needs a token obtained with multi-factor authentication"
             )
         if self.role is Role.ADMIN and settings.admin_allowed_cidrs:
-            client = ipaddress.ip_address(context.client_ip)
-            allowed = (ipaddress.ip_network(c, strict=False) for c in settings.admin_allowed_cidrs)
-            if not any(client in network for network in allowed):
+            # The client a trusted proxy reports (authenticate.client_ip), never the proxy.
+            allowed = parse_networks(settings.admin_allowed_cidrs)
+            if not in_networks(context.client_ip, allowed):
                 raise Forbidden("Admin operations are not allowed from this address")
         return True
 
