@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install Debian packages non-interactively: apt-get update once, then install.
-# Used by tools/redis/redis.sh (redis-server) and the Makefile (chromium).
+# Used by tools/redis/redis.sh (redis-server), the Makefile (chromium) and
+# tests/integration/test_behind_proxy.py (nginx).
 #
 #   apt-install.sh PACKAGE...
 set -euo pipefail
