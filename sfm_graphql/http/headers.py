@@ -2,7 +2,8 @@
 
 The CSP allows only same-origin scripts, styles, fonts and connections, which is all the
 self-hosted GraphiQL needs (it has no inline script). HSTS is sent when the service is reached
-over HTTPS, directly or through a proxy that says so.
+over HTTPS, directly or through a trusted proxy that says so (`http.proxy.ProxyHeaders` has set
+the scope's scheme from its `X-Forwarded-Proto` or `Forwarded`).
 """
 
 from __future__ import annotations

@@ -111,7 +111,8 @@ class _FormPayload(OAuth2Payload):  # type: ignore[misc]  # Authlib's classes ar
 
 class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc]
     """A Starlette request as Authlib sees it. Authlib refuses plain HTTP except to loopback
-    (`InsecureTransportError`); behind a TLS proxy uvicorn's proxy headers supply `https`."""
+    (`InsecureTransportError`); behind a trusted TLS proxy `http.proxy.ProxyHeaders` has set the
+    scheme it reports (`SFM_TRUSTED_PROXIES`)."""
 
     def __init__(self, request: Request, form: Mapping[str, str]) -> None:
         super().__init__(request.method, str(request.url), headers=request.headers)

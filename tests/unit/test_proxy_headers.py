@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from starlette.types import Receive, Scope, Send
 
-from sfm_graphql.cli import build_parser
+from sfm_graphql.cli import build_parser, main
 from sfm_graphql.http.forwarded import ForwardedHeader
 from sfm_graphql.http.proxy import ProxyHeaders
 from sfm_graphql.settings import Settings
@@ -57,6 +57,10 @@ async def test_a_trusted_peer_reports_the_client_and_scheme() -> None:
     assert await _seen("::ffff:10.0.0.2", FORGED) == (("203.0.113.5", 0), "https")
 
 
+async def test_a_proxy_may_report_the_scheme_alone() -> None:
+    assert await _seen("10.0.0.2", {"X-Forwarded-Proto": "https"}) == (("10.0.0.2", 50000), "https")
+
+
 async def test_only_the_configured_header_family_is_read() -> None:
     # A proxy writing one family passes the other through from the client untouched.
     assert await _seen("10.0.0.2", FORGED, style="forwarded") == (("198.51.100.7", 0), "https")
@@ -85,3 +89,11 @@ def test_trusted_proxies_come_comma_separated_and_are_checked(
 def test_serve_accepts_forwarded_allow_ips() -> None:
     args = build_parser().parse_args(["serve", "--forwarded-allow-ips", "10.0.0.0/8"])
     assert args.forwarded_allow_ips == "10.0.0.0/8"
+
+
+def test_serve_refuses_a_wildcard_before_starting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SFM_TRUSTED_PROXIES", "")  # restored afterwards: serve sets it
+    assert main(["serve", "--forwarded-allow-ips", "*"]) == 2
+    assert "every client choose its own address" in capsys.readouterr().err
