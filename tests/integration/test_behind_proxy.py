@@ -274,7 +274,7 @@ async def test_failed_logins_behind_the_proxy_lock_out_only_that_client(
 async def test_forwarded_addresses_from_an_untrusted_client_are_ignored(
     deployment: Deployment, connect: Any, issue_token: Any
 ) -> None:
-    # Straight to the service from 10.0.0.40, a new X-Forwarded-For for every guess: all count
+    # Straight to the service from 127.0.0.40, a new X-Forwarded-For for every guess: all count
     # against the connection's address.
     direct = connect(deployment.service, "127.0.0.40")
     for n in range(FAILED_LOGINS):
