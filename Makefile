@@ -86,6 +86,9 @@ run: venv ## dev services, migrate, seed demo data if empty, serve on http://127
 	admin_token=$$($(BIN)/sfm-graphql token --role admin --ttl 1h --subject "dev:$${USER:-developer}"); \
 	echo "GraphiQL needs a token: paste this into its Headers tab (admin, valid 1 h; more: $(BIN)/sfm-graphql token --role admin)"; \
 	echo "{\"Authorization\": \"Bearer $$admin_token\"}"; \
+	metrics_env=$$(tools/dev-metrics-token.sh .local/metrics-token); eval "$$metrics_env"; \
+	echo "Prometheus metrics (scrape token in $$SFM_METRICS_TOKEN_FILE):"; \
+	echo "  curl -H \"Authorization: Bearer \$$(cat $$SFM_METRICS_TOKEN_FILE)\" http://$(APP_HOST):$(APP_PORT)/metrics"; \
 	exec $(BIN)/sfm-graphql serve --host $(APP_HOST) --port $(APP_PORT)
 
 test: venv promtool ## test services, browser deps, then pytest (PYTEST_ARGS passed on)
