@@ -39,7 +39,7 @@ fi
 endef
 
 .PHONY: help venv neo4j-start neo4j-stop neo4j-status redis-start redis-stop \
-	services services-stop run test lint schema bench clean-local promtool
+	services services-stop run test lint schema docs bench clean-local promtool audit-deps
 
 help: ## list the targets
 	@echo "usage: make TARGET [INSTANCE=dev|test|bench] [PYTEST_ARGS=...]"
@@ -115,6 +115,8 @@ lint: venv promtool ## ruff, mypy, schema/schema.graphql up to date, deploy chec
 	echo "== mypy"; $(BIN)/mypy || rc=1; \
 	echo "== export-schema --check"; \
 	$(BIN)/sfm-graphql export-schema --check schema/schema.graphql || rc=1; \
+	echo "== export-error-codes --check"; \
+	$(BIN)/sfm-graphql export-error-codes --check docs/api.md || rc=1; \
 	tools/check-deploy.sh || rc=1; \
 	echo "== promtool check rules"; promtool check rules deploy/prometheus/alerts.yml || rc=1; \
 	echo "== promtool test rules"; promtool test rules deploy/prometheus/alerts_test.yml || rc=1; \
@@ -125,6 +127,9 @@ promtool: ## install promtool (Debian's prometheus package) when it is missing
 
 schema: venv ## write the GraphQL schema to schema/schema.graphql
 	$(BIN)/sfm-graphql export-schema schema/schema.graphql
+
+docs: venv ## regenerate the generated parts of docs/ (the error-code table of docs/api.md)
+	$(BIN)/sfm-graphql export-error-codes docs/api.md
 
 bench: venv ## run bench/run.py against the bench services (BENCH_ARGS passed on)
 	$(call start_services,bench)
