@@ -107,7 +107,7 @@ test: venv promtool ## test services, browser deps, then pytest (PYTEST_ARGS pas
 	if [[ $$rc -ne 0 ]]; then echo "pytest exited with status $$rc" >&2; fi; \
 	exit $$rc
 
-lint: venv promtool ## ruff, mypy, schema/schema.graphql up to date, deploy checks, promtool rules
+lint: venv promtool ## ruff, mypy, generated schema and docs up to date, deploy checks, pip-audit, promtool
 	@# Every check runs, so one CI run reports all problems; any failure fails.
 	@rc=0; \
 	echo "== ruff check"; $(BIN)/ruff check . || rc=1; \
@@ -118,9 +118,13 @@ lint: venv promtool ## ruff, mypy, schema/schema.graphql up to date, deploy chec
 	echo "== export-error-codes --check"; \
 	$(BIN)/sfm-graphql export-error-codes --check docs/api.md || rc=1; \
 	tools/check-deploy.sh || rc=1; \
+	echo "== pip-audit (locked runtime dependencies)"; $(BIN)/python tools/audit_deps.py || rc=1; \
 	echo "== promtool check rules"; promtool check rules deploy/prometheus/alerts.yml || rc=1; \
 	echo "== promtool test rules"; promtool test rules deploy/prometheus/alerts_test.yml || rc=1; \
 	exit $$rc
+
+audit-deps: venv ## scan the locked runtime dependencies for known vulnerabilities (pip-audit)
+	$(BIN)/python tools/audit_deps.py
 
 promtool: ## install promtool (Debian's prometheus package) when it is missing
 	@command -v promtool >/dev/null 2>&1 || tools/apt-install.sh --no-install-recommends prometheus

@@ -91,8 +91,9 @@ def parse_dockerfile(path: Path) -> dict[str, Stage]:
 def _copy_like_docker(sources: list[Path], dest: Path, *, into: bool) -> None:
     """COPY: a directory's contents go to dest; files go into dest/ or become dest."""
     for origin in sources:
-        if origin.is_dir():
-            shutil.copytree(origin, dest, dirs_exist_ok=True)
+        if origin.is_dir():  # without what .dockerignore keeps out of every build context
+            ignore = shutil.ignore_patterns("__pycache__", "node_modules")
+            shutil.copytree(origin, dest, dirs_exist_ok=True, ignore=ignore)
         elif into or len(sources) > 1:
             dest.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, dest / origin.name)
@@ -110,7 +111,9 @@ def shipped_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = base / "venv"
     src = base / builder.workdir.lstrip("/")
     src.mkdir(parents=True)
+    excluded = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
     for sources, dest in builder.copies:
+        assert not excluded & set(sources), f".dockerignore keeps {sources} out of the build"
         _copy_like_docker([ROOT / name for name in sources], src / dest, into=dest.endswith("/"))
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
     env.update(builder.env)
