@@ -39,7 +39,7 @@ fi
 endef
 
 .PHONY: help venv neo4j-start neo4j-stop neo4j-status redis-start redis-stop \
-	services services-stop run test lint schema bench clean-local promtool
+	services services-stop run test lint schema docs bench clean-local promtool audit-deps
 
 help: ## list the targets
 	@echo "usage: make TARGET [INSTANCE=dev|test|bench] [PYTEST_ARGS=...]"
@@ -86,6 +86,9 @@ run: venv ## dev services, migrate, seed demo data if empty, serve on http://127
 	admin_token=$$($(BIN)/sfm-graphql token --role admin --ttl 1h --subject "dev:$${USER:-developer}"); \
 	echo "GraphiQL needs a token: paste this into its Headers tab (admin, valid 1 h; more: $(BIN)/sfm-graphql token --role admin)"; \
 	echo "{\"Authorization\": \"Bearer $$admin_token\"}"; \
+	metrics_env=$$(tools/dev-metrics-token.sh .local/metrics-token); eval "$$metrics_env"; \
+	echo "Prometheus metrics (scrape token in $$SFM_METRICS_TOKEN_FILE):"; \
+	echo "  curl -H \"Authorization: Bearer \$$(cat $$SFM_METRICS_TOKEN_FILE)\" http://$(APP_HOST):$(APP_PORT)/metrics"; \
 	exec $(BIN)/sfm-graphql serve --host $(APP_HOST) --port $(APP_PORT)
 
 test: venv promtool ## test services, browser deps, then pytest (PYTEST_ARGS passed on)
@@ -104,7 +107,7 @@ test: venv promtool ## test services, browser deps, then pytest (PYTEST_ARGS pas
 	if [[ $$rc -ne 0 ]]; then echo "pytest exited with status $$rc" >&2; fi; \
 	exit $$rc
 
-lint: venv promtool ## ruff, mypy, schema/schema.graphql up to date, deploy checks, promtool rules
+lint: venv promtool ## ruff, mypy, generated schema and docs up to date, deploy checks, pip-audit, promtool
 	@# Every check runs, so one CI run reports all problems; any failure fails.
 	@rc=0; \
 	echo "== ruff check"; $(BIN)/ruff check . || rc=1; \
@@ -112,16 +115,25 @@ lint: venv promtool ## ruff, mypy, schema/schema.graphql up to date, deploy chec
 	echo "== mypy"; $(BIN)/mypy || rc=1; \
 	echo "== export-schema --check"; \
 	$(BIN)/sfm-graphql export-schema --check schema/schema.graphql || rc=1; \
+	echo "== export-error-codes --check"; \
+	$(BIN)/sfm-graphql export-error-codes --check docs/api.md || rc=1; \
 	tools/check-deploy.sh || rc=1; \
+	echo "== pip-audit (locked runtime dependencies)"; $(BIN)/python tools/audit_deps.py || rc=1; \
 	echo "== promtool check rules"; promtool check rules deploy/prometheus/alerts.yml || rc=1; \
 	echo "== promtool test rules"; promtool test rules deploy/prometheus/alerts_test.yml || rc=1; \
 	exit $$rc
+
+audit-deps: venv ## scan the locked runtime dependencies for known vulnerabilities (pip-audit)
+	$(BIN)/python tools/audit_deps.py
 
 promtool: ## install promtool (Debian's prometheus package) when it is missing
 	@command -v promtool >/dev/null 2>&1 || tools/apt-install.sh --no-install-recommends prometheus
 
 schema: venv ## write the GraphQL schema to schema/schema.graphql
 	$(BIN)/sfm-graphql export-schema schema/schema.graphql
+
+docs: venv ## regenerate the generated parts of docs/ (the error-code table of docs/api.md)
+	$(BIN)/sfm-graphql export-error-codes docs/api.md
 
 bench: venv ## run bench/run.py against the bench services (BENCH_ARGS passed on)
 	$(call start_services,bench)

@@ -91,6 +91,26 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_error_codes(args: argparse.Namespace) -> int:
+    """Rewrite (or --check) the error-code table of docs/api.md from ErrorCode."""
+    from sfm_graphql.error_table import MissingDescription, with_table
+
+    path = Path(args.path)
+    current = path.read_text(encoding="utf-8")
+    try:
+        wanted = with_table(current)
+    except (MissingDescription, ValueError) as exc:
+        print(f"sfm-graphql export-error-codes: {exc}", file=sys.stderr)
+        return 1
+    if args.check:
+        if current != wanted:
+            print(f"{path} differs from ErrorCode; run `make docs`", file=sys.stderr)
+            return 1
+        return 0
+    path.write_text(wanted, encoding="utf-8")
+    return 0
+
+
 def _audit_prune(args: argparse.Namespace) -> int:
     """Delete audit events older than `audit_retention_days`: the only way they are deleted."""
     from sfm_graphql.db.cypher_registry import CypherRegistry
@@ -207,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("path", nargs="?", default="schema/schema.graphql")
     export.add_argument("--check", action="store_true")
     export.set_defaults(run=_export_schema)
+    codes = sub.add_parser(
+        "export-error-codes", help="write (or --check) the error-code table of docs/api.md"
+    )
+    codes.add_argument("path", nargs="?", default="docs/api.md")
+    codes.add_argument("--check", action="store_true")
+    codes.set_defaults(run=_export_error_codes)
     prune = sub.add_parser(
         "audit-prune", help="delete audit events older than SFM_AUDIT_RETENTION_DAYS"
     )

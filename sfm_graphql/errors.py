@@ -100,3 +100,76 @@ class OperationRefused(SfmError):
     def __init__(self, code: ErrorCode, message: str, **details: Any) -> None:
         super().__init__(message, **details)
         self.code = code
+
+
+# What each code means to a client: the source of the table in docs/api.md ("Error codes"),
+# written by `sfm-graphql export-error-codes`. A code without a description fails
+# tests/unit/test_error_codes_doc.py, so every code the service can return is documented.
+ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
+    ErrorCode.BAD_USER_INPUT: (
+        "a value is wrong: out of range, too long, wrong type, unknown enum value, malformed id "
+        "or cursor, or a variable that does not fit its type; `fieldErrors` names each field"
+    ),
+    ErrorCode.BAD_REQUEST: (
+        "the HTTP request is not one GraphQL request: unreadable JSON, no `query`, a batch "
+        "(JSON array), a multipart upload without its preflight header (HTTP 400)"
+    ),
+    ErrorCode.NOT_FOUND: (
+        "an id names nothing that exists; over HTTP, a GET for GraphiQL where it is off (404)"
+    ),
+    ErrorCode.CONFLICT: (
+        "the change collides with the current state: a stale `version` (`currentVersion` gives "
+        "the new one), a duplicate `externalKey`, a delete refused while deliveries exist"
+    ),
+    ErrorCode.UNAUTHENTICATED: (
+        "no credentials, or a token or API key that is malformed, expired, revoked or from an "
+        "address it may not be used from (HTTP 401)"
+    ),
+    ErrorCode.FORBIDDEN: (
+        "the credentials are valid but lack the role the operation needs (HTTP 403)"
+    ),
+    ErrorCode.LIMIT_EXCEEDED: (
+        "the request asks for more than the service does at once: page size, nesting of "
+        "connections, export or import size"
+    ),
+    ErrorCode.RATE_LIMITED: (
+        "the caller's cost budget or failed-login allowance is spent; retry after "
+        "`Retry-After` seconds (HTTP 429)"
+    ),
+    ErrorCode.MAX_DEPTH_EXCEEDED: "the document nests selections deeper than allowed",
+    ErrorCode.MAX_ALIASES_EXCEEDED: "the document uses more aliases than allowed",
+    ErrorCode.MAX_ROOT_FIELDS_EXCEEDED: "the operation asks for more root fields than allowed",
+    ErrorCode.MAX_TOKENS_EXCEEDED: "the document has more lexical tokens than the parser accepts",
+    ErrorCode.MAX_COST_EXCEEDED: (
+        "the operation's computed cost is above the per-operation limit of the caller's role"
+    ),
+    ErrorCode.DOCUMENT_TOO_LARGE: "the GraphQL document is longer than the configured maximum",
+    ErrorCode.INTROSPECTION_DISABLED: (
+        "introspection (`__schema`, `__type`) is off on this service (production default)"
+    ),
+    ErrorCode.PERSISTED_QUERY_NOT_FOUND: (
+        "the persisted-query hash is unknown: send the document with its hash once"
+    ),
+    ErrorCode.PERSISTED_QUERY_NOT_ALLOWED: (
+        "the service runs only registered operations and this one is not registered"
+    ),
+    ErrorCode.SERVICE_UNAVAILABLE: (
+        "a backing service (Neo4j) cannot be reached or a feature is not configured; retry "
+        "later (HTTP 503)"
+    ),
+    ErrorCode.GRAPHQL_PARSE_FAILED: "the document is not valid GraphQL syntax",
+    ErrorCode.GRAPHQL_VALIDATION_FAILED: (
+        "the document does not match the schema: unknown fields or arguments, wrong types"
+    ),
+    ErrorCode.METHOD_NOT_ALLOWED: (
+        "an HTTP method other than GET and POST, or a mutation sent with GET (HTTP 405)"
+    ),
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: (
+        "a POST body in a content type the endpoint does not read: send `application/json` "
+        "(HTTP 415)"
+    ),
+    ErrorCode.PAYLOAD_TOO_LARGE: "the request body is larger than the configured limit (HTTP 413)",
+    ErrorCode.INTERNAL_SERVER_ERROR: (
+        "unexpected; the message is masked and `errorId` finds the details in the logs"
+    ),
+}

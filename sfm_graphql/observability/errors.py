@@ -53,7 +53,10 @@ def report_unexpected(error: BaseException, *, error_id: str, code: str) -> None
 
 
 def _send_to_sentry(error: BaseException, *, error_id: str, code: str) -> None:
-    import sentry_sdk
+    try:  # an optional extra: guarded wherever it is imported (tests/unit/test_runtime_imports.py)
+        import sentry_sdk
+    except ImportError:  # not installed, so init_sentry never turned it on
+        return
 
     with sentry_sdk.new_scope() as scope:
         scope.set_tag("error_id", error_id)
@@ -107,7 +110,10 @@ def stop_sentry() -> None:
     global _sentry_on  # noqa: PLW0603
     if not _sentry_on:
         return
-    import sentry_sdk
+    try:
+        import sentry_sdk
+    except ImportError:
+        return
 
     sentry_sdk.get_client().close(timeout=2)
     _sentry_on = False
