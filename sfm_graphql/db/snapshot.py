@@ -18,6 +18,9 @@ from neo4j import AsyncDriver
 
 from sfm_graphql.db.cypher_registry import CypherRegistry
 
+# Rows per fetch from the server: fewer round trips than the driver's 1000, a few MB at most.
+FETCH_ROWS = 5000
+
 
 class Snapshot:
     """Open with `open`, stream named read queries, then `commit` to learn if it was quiet."""
@@ -33,7 +36,9 @@ class Snapshot:
     async def open(
         cls, driver: AsyncDriver, registry: CypherRegistry, *, database: str, timeout_s: float
     ) -> Snapshot:
-        session = driver.session(database=database, default_access_mode=neo4j.READ_ACCESS)
+        session = driver.session(
+            database=database, default_access_mode=neo4j.READ_ACCESS, fetch_size=FETCH_ROWS
+        )
         snapshot = cls(session, registry)
         try:
             quiet = await session.begin_transaction()
