@@ -57,27 +57,43 @@ def _step(report: dict[str, Any], name: str, started: float, **extra: Any) -> No
     print(f"{name:<28} {seconds:>8.1f} s  {shown}", flush=True)
 
 
+def _high_water_kib(pid: int) -> int:
+    # VmHWM belongs to the program after exec; ru_maxrss would count the forked copy of this
+    # process (and its generated graph) from before the exec.
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _run_cli(args: list[str], env: dict[str, str]) -> tuple[str, int]:
     """Runs one sfm-graphql command; returns its stdout and its peak RSS in MiB."""
-    with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.Popen([CLI, *args], env=env, stdout=out, stderr=subprocess.PIPE)
-        assert proc.stderr is not None
-        progress = proc.stderr.read().decode()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([CLI, *args], env=env, stdout=out, stderr=err)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _high_water_kib(proc.pid))
+            time.sleep(0.1)
         if proc.returncode != 0:
-            raise SystemExit(f"sfm-graphql {args[0]} failed ({proc.returncode}):\n{progress}")
+            err.seek(0)
+            raise SystemExit(f"sfm-graphql {args[0]} failed ({proc.returncode}):\n{err.read()}")
         out.seek(0)
-        return out.read(), usage.ru_maxrss // 1024  # Linux: KiB
+        return out.read(), peak // 1024
 
 
 async def _lose_database(driver: AsyncDriver, database: str) -> None:
     """Every node and every index and constraint gone, as after losing the volume."""
     async with driver.session(database=database) as session:
-        result = await session.run(
-            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-        )
-        await result.consume()
+        # Relationships first: a hub's DETACH DELETE would hold all its deliveries at once.
+        for text in (
+            "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS",
+            "MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+        ):
+            result = await session.run(text)
+            await result.consume()
     for kind, drop in (("CONSTRAINTS", "CONSTRAINT"), ("INDEXES", "INDEX")):
         records, _, _ = await driver.execute_query(
             f"SHOW {kind} YIELD name, type WHERE type <> 'LOOKUP' RETURN name", database_=database

@@ -76,10 +76,14 @@ async def restore_backup(
 
 
 async def _wipe(db: Database, progress: Progress) -> None:
-    total = 0
-    while deleted := (await db.write("restore/wipe_batch", batchSize=WIPE_BATCH))[0]["deleted"]:
-        total += deleted
-    progress(f"--force: deleted {total} nodes")
+    for query, what in (
+        ("restore/wipe_relationships_batch", "relationships"),
+        ("restore/wipe_batch", "nodes"),
+    ):
+        total = 0
+        while deleted := (await db.write(query, batchSize=WIPE_BATCH))[0]["deleted"]:
+            total += deleted
+        progress(f"--force: deleted {total} {what}")
 
 
 async def _load(
