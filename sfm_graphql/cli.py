@@ -1,4 +1,4 @@
-"""`sfm-graphql`: serve, migrate, load the demo model, export the SDL."""
+"""`sfm-graphql`: serve, migrate, load the demo model, export the SDL, back up and restore."""
 
 from __future__ import annotations
 
@@ -250,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     register.add_argument("files", nargs="+", metavar="FILE")
     register.set_defaults(run=_register_operations)
+    from sfm_graphql.operations.backup.commands import add_parsers as add_backup_parsers
+
+    add_backup_parsers(sub)  # backup, restore, verify (docs/operations/backup-restore.md)
     return parser
 
 

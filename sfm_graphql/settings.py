@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     jwt_active_kid: str | None = None
     jwt_retired_kids: dict[str, dt.datetime] = Field(default_factory=dict)  # kid: retired at
     api_key_pepper: SecretStr | None = None
+    backup_encryption_key: SecretStr | None = None  # base64 of 32 bytes (docs/operations/)
     secrets_dir: Path = Path("/var/run/secrets/sfm-graphql")  # file backend
     local_secrets_dir: Path = Path(".local/secrets")  # generated when nothing is configured
     vault_addr: str = "http://127.0.0.1:8200"

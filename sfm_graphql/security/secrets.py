@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import base64
 import datetime as dt
 import fcntl
 import json
@@ -42,6 +43,7 @@ KEY_FILE_SUFFIX = ".pem"
 ACTIVE_KID_FILE = "jwt_active_kid"
 RETIRED_KIDS_FILE = "jwt_retired_kids"
 PEPPER_FILE = "api_key_pepper"
+BACKUP_KEY_FILE = "backup_encryption_key"  # base64 of 32 bytes (docs/operations/)
 
 
 class SecretsError(Exception):
@@ -115,6 +117,28 @@ class SecretsProvider(abc.ABC):
     async def _read_pepper(self) -> bytes:
         """The pepper as the backend stores it."""
 
+    async def backup_key(self) -> bytes:
+        """The AES-256 key of encrypted backups, read on every call (backups are rare)."""
+        text = await self._read_backup_key()
+        if not text:
+            raise SecretsError(f"no backup encryption key in {self.description}")
+        try:
+            key = base64.b64decode(text, validate=True)
+        except ValueError:
+            raise SecretsError(
+                f"the backup encryption key in {self.description} is not base64"
+            ) from None
+        if len(key) != 32:
+            raise SecretsError(
+                f"the backup encryption key in {self.description} is not 32 bytes (base64 of "
+                "`openssl rand 32`)"
+            )
+        return key
+
+    async def _read_backup_key(self) -> str | None:
+        """The base64 backup key as the backend stores it, or None."""
+        return None
+
     async def aclose(self) -> None:
         return None
 
@@ -153,6 +177,9 @@ class FileSecrets(SecretsProvider):
         if not path.is_file():
             raise SecretsError(f"no {PEPPER_FILE} file in {self.directory}")
         return (await asyncio.to_thread(path.read_bytes)).strip()
+
+    async def _read_backup_key(self) -> str | None:
+        return await asyncio.to_thread(self._optional_text, BACKUP_KEY_FILE)
 
 
 class LocalDevSecrets(FileSecrets):
@@ -246,6 +273,12 @@ class EnvSecrets(SecretsProvider):
             return await self._fallback.api_key_pepper()
         return pepper.get_secret_value().encode()
 
+    async def _read_backup_key(self) -> str | None:
+        key = self._settings.backup_encryption_key
+        if key is None:
+            return await self._fallback._read_backup_key() if self._fallback else None
+        return key.get_secret_value()
+
 
 class VaultSecrets(SecretsProvider):
     """One KV version 2 secret in Vault or OpenBao, reached with a token or Kubernetes auth.
@@ -288,6 +321,10 @@ class VaultSecrets(SecretsProvider):
         if not isinstance(value, str) or not value:
             raise SecretsError(f"no api_key_pepper in {self.description}")
         return value.encode()
+
+    async def _read_backup_key(self) -> str | None:
+        value = (await self._read()).get(BACKUP_KEY_FILE)
+        return value if isinstance(value, str) else None
 
     async def _read(self) -> dict[str, Any]:
         async with self._lock:  # one login at a time; hvac's session is not shared across threads

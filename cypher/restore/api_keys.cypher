@@ -1,0 +1,8 @@
+// Restore section api_keys: creates or overwrites :ApiKey nodes by id, so a second run of an
+// interrupted restore rewrites what the first one wrote instead of duplicating it.
+// Parameters: rows (list of {key, props}; props as stored, including id).
+// access: write
+UNWIND $rows AS row
+MERGE (n:ApiKey {id: row.key})
+SET n = row.props
+RETURN count(n) AS count

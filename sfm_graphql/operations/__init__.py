@@ -1,0 +1,1 @@
+"""Operations: what an operator runs beside the service (backup, restore, verify)."""
