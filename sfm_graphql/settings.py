@@ -61,8 +61,14 @@ class Settings(BaseSettings):
     )
     neo4j_database: str = "neo4j"
     neo4j_pool_size: int = Field(50, ge=1, le=1000)
-    neo4j_connect_timeout_s: float = Field(5.0, gt=0)
+    neo4j_connect_timeout_s: float = Field(5.0, gt=0)  # capped by neo4j_unavailable_timeout_s
     neo4j_query_timeout_s: float = Field(30.0, gt=0)
+    # Fail fast when Neo4j is gone (docs/observability.md, "When Neo4j is unreachable"): a
+    # request waits at most about this long for an unreachable Neo4j before it is answered
+    # SERVICE_UNAVAILABLE (HTTP 503); the driver's acquisition, connect and retry times derive
+    # from it. For this long after such a failure, statements fail at once (`Retry-After`).
+    neo4j_unavailable_timeout_s: float = Field(5.0, gt=0, le=120)
+    neo4j_unavailable_retry_after_s: int = Field(2, ge=1, le=300)
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     migrate_on_start: bool = True
