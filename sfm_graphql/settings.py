@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # per window; then the address gets 429 until points free up (docs/security.md).
     failed_logins_per_ip: int = Field(100, ge=1)
     failed_login_window_s: int = Field(3600, ge=1)
+    # Client-secret checks (scrypt, 16 MiB each) running at once per process; a token request
+    # that waits longer than secret_check_wait_s for a slot gets 503 (docs/security.md).
+    max_concurrent_secret_checks: int = Field(4, ge=1, le=64)
+    secret_check_wait_s: float = Field(1.0, ge=0, le=30)
 
     # Identity: secrets, signing keys and trusted token issuers (docs/security.md, Identity).
     secrets_backend: Literal["env", "file", "vault"] = "env"

@@ -19,6 +19,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import neo4j
@@ -71,25 +72,36 @@ CONNECTIVITY_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def driver_timeouts(settings: Settings) -> dict[str, float]:
-    """The driver's connection and retry times, derived from the outage bound."""
-    bound = settings.neo4j_unavailable_timeout_s
-    acquire = bound * ACQUIRE_SHARE
-    return {
-        "connection_acquisition_timeout": acquire,  # waiting for the pool, connecting included
-        "connection_timeout": min(settings.neo4j_connect_timeout_s, acquire),
-        "max_transaction_retry_time": bound * RETRY_SHARE,
-    }
+@dataclass(frozen=True, slots=True)
+class DriverTimeouts:
+    """The driver's connection and retry times (seconds), derived from the outage bound."""
+
+    acquisition: float  # waiting for a pooled connection, connecting included
+    connect: float
+    retry: float  # max_transaction_retry_time
+
+    @classmethod
+    def of(cls, settings: Settings) -> DriverTimeouts:
+        bound = settings.neo4j_unavailable_timeout_s
+        acquisition = bound * ACQUIRE_SHARE
+        return cls(
+            acquisition=acquisition,
+            connect=min(settings.neo4j_connect_timeout_s, acquisition),
+            retry=bound * RETRY_SHARE,
+        )
 
 
 def create_driver(settings: Settings) -> AsyncDriver:
+    timeouts = DriverTimeouts.of(settings)
     return AsyncGraphDatabase.driver(
         settings.neo4j_uri,
         auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
         max_connection_pool_size=settings.neo4j_pool_size,
+        connection_acquisition_timeout=timeouts.acquisition,
+        connection_timeout=timeouts.connect,
+        max_transaction_retry_time=timeouts.retry,
         # Planner hints ("label does not exist" on an empty graph) are not operational news.
         notifications_min_severity="OFF",
-        **driver_timeouts(settings),
     )
 
 

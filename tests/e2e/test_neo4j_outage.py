@@ -252,7 +252,7 @@ async def test_a_killed_neo4j_fails_requests_fast_and_the_service_recovers_by_it
         )
     stored = {r["label"] for r in records}
     assert acknowledged - stored == set(), "acknowledged writes were lost"
-    print(  # noqa: T201 (the measurements, for the CI log)
+    print(
         f"outage test: {len(load.answers)} requests, {len(acknowledged)} acknowledged, "
         f"{len(refused)} refused during the outage, slowest "
         f"{max(a.seconds for a in load.since(killed_at)):.2f} s, "
