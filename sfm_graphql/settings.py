@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     api_key_max_ttl_days: int = Field(90, ge=1, le=3650)
     api_key_cache_ttl_s: int = Field(30, ge=1, le=300)  # how long replicas share a verified key
     audit_retention_days: int = Field(365, ge=1)  # `sfm-graphql audit-prune` deletes older events
+    # Mutations refused before execution: one event per caller and code per window, the rest
+    # counted into the next one; at most audit_refusals_per_window such events in all.
+    audit_refusal_window_s: int = Field(60, ge=1)
+    audit_refusals_per_window: int = Field(1000, ge=1)
     # Masked in every audit detail and log line: `a.b` is key b under a, `b` is key b anywhere.
     personal_fields: tuple[str, ...] = (
         "email",
