@@ -141,7 +141,7 @@ bench: venv ## run bench/run.py against the bench services (BENCH_ARGS passed on
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean-local: ## stop all local services and delete .local/
-	@for i in dev test bench; do \
+	@for i in dev test bench outage; do \
 		$(NEO4J) stop $$i || true; \
 		$(REDIS) stop $$i || true; \
 	done

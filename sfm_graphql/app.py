@@ -31,12 +31,14 @@ from sfm_graphql.observability.metrics_setup import MetricsSetup
 from sfm_graphql.observability.tracing import Tracing
 from sfm_graphql.security.api_key_cache import ApiKeyCache
 from sfm_graphql.security.api_keys import ApiKeyVerifier, api_key_pepper
+from sfm_graphql.security.audit_sampling import RefusalSampler
 from sfm_graphql.security.identity import start_identity, stop_identity
 from sfm_graphql.security.login_guard import LoginGuard
 from sfm_graphql.security.masking import install_log_masking
 from sfm_graphql.security.oauth_server import LoginHooks, oauth_routes
 from sfm_graphql.security.persisted_queries import PersistedQueries
 from sfm_graphql.security.rate_limit import RateLimiter
+from sfm_graphql.security.secret_checks import SecretChecks
 from sfm_graphql.security.secrets import create_secrets_provider
 from sfm_graphql.settings import Settings, load_settings
 
@@ -93,6 +95,17 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
             personal_fields=settings.personal_fields,
         )
         app.state.login_guard = guard
+        # Flood control for audited refusals before execution (docs/security.md, Audit log).
+        app.state.refusal_sampler = RefusalSampler(
+            app.state.redis,
+            window_s=settings.audit_refusal_window_s,
+            max_per_window=settings.audit_refusals_per_window,
+        )
+        # Client-secret checks (scrypt) at once, per process (docs/security.md).
+        app.state.secret_checks = SecretChecks(
+            max_concurrent=settings.max_concurrent_secret_checks,
+            wait_s=settings.secret_check_wait_s,
+        )
         app.state.login_hooks.failed_login.append(guard.on_failed_login)
         app.state.login_hooks.token_issued.append(guard.on_token_issued)
         await metrics.start(app)

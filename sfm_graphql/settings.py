@@ -63,8 +63,14 @@ class Settings(BaseSettings):
     )
     neo4j_database: str = "neo4j"
     neo4j_pool_size: int = Field(50, ge=1, le=1000)
-    neo4j_connect_timeout_s: float = Field(5.0, gt=0)
+    neo4j_connect_timeout_s: float = Field(5.0, gt=0)  # capped by neo4j_unavailable_timeout_s
     neo4j_query_timeout_s: float = Field(30.0, gt=0)
+    # Fail fast when Neo4j is gone (docs/observability.md, "When Neo4j is unreachable"): a
+    # request waits at most about this long for an unreachable Neo4j before it is answered
+    # SERVICE_UNAVAILABLE (HTTP 503); the driver's acquisition, connect and retry times derive
+    # from it. For this long after such a failure, statements fail at once (`Retry-After`).
+    neo4j_unavailable_timeout_s: float = Field(5.0, gt=0, le=120)
+    neo4j_unavailable_retry_after_s: int = Field(2, ge=1, le=300)
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     migrate_on_start: bool = True
@@ -84,6 +90,10 @@ class Settings(BaseSettings):
     # header family they write: X-Forwarded-For/-Proto, or RFC 7239 Forwarded; never both.
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+    # Client-secret checks (scrypt, 16 MiB each) running at once per process; a token request
+    # that waits longer than secret_check_wait_s for a slot gets 503 (docs/security.md).
+    max_concurrent_secret_checks: int = Field(4, ge=1, le=64)
+    secret_check_wait_s: float = Field(1.0, ge=0, le=30)
 
     # Identity: secrets, signing keys and trusted token issuers (docs/security.md, Identity).
     secrets_backend: Literal["env", "file", "vault"] = "env"
@@ -121,6 +131,10 @@ class Settings(BaseSettings):
     api_key_max_ttl_days: int = Field(90, ge=1, le=3650)
     api_key_cache_ttl_s: int = Field(30, ge=1, le=300)  # how long replicas share a verified key
     audit_retention_days: int = Field(365, ge=1)  # `sfm-graphql audit-prune` deletes older events
+    # Mutations refused before execution: one event per caller and code per window, the rest
+    # counted into the next one; at most audit_refusals_per_window such events in all.
+    audit_refusal_window_s: int = Field(60, ge=1)
+    audit_refusals_per_window: int = Field(1000, ge=1)
     # Masked in every audit detail and log line: `a.b` is key b under a, `b` is key b anywhere.
     personal_fields: tuple[str, ...] = (
         "email",

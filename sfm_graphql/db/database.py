@@ -4,13 +4,22 @@ Named queries come from the registry and are parameter-checked; composed queries
 selection compiler from enum-checked fragments) come with their own parameters. Transient
 errors are retried by the driver's managed transactions. Listeners see every statement, which
 is how metrics and the N+1 tests count round trips.
+
+When Neo4j is unreachable a statement fails fast (docs/observability.md, "When Neo4j is
+unreachable"): the driver's waits derive from `neo4j_unavailable_timeout_s`, every connectivity
+error becomes `ServiceUnavailable` (SERVICE_UNAVAILABLE, HTTP 503 with `Retry-After`), and for
+`neo4j_unavailable_retry_after_s` after one, statements fail at once instead of each waiting
+again; then they try the database again, so the service recovers by itself.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import neo4j
@@ -45,13 +54,52 @@ def to_native(value: Any) -> Any:
     return value
 
 
+# Shares of the outage bound: a statement makes at most two attempts (the driver waits about
+# 1 s, +-20 %, before its first retry and stops retrying once the retry time has passed), each
+# bounded by the acquisition timeout, so 2 x 0.35 B + 1.2 s stays within B for B >= 4 s.
+ACQUIRE_SHARE = 0.35
+RETRY_SHARE = 0.1
+UNAVAILABLE_MESSAGE = "The graph database is unavailable; try again shortly"
+# Errors that mean the database cannot be reached (as opposed to a bad statement); socket
+# errors and our own backstop timeout included.
+CONNECTIVITY_ERRORS: tuple[type[BaseException], ...] = (
+    neo4j_errors.ServiceUnavailable,  # includes routing failures and IncompleteCommit
+    neo4j_errors.SessionExpired,
+    neo4j_errors.ConnectionPoolError,  # includes ConnectionAcquisitionTimeoutError
+    neo4j_errors.DatabaseUnavailable,
+    OSError,
+    TimeoutError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DriverTimeouts:
+    """The driver's connection and retry times (seconds), derived from the outage bound."""
+
+    acquisition: float  # waiting for a pooled connection, connecting included
+    connect: float
+    retry: float  # max_transaction_retry_time
+
+    @classmethod
+    def of(cls, settings: Settings) -> DriverTimeouts:
+        bound = settings.neo4j_unavailable_timeout_s
+        acquisition = bound * ACQUIRE_SHARE
+        return cls(
+            acquisition=acquisition,
+            connect=min(settings.neo4j_connect_timeout_s, acquisition),
+            retry=bound * RETRY_SHARE,
+        )
+
+
 def create_driver(settings: Settings) -> AsyncDriver:
+    timeouts = DriverTimeouts.of(settings)
     return AsyncGraphDatabase.driver(
         settings.neo4j_uri,
         auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
         max_connection_pool_size=settings.neo4j_pool_size,
-        connection_timeout=settings.neo4j_connect_timeout_s,
-        connection_acquisition_timeout=settings.neo4j_connect_timeout_s,
+        connection_acquisition_timeout=timeouts.acquisition,
+        connection_timeout=timeouts.connect,
+        max_transaction_retry_time=timeouts.retry,
         # Planner hints ("label does not exist" on an empty graph) are not operational news.
         notifications_min_severity="OFF",
     )
@@ -70,10 +118,13 @@ class Transaction:
         started = _now()
         with self._db.span(name) as span:
             try:
-                result = await self._tx.run(query.text, params)
-                records = [record async for record in result]
+                async with asyncio.timeout(self._db.statement_deadline_s):
+                    result = await self._tx.run(query.text, params)
+                    records = [record async for record in result]
             except neo4j_errors.ConstraintError as exc:
                 raise _conflict(exc) from exc
+            except CONNECTIVITY_ERRORS as exc:
+                raise self._db.unavailable() from exc
             finally:
                 self._db.notify(name, _now() - started)
             set_returned_rows(span, len(records))
@@ -95,6 +146,13 @@ class Database:
         self._span_attributes = neo4j_attributes(settings)
         self._database = settings.neo4j_database
         self._timeout = settings.neo4j_query_timeout_s
+        # The backstop around each statement: Neo4j ends a transaction at the query timeout, so
+        # this fires only when the server stopped answering on an open connection.
+        self.statement_deadline_s = settings.neo4j_query_timeout_s + (
+            settings.neo4j_unavailable_timeout_s
+        )
+        self._retry_after_s = settings.neo4j_unavailable_retry_after_s
+        self._down_until = 0.0  # monotonic time until which statements fail at once
         self._listeners: list[StatementListener] = []
         self._connection_listeners: list[ConnectionListener] = []
 
@@ -132,52 +190,72 @@ class Database:
             raise ValueError(f"query {name!r} writes; call Database.write")
         return await self.run_composed(name, query.text, params, access)
 
+    def unavailable(self) -> ServiceUnavailable:
+        """Note that Neo4j cannot be reached; the error to raise (with `retryAfter`)."""
+        self._down_until = time.monotonic() + self._retry_after_s
+        return self._unavailable_error(self._retry_after_s)
+
+    def _unavailable_error(self, retry_after_s: float) -> ServiceUnavailable:
+        return ServiceUnavailable(UNAVAILABLE_MESSAGE, retryAfter=max(1, math.ceil(retry_after_s)))
+
+    def _fail_fast(self) -> None:
+        """Refuse at once while a recent statement found Neo4j unreachable."""
+        left = self._down_until - time.monotonic()
+        if left > 0:
+            raise self._unavailable_error(left)
+
+    def _reachable(self) -> None:
+        self._down_until = 0.0
+
     async def run_composed(
         self, name: str, text: str, params: dict[str, Any], access: Access = "read"
     ) -> list[Row]:
         """Run one statement in a managed (retried) transaction and return its rows as dicts."""
+        self._fail_fast()
         routing = RoutingControl.READ if access == "read" else RoutingControl.WRITE
         started = _now()
         self._connections(1)
         with self.span(name) as span:
             try:
-                records, _, _ = await self.driver.execute_query(
-                    Query(text, timeout=self._timeout),
-                    params,
-                    routing_=routing,
-                    database_=self._database,
-                )
+                async with asyncio.timeout(self.statement_deadline_s):
+                    records, _, _ = await self.driver.execute_query(
+                        Query(text, timeout=self._timeout),
+                        params,
+                        routing_=routing,
+                        database_=self._database,
+                    )
             except neo4j_errors.ConstraintError as exc:
                 raise _conflict(exc) from exc
-            except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
-                raise ServiceUnavailable(
-                    "The graph database is unavailable; try again shortly"
-                ) from exc
+            except CONNECTIVITY_ERRORS as exc:
+                raise self.unavailable() from exc
             finally:
                 self._connections(-1)
                 self.notify(name, _now() - started)
+            self._reachable()
             set_returned_rows(span, len(records))
         return [to_native(r.data()) for r in records]
 
     @asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[Transaction]:
         """An explicit transaction: commits when the block ends, rolls back on any error."""
+        self._fail_fast()
         self._connections(1)
         try:
             async with self.driver.session(database=self._database) as session:
-                tx = await session.begin_transaction(timeout=self._timeout * 10)
+                async with asyncio.timeout(self.statement_deadline_s):
+                    tx = await session.begin_transaction(timeout=self._timeout * 10)
                 try:
                     yield Transaction(self, tx)
                 except BaseException:
                     await tx.rollback()
                     raise
-                await tx.commit()
-        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
-            raise ServiceUnavailable(
-                "The graph database is unavailable; try again shortly"
-            ) from exc
+                async with asyncio.timeout(self.statement_deadline_s):
+                    await tx.commit()
+        except CONNECTIVITY_ERRORS as exc:
+            raise self.unavailable() from exc
         finally:
             self._connections(-1)
+        self._reachable()
 
     async def ping(self) -> None:
         await self.driver.verify_connectivity()

@@ -8,8 +8,11 @@ private `version_before`), `versionAfter` from the first nested object's `versio
 payload fields (import counts …) go to `details.result`.
 
 Only the shape of free-text arguments is kept: values of ids, numbers, booleans, enums and dates
-are recorded, other strings and objects as "[set]". The graph holds the data; the audit log says
-who changed which fields of what, when. Everything then passes the masking function.
+are recorded, other strings and objects as "[set]". Fields that `purgePersonalData` erases
+(`metadata`, `powerResources`, `label`, …) are "[set]" whatever they hold: a metadata key or a
+power-resource value is personal data the purge must not leave behind here. The graph holds the
+data; the audit log says who changed which fields of what, when. Everything then passes the
+masking function.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sfm_graphql.errors import BadUserInput, ErrorCode, SfmError
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.graphql.ids import from_global_id
 from sfm_graphql.security import audit
+from sfm_graphql.services.privacy import PURGED_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,9 @@ SET = "[set]"
 MAX_IDS = 100
 MAX_LIST = 50
 KEEP_TEXT = frozenset({"allowedCidrs"})  # security-relevant strings kept as given (then masked)
+# Recorded as "[set]" with nothing of their content (keys, numbers, nested values): what a purge
+# erases, so that no copy of it survives in the audit log (docs/security.md, Audit log).
+OPAQUE = frozenset(PURGED_FIELDS)
 _ID_ARG = re.compile(r"^(id|ids|uuid|source|target|[a-z][A-Za-z]*Ids?)$")
 _ID_ATTR = re.compile(r"^(id|uuid|[a-z_]+_ids?)$")
 
@@ -93,6 +100,8 @@ def _argument_version(kwargs: Mapping[str, Any]) -> int | None:
 
 def summarize(value: Any, key: str = "") -> Any:
     """Arguments with free text reduced to "[set]" (ids, numbers, flags, enums, dates kept)."""
+    if key in OPAQUE and value is not None:
+        return SET
     if isinstance(value, Mapping):
         return {str(k): summarize(v, str(k)) for k, v in value.items()}
     if isinstance(value, list):
@@ -131,6 +140,15 @@ class _Payload:
         if self.version_after is None and isinstance(version, int):
             self.version_after = version
 
+    def add_written(self, payload: Any) -> None:
+        """A payload may name what it wrote without showing it (a bulk import: a bounded list of
+        ids and how many there were)."""
+        written = getattr(payload, "written_ids", None)
+        if isinstance(written, list):
+            self.ids.extend(_local_id(i) for i in written[:MAX_IDS] if isinstance(i, str))
+            count = getattr(payload, "written_count", None)
+            self.result["writtenCount"] = count if isinstance(count, int) else len(written)
+
     def read(self, payload: Any) -> None:
         definition = get_object_definition(payload) if payload is not None else None
         if definition is None:
@@ -139,6 +157,7 @@ class _Payload:
             return
         before = getattr(payload, "version_before", None)
         self.version_before = before if isinstance(before, int) else None
+        self.add_written(payload)
         self.add_object(payload)
         for f in definition.fields:
             name = f.python_name

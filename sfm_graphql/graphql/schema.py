@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from sfm_graphql.graphql.audit import AuditMutations
+from sfm_graphql.graphql.audit_refusals import AuditRefusals
 from sfm_graphql.graphql.errors import ErrorCodes
 from sfm_graphql.graphql.limits import OperationLimits
 from sfm_graphql.graphql.resolvers import api_keys as api_key_resolvers
@@ -268,6 +269,7 @@ def build_schema(
             lambda: ValidationCache(maxsize=1024),
             OperationLimits,
             AuditMutations,
+            AuditRefusals,  # mutations refused before execution (sampled)
         ],
         # With introspection off (production), "Did you mean ...?" would leak the schema anyway.
         config=StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),

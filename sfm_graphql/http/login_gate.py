@@ -1,10 +1,13 @@
 """ASGI middleware refusing authentication attempts from an address over its failed-login limit.
 
 An attempt is a request to the token endpoint or any request carrying `Authorization` or
-`X-API-Key`. The check runs before anything reads the credential, so once an address has used up
-its budget (`security.login_guard`) even a valid credential from it gets 429 `RATE_LIMITED` with
-`Retry-After`, and guessing costs the service one Redis read per try, not a signature check or a
-scrypt hash. Requests without credentials pass: they are anonymous and limited by cost.
+`X-API-Key`. The attempt is counted before anything reads the credential, atomically (one point
+of the address's budget is reserved, `security.login_guard`), and refunded when the request ends
+without a failed login. So a burst of concurrent guesses lets at most the budget through to
+verification; once an address has used up its budget even a valid credential from it gets 429
+`RATE_LIMITED` with `Retry-After`, and guessing costs the service one Redis script per try, not
+a signature check or a scrypt hash. Requests without credentials pass: they are anonymous and
+limited by cost.
 """
 
 from __future__ import annotations
@@ -40,10 +43,16 @@ class LoginGate:
         if guard is None:
             await self.app(scope, receive, send)
             return
-        budget = await guard.refusal(client_ip(Request(scope)))
-        if budget is None:
-            await self.app(scope, receive, send)
+        attempt = await guard.reserve(client_ip(Request(scope)))
+        if attempt.allowed:
+            token = guard.current(attempt)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                guard.forget(token)
+                await guard.release(attempt)
             return
+        budget = attempt.budget
         retry_after = budget.retry_after_s
         reset_at = dt.datetime.fromtimestamp(budget.reset_at, dt.UTC).isoformat()
         message = (

@@ -14,9 +14,10 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from sfm_graphql.errors import ErrorCode, SfmError, Unauthenticated
+from sfm_graphql.errors import ErrorCode, ServiceUnavailable, SfmError, Unauthenticated
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.http.graphiql import graphiql_html
+from sfm_graphql.http.unavailable import apply_unavailable_status
 from sfm_graphql.observability.metrics_http import note_auth_failure, note_result
 from sfm_graphql.observability.request_context import note_error_codes
 from sfm_graphql.observability.tracing import trace_extension
@@ -123,6 +124,11 @@ class GraphQLView(GraphQL[Context, None]):
             return error_response(
                 401, ErrorCode.UNAUTHENTICATED, exc.message, {"WWW-Authenticate": "Bearer"}
             )
+        except ServiceUnavailable as exc:  # Neo4j unreachable while checking an API key
+            retry_after = str(exc.details.get("retryAfter", 1))
+            return error_response(
+                503, ErrorCode.SERVICE_UNAVAILABLE, exc.message, {"Retry-After": retry_after}
+            )
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         state = request.app.state
@@ -168,17 +174,20 @@ class GraphQLView(GraphQL[Context, None]):
                 raise _too_large(settings.max_document_bytes)
         except SfmError as exc:
             note_error_codes([exc.code.value])
-            return ExecutionResult(
+            result = ExecutionResult(
                 data=None,
                 errors=[
                     GraphQLError(exc.message, extensions={**exc.extensions(), **trace_extension()})
                 ],
                 extensions=nothing_spent(),
             )
-        request_data.query = query
-        return await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
+        else:
+            request_data.query = query
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        apply_unavailable_status(result.errors, sub_response)  # 503 + Retry-After in an outage
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -23,6 +23,7 @@ from typing import Any
 import structlog
 
 from sfm_graphql.db.database import Database
+from sfm_graphql.errors import ServiceUnavailable
 from sfm_graphql.security.masking import DEFAULT_PERSONAL_FIELDS, mask
 from sfm_graphql.security.principal import Principal
 
@@ -141,6 +142,11 @@ async def store(*, db: Database, event: AuditEvent) -> None:
     emit_line(event)
     try:
         await db.write("audit/record", props=event.properties())
+    except ServiceUnavailable:
+        # Neo4j is down: one line per event, not a traceback each (the line above holds it).
+        log.error(  # noqa: TRY400 (the cause is known; a traceback per event would flood)
+            "audit event %s (%s) not stored: Neo4j is unavailable", event.id, event.action
+        )
     except Exception:
         log.exception("audit event %s (%s) could not be stored in Neo4j", event.id, event.action)
 

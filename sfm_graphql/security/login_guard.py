@@ -7,6 +7,13 @@ with `record_failed_login`. Once the budget is spent, `http.login_gate` answers 
 from that address with 429 before any credential is looked at, valid or not, until the window
 frees points again. A token issued at `/oauth/token` is recorded with `record_login`.
 
+The count is taken before the credential is verified, atomically (`reserve`): every attempt
+spends a point up front (the limiter's hit refuses once the budget is spent, in one Redis script),
+so a burst of concurrent guesses cannot all pass a check made before any of them is counted. An
+attempt that turns out not to be a failure gets its point back when the request ends (`release`);
+a failure keeps it. At most `failed_logins_per_ip` attempts of one address are therefore being
+verified or counted as failed at any moment.
+
 A success does not reset the count: otherwise an attacker holding any valid credential could
 interleave it with guesses. IPv6 addresses are counted per /64, which one subscriber usually holds
 whole.
@@ -14,8 +21,10 @@ whole.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from starlette.requests import Request
 
@@ -31,6 +40,26 @@ from sfm_graphql.security.rate_limit import Budget, RateLimiter
 log = logging.getLogger(__name__)
 
 CLIENT_CREDENTIALS = "client_credentials"
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One reserved failed-login point: kept when the attempt fails, refunded otherwise."""
+
+    key: str
+    budget: Budget
+    failed: bool = False
+
+    @property
+    def allowed(self) -> bool:
+        return self.budget.allowed
+
+
+# The attempt of the request being served: the gate sets it, `LoginGuard.failed` consumes it, so
+# a failure reported by the view or the token endpoint is not counted twice.
+_current_attempt: contextvars.ContextVar[Attempt | None] = contextvars.ContextVar(
+    "sfm_login_attempt", default=None
+)
 
 
 def address_key(ip: str) -> str:
@@ -74,10 +103,32 @@ class LoginGuard:
         self._limit = limit
         self._personal_fields = tuple(personal_fields)
 
-    async def refusal(self, ip: str) -> Budget | None:
-        """The spent budget when `ip` may not try to authenticate now, else None (reads only)."""
-        budget = await self._limiter.peek(address_key(ip), points=self._limit)
-        return budget if budget.remaining <= 0 else None
+    async def reserve(self, ip: str) -> Attempt:
+        """Count one attempt of `ip` before verifying it; `allowed` is False once over the limit."""
+        key = address_key(ip)
+        return Attempt(key, await self._limiter.spend(key, points=self._limit, cost=1))
+
+    async def release(self, attempt: Attempt) -> None:
+        """The request of `attempt` ended: refund its point unless it failed (or was refused)."""
+        if attempt.allowed and not attempt.failed:
+            await self._limiter.refund(attempt.key, points=self._limit, cost=1)
+
+    @staticmethod
+    def current(attempt: Attempt | None) -> contextvars.Token[Attempt | None]:
+        """Make `attempt` the one a failure of the request being served consumes."""
+        return _current_attempt.set(attempt)
+
+    @staticmethod
+    def forget(token: contextvars.Token[Attempt | None]) -> None:
+        _current_attempt.reset(token)
+
+    async def _count_failure(self, client_ip: str) -> Budget:
+        key = address_key(client_ip)
+        attempt = _current_attempt.get()
+        if attempt is not None and attempt.key == key and attempt.allowed and not attempt.failed:
+            attempt.failed = True  # its point, spent before verification, stays spent
+            return attempt.budget
+        return await self._limiter.spend(key, points=self._limit, cost=1)
 
     async def failed(
         self,
@@ -89,7 +140,7 @@ class LoginGuard:
         request_id: str | None = None,
     ) -> None:
         """Count one failed attempt from `client_ip` and audit it."""
-        budget = await self._limiter.spend(address_key(client_ip), points=self._limit, cost=1)
+        budget = await self._count_failure(client_ip)
         if budget.remaining <= 0:
             log.warning(
                 "client %s reached the failed-login limit (%d); further attempts are refused "

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,35 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
 
+class ScryptGauge:
+    """How many scrypt computations run at this moment, and the most seen at once.
+
+    Secret checks run in worker threads, hence the lock. `sfm_graphql.security.secret_checks`
+    bounds the concurrency; this counts what actually runs, so the bound can be observed.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.running = 0
+        self.peak = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self.running -= 1
+
+    def reset_peak(self) -> None:
+        with self._lock:
+            self.peak = self.running
+
+
+SCRYPT_RUNNING = ScryptGauge()
+
+
 def hash_secret(secret: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(
@@ -46,15 +76,16 @@ def verify_secret(secret: str, encoded: str) -> bool:
         scheme, n, r, p, salt, expected = encoded.split("$")
         if scheme != "scrypt":
             return False
-        digest = hashlib.scrypt(
-            secret.encode(),
-            salt=_unb64(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(_unb64(expected)),
-            maxmem=256 * 1024 * 1024,
-        )
+        with SCRYPT_RUNNING:
+            digest = hashlib.scrypt(
+                secret.encode(),
+                salt=_unb64(salt),
+                n=int(n),
+                r=int(r),
+                p=int(p),
+                dklen=len(_unb64(expected)),
+                maxmem=256 * 1024 * 1024,
+            )
     except ValueError:
         return False
     return hmac.compare_digest(digest, _unb64(expected))

@@ -39,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sfm_graphql.errors import ServiceUnavailable
 from sfm_graphql.security.authenticate import client_ip
 from sfm_graphql.security.oauth_clients import (
     AUTH_METHODS,
@@ -47,6 +48,7 @@ from sfm_graphql.security.oauth_clients import (
     get_client,
 )
 from sfm_graphql.security.principal import Principal, Role
+from sfm_graphql.security.secret_checks import RETRY_AFTER_S, SecretChecks, SecretChecksBusy
 from sfm_graphql.security.signing import KeyRing
 
 log = logging.getLogger(__name__)
@@ -232,6 +234,21 @@ def _failure_reason(clients: Mapping[str, OAuthClientRecord | None], found: dict
     return ", ".join(sorted(set(reasons)))
 
 
+async def _create_token_response(
+    state: Any,
+    server: _TokenServer,
+    oauth_request: StarletteOAuth2Request,
+    clients: Mapping[str, OAuthClientRecord | None],
+) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+    """Authlib's answer, run in a worker thread; a known client's secret check takes a slot."""
+    checks: SecretChecks | None = getattr(state, "secret_checks", None)
+    if checks is None or not any(record is not None for record in clients.values()):
+        # No stored hash to check (unknown, revoked or no client): no scrypt runs.
+        return await run_in_threadpool(server.create_token_response, oauth_request)
+    async with checks.slot():
+        return await run_in_threadpool(server.create_token_response, oauth_request)
+
+
 async def token_endpoint(request: Request) -> Response:
     state = request.app.state
     settings = state.settings
@@ -247,7 +264,12 @@ async def token_endpoint(request: Request) -> Response:
     clients: dict[str, OAuthClientRecord | None] = {}
     refused: dict[str, str] = {}
     for cid in wanted:
-        record = await get_client(db=state.db, client_id=cid)
+        try:
+            record = await get_client(db=state.db, client_id=cid)
+        except ServiceUnavailable as exc:  # Neo4j unreachable: fail fast, the client retries
+            response = _oauth_error(503, "temporarily_unavailable", exc.message)
+            response.headers["Retry-After"] = str(exc.details.get("retryAfter", RETRY_AFTER_S))
+            return response
         if record is None:
             refused[cid] = "unknown client"
         elif record.revoked_at is not None:
@@ -265,7 +287,15 @@ async def token_endpoint(request: Request) -> Response:
         audience=settings.auth_audience,
         ttl=dt.timedelta(seconds=settings.oauth_token_ttl_s),
     )
-    status, body, headers = await run_in_threadpool(server.create_token_response, oauth_request)
+    try:
+        status, body, headers = await _create_token_response(state, server, oauth_request, clients)
+    except SecretChecksBusy:
+        log.warning("token request from %s refused: every client-secret check slot is busy", ip)
+        response = _oauth_error(
+            503, "temporarily_unavailable", "Too many token requests at once; retry shortly"
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     client = server.issued_to
     if status == 200 and client is not None:
         principal = Principal(

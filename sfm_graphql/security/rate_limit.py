@@ -69,6 +69,22 @@ class RateLimiter:
             return Budget(points, cost, stats.remaining, self._reset_at(stats, points), allowed)
         raise AssertionError("the local storage cannot fail")
 
+    async def refund(self, key: str, *, points: int, cost: int) -> None:
+        """Give back `cost` points spent by `spend` (a reservation that turned out not needed).
+
+        The sliding-window counter takes a negative hit as a decrement of the current window;
+        a reservation made in the previous window is refunded from the current one, so the
+        count is at most one point lower than exact, for a moment.
+        """
+        item = self._item(points)
+        for storage in self._storages():
+            try:
+                await SlidingWindowCounterRateLimiter(storage).hit(item, key, cost=-cost)
+            except Exception as exc:  # noqa: BLE001 (any storage failure means: use local)
+                self._mark_shared_down(exc)
+                continue
+            return
+
     def _reset_at(self, stats: WindowStats, points: int) -> float:
         now = time.time()
         if stats.reset_time <= now and stats.remaining < points:

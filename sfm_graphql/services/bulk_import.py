@@ -31,6 +31,7 @@ from sfm_graphql.services.deliveries import check_kind
 from sfm_graphql.settings import Settings
 
 MAX_REPORTED_ERRORS = 1000
+MAX_WRITTEN_IDS = 100  # ids named in the audit event of an import (audit.MAX_TARGET_IDS)
 _ENDPOINT_FIELDS = ("sourceKey", "targetKey")
 
 Row = Mapping[str, Any]
@@ -82,6 +83,10 @@ class BulkImportResult:
     deliveries: SectionCounts
     error_count: int
     errors: list[RowError]
+    # For the audit log: ids of what a committed import wrote (at most MAX_WRITTEN_IDS), and
+    # how many that was.
+    written_ids: tuple[str, ...] = ()
+    written_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -477,6 +482,7 @@ async def bulk_import(
         commit = not plan.errors and not dry_run
         if commit:
             await write_plan(tx, plan, size)
+    written = _written_ids(plan) if commit else []
     return BulkImportResult(
         dry_run=dry_run,
         committed=commit,
@@ -484,4 +490,16 @@ async def bulk_import(
         deliveries=plan.deliveries,
         error_count=len(plan.errors),
         errors=plan.errors[:MAX_REPORTED_ERRORS],
+        written_ids=tuple(written[:MAX_WRITTEN_IDS]),
+        written_count=len(written),
     )
+
+
+def _written_ids(plan: ImportPlan) -> list[str]:
+    rows = (
+        plan.component_creates,
+        plan.component_updates,
+        plan.delivery_creates,
+        plan.delivery_updates,
+    )
+    return [str(row["id"]) for section in rows for row in section]

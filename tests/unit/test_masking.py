@@ -183,10 +183,34 @@ def test_audit_arguments_keep_ids_versions_and_enums_but_not_free_text() -> None
             "version": 3,
             "type": "ACTOR",
             "label": "[set]",
-            "metadata": {"email": "[set]"},
+            "metadata": "[set]",
             "expiresAt": "2030-01-01T00:00:00+00:00",
             "allowedCidrs": ["10.0.0.0/8"],
             "roles": ["ACTOR"],
         },
         "cascade": True,
+    }
+
+
+def test_audit_arguments_keep_nothing_of_what_a_purge_erases() -> None:
+    # Metadata keys and numbers and power-resource values are personal data of an actor.
+    summary = summarize(
+        {
+            "input": {
+                "metadata": {"birthYear": 1971, "Jane Doe": {"salary": 52000}},
+                "powerResources": [{"name": "savings", "value": 12345.0}],
+                "legalForm": "sole trader",
+                "certainty": 0.5,
+            },
+            "components": [{"externalKey": "a-1", "metadata": {"ssn": 123456789}}],
+        }
+    )
+    assert summary == {
+        "input": {
+            "metadata": "[set]",
+            "powerResources": "[set]",
+            "legalForm": "[set]",
+            "certainty": 0.5,
+        },
+        "components": [{"externalKey": "[set]", "metadata": "[set]"}],
     }

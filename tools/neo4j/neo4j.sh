@@ -9,8 +9,9 @@
 #   neo4j.sh password INSTANCE   print the instance's password (generated once)
 #   neo4j.sh uri      INSTANCE   print the Bolt URI
 #
-# INSTANCE is dev (port 7687), test (port 7688) or bench (port 7689, for bench/: its
-# data is wiped by the benchmarks); SFM_NEO4J_PORT overrides the port.
+# INSTANCE is dev (port 7687), test (port 7688), bench (port 7689, for bench/: its
+# data is wiped by the benchmarks) or outage (port 7690, small: the outage test kills
+# and restarts it, so it must not be the test instance); SFM_NEO4J_PORT overrides the port.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -23,17 +24,20 @@ START_TIMEOUT=${SFM_NEO4J_START_TIMEOUT:-90}
 die() { echo "neo4j.sh: $*" >&2; exit 1; }
 
 usage() {
-    echo "usage: $0 {start|stop|status|password|uri} {dev|test|bench}" >&2
+    echo "usage: $0 {start|stop|status|password|uri} {dev|test|bench|outage}" >&2
     exit 2
 }
 
 [[ $# -eq 2 ]] || usage
 CMD=$1
 INSTANCE=$2
+HEAP_INITIAL=512m
+HEAP_MAX=1g
 case $INSTANCE in
     dev)  DEFAULT_PORT=7687; PAGECACHE=512m ;;
     test) DEFAULT_PORT=7688; PAGECACHE=256m ;;
     bench) DEFAULT_PORT=7689; PAGECACHE=512m ;;
+    outage) DEFAULT_PORT=7690; PAGECACHE=32m; HEAP_INITIAL=256m; HEAP_MAX=512m ;;
     *)    usage ;;
 esac
 PORT=${SFM_NEO4J_PORT:-$DEFAULT_PORT}
@@ -130,8 +134,8 @@ server.http.enabled=false
 server.https.enabled=false
 
 # Sized for a 2-core / 24 GiB machine that runs dev and test side by side.
-server.memory.heap.initial_size=512m
-server.memory.heap.max_size=1g
+server.memory.heap.initial_size=$HEAP_INITIAL
+server.memory.heap.max_size=$HEAP_MAX
 server.memory.pagecache.size=$PAGECACHE
 
 # No phoning home: the machine has no internet, and we don't want it to try.

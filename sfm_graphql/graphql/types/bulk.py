@@ -90,6 +90,9 @@ class BulkImportPayload:
     errors: list[BulkImportError] = strawberry.field(
         description=f"The first {service.MAX_REPORTED_ERRORS} problems, in row order."
     )
+    # Read by the audit extension: what a committed import wrote (a bounded list, and a count).
+    written_ids: strawberry.Private[list[str]]
+    written_count: strawberry.Private[int]
 
     @classmethod
     def of(cls, result: service.BulkImportResult) -> BulkImportPayload:
@@ -104,4 +107,6 @@ class BulkImportPayload:
             deliveries_unchanged=result.deliveries.unchanged,
             error_count=result.error_count,
             errors=[BulkImportError.of(e) for e in result.errors],
+            written_ids=list(result.written_ids),
+            written_count=result.written_count,
         )
