@@ -13,10 +13,13 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from sfm_graphql.db.bookmarks import HEADER as BOOKMARK_HEADER
+from sfm_graphql.db.bookmarks import BookmarkCodec
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.db.migrations import migrate
 from sfm_graphql.graphql.schema import build_schema
+from sfm_graphql.http.bookmarks import Bookmarks
 from sfm_graphql.http.graphiql import GRAPHIQL_STATIC_DIR
 from sfm_graphql.http.headers import SecurityHeaders
 from sfm_graphql.http.health import healthz, readyz, startupz
@@ -87,6 +90,8 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
             pepper=pepper,
             cache_observer=metrics.cache_observer,
         )
+        # X-Neo4j-Bookmark tokens, signed with a key of every replica (docs/api.md).
+        app.state.bookmark_codec = BookmarkCodec(pepper)
         # Failed logins per address (refused by LoginGate) and the login audit (docs/security.md).
         guard = LoginGuard(
             limiter=RateLimiter(settings.redis_url, window_s=settings.failed_login_window_s),
@@ -166,13 +171,16 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
                     "X-Request-ID",
                     "Apollo-Require-Preflight",
                     "X-Requested-With",
+                    BOOKMARK_HEADER,
                 ],
                 # Credentials are never allowed together with a wildcard origin.
                 allow_credentials="*" not in settings.cors_origins,
+                expose_headers=[BOOKMARK_HEADER],  # read your writes (docs/api.md)
                 max_age=600,
             ),
             Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),
             Middleware(LoginGate),  # before any credential is read
+            Middleware(Bookmarks),  # X-Neo4j-Bookmark in and out of /graphql (docs/api.md)
         ],
     )
     app.state.settings = settings

@@ -28,6 +28,7 @@ from neo4j import exceptions as neo4j_errors
 from neo4j import time as neo4j_time
 from opentelemetry.trace import Span, Tracer
 
+from sfm_graphql.db.bookmarks import bookmark_manager
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.errors import Conflict, ServiceUnavailable
 from sfm_graphql.observability.tracing import cypher_span, neo4j_attributes, set_returned_rows
@@ -223,6 +224,8 @@ class Database:
                         params,
                         routing_=routing,
                         database_=self._database,
+                        # The request's bookmarks: read your own writes on a cluster.
+                        bookmark_manager_=bookmark_manager(self.driver),
                     )
             except neo4j_errors.ConstraintError as exc:
                 raise _conflict(exc) from exc
@@ -241,7 +244,9 @@ class Database:
         self._fail_fast()
         self._connections(1)
         try:
-            async with self.driver.session(database=self._database) as session:
+            async with self.driver.session(
+                database=self._database, bookmark_manager=bookmark_manager(self.driver)
+            ) as session:
                 async with asyncio.timeout(self.statement_deadline_s):
                     tx = await session.begin_transaction(timeout=self._timeout * 10)
                 try:
