@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     cors_origins: tuple[str, ...] = ()
     tls_certfile: str | None = None
     tls_keyfile: str | None = None
-    require_mfa_for_sensitive: bool = False
+    # Sensitive operations (schema fields marked sensitive) need a token showing MFA; default:
+    # on in production, off elsewhere (docs/security.md, Authorization).
+    require_mfa_for_sensitive: bool | None = None
     admin_allowed_cidrs: tuple[str, ...] = ()
     # Failed logins (bad tokens, API keys, client secrets) per client address (IPv6: per /64)
     # per window; then the address gets 429 until points free up (docs/security.md).
@@ -205,6 +207,12 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def mfa_required_for_sensitive(self) -> bool:
+        if self.require_mfa_for_sensitive is not None:
+            return self.require_mfa_for_sensitive
+        return self.is_production
 
     @property
     def trace_ratio(self) -> float:
