@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "INFO"
     graphiql: bool | None = None  # default: on except in production
+    # `serve` refuses a non-loopback host outside production unless this is set (docs/security.md)
+    allow_non_production_on_network: bool = False
 
     # Observability (docs/observability.md). Traces are exported only when OTEL_EXPORTER_OTLP_
     # ENDPOINT (or OTEL_TRACES_EXPORTER=console) is set as well; otherwise tracing costs nothing.
