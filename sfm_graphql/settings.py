@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     api_key_max_ttl_days: int = Field(90, ge=1, le=3650)
     api_key_cache_ttl_s: int = Field(30, ge=1, le=300)  # how long replicas share a verified key
     audit_retention_days: int = Field(365, ge=1)  # `sfm-graphql audit-prune` deletes older events
+    # Reads an Actor's personal metadata fields; lower roles read "[MASKED]" (personal_data.py).
+    personal_data_role: Literal["viewer", "analyst", "editor", "data_manager", "admin"] = (
+        "data_manager"
+    )
     # Masked in every audit detail and log line: `a.b` is key b under a, `b` is key b anywhere.
     personal_fields: tuple[str, ...] = (
         "email",
