@@ -4,12 +4,53 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
 import sys
 from pathlib import Path
 
-from sfm_graphql.settings import load_settings
+from sfm_graphql.settings import Settings, load_settings
+
+EXIT_UNSAFE_CONFIG = 3  # serve refused a configuration that is unsafe where it would listen
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` binds to this machine only (`localhost`, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # another host name: it may resolve to any interface
+
+
+def refuse_unsafe_bind(settings: Settings, host: str, *, allowed: bool) -> str | None:
+    """Why serving on `host` is refused, or None. Outside production the service generates its
+    secrets and serves GraphiQL and introspection: fine on loopback, not for a network."""
+    if settings.is_production or allowed or settings.allow_non_production_on_network:
+        return None
+    if is_loopback(host):
+        return None
+    return (
+        f"refusing to serve on {host}: SFM_ENVIRONMENT is {settings.environment!r} (generated "
+        "secrets, GraphiQL, introspection), which is meant for loopback only. Set "
+        "SFM_ENVIRONMENT=production with configured secrets, serve on 127.0.0.1, or pass "
+        "--allow-non-production-on-network (SFM_ALLOW_NON_PRODUCTION_ON_NETWORK=true) if this "
+        "network is yours alone"
+    )
+
+
+def _unsafe_secrets_dir(directory: Path) -> str | None:
+    """Why the generated-secrets directory is refused, before uvicorn starts (the app checks it
+    again when it reads a secret)."""
+    from sfm_graphql.security.private_dir import UnsafeSecretsDirectory, check_private_dir
+
+    try:
+        check_private_dir(directory)
+    except UnsafeSecretsDirectory as exc:
+        return str(exc)
+    return None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -27,6 +68,14 @@ def _serve(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print(f"sfm-graphql serve: invalid settings: {exc}", file=sys.stderr)
         return 2
+    refusal = refuse_unsafe_bind(
+        settings, args.host or settings.host, allowed=args.allow_non_production_on_network
+    )
+    if refusal is None and not settings.is_production and settings.secrets_backend == "env":
+        refusal = _unsafe_secrets_dir(settings.local_secrets_dir)
+    if refusal is not None:
+        print(f"sfm-graphql serve: {refusal}", file=sys.stderr)
+        return EXIT_UNSAFE_CONFIG
     configure_logging(settings)  # JSON lines from uvicorn's first one on
     # Several workers share their metrics through PROMETHEUS_MULTIPROC_DIR (docs/observability.md).
     with multiprocess_metrics(workers=args.workers):
@@ -215,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESSES",
         help="proxies whose forwarded headers to believe: comma-separated addresses or CIDRs "
         "(sets SFM_TRUSTED_PROXIES; default: none)",
+    )
+    serve.add_argument(
+        "--allow-non-production-on-network",
+        action="store_true",
+        help="serve a development or test environment on a non-loopback address anyway",
     )
     serve.set_defaults(run=_serve)
     sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(run=_migrate)

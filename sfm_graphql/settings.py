@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "INFO"
     graphiql: bool | None = None  # default: on except in production
+    # `serve` refuses a non-loopback host outside production unless this is set (docs/security.md)
+    allow_non_production_on_network: bool = False
 
     # Observability (docs/observability.md). Traces are exported only when OTEL_EXPORTER_OTLP_
     # ENDPOINT (or OTEL_TRACES_EXPORTER=console) is set as well; otherwise tracing costs nothing.
@@ -79,7 +81,9 @@ class Settings(BaseSettings):
     cors_origins: tuple[str, ...] = ()
     tls_certfile: str | None = None
     tls_keyfile: str | None = None
-    require_mfa_for_sensitive: bool = False
+    # Sensitive operations (schema fields marked sensitive) need a token showing MFA; default:
+    # on in production, off elsewhere (docs/security.md, Authorization).
+    require_mfa_for_sensitive: bool | None = None
     admin_allowed_cidrs: tuple[str, ...] = ()
     # Failed logins (bad tokens, API keys, client secrets) per client address (IPv6: per /64)
     # per window; then the address gets 429 until points free up (docs/security.md).
@@ -135,6 +139,10 @@ class Settings(BaseSettings):
     # counted into the next one; at most audit_refusals_per_window such events in all.
     audit_refusal_window_s: int = Field(60, ge=1)
     audit_refusals_per_window: int = Field(1000, ge=1)
+    # Reads an Actor's personal metadata fields; lower roles read "[MASKED]" (personal_data.py).
+    personal_data_role: Literal["viewer", "analyst", "editor", "data_manager", "admin"] = (
+        "data_manager"
+    )
     # Masked in every audit detail and log line: `a.b` is key b under a, `b` is key b anywhere.
     personal_fields: tuple[str, ...] = (
         "email",
@@ -241,6 +249,12 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def mfa_required_for_sensitive(self) -> bool:
+        if self.require_mfa_for_sensitive is not None:
+            return self.require_mfa_for_sensitive
+        return self.is_production
 
     @property
     def trace_ratio(self) -> float:

@@ -268,6 +268,27 @@ async def keyed_gql(app: Any, client: httpx.AsyncClient, issue_api_key: Any) -> 
         await http.aclose()
 
 
+@pytest.fixture
+async def token_gql(app: Any, clean_graph: None, issue_token: Any) -> AsyncIterator[Any]:
+    """`token_gql(Role.VIEWER, subject="ann")`: a GraphQL client sending a person's bearer token
+    (API keys manage keys only as admins, so people manage theirs with a token)."""
+    opened: list[httpx.AsyncClient] = []
+
+    def make(role: Any, *, subject: str | None = None, mfa: bool = False) -> GraphQLClient:
+        token = issue_token(role.value, subject=subject or f"test-{role.value}", mfa=mfa)
+        http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://testserver",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        opened.append(http)
+        return GraphQLClient(http)
+
+    yield make
+    for http in opened:
+        await http.aclose()
+
+
 # -- Bearer tokens for tests (docs/security.md, Identity) ------------------------------------------
 # `issue_token("admin")` is a token of the built-in issuer signed with the same key ring the app
 # under test loads (the local development keys, or whatever the environment configures).

@@ -116,6 +116,13 @@ class ApiKeyCache:
             return False
         return True
 
+    async def invalidate_many(self, key_ids: list[str]) -> bool:
+        """`invalidate` for each key (a revoked key and the keys derived from it)."""
+        told = True
+        for key_id in key_ids:
+            told = await self.invalidate(key_id) and told
+        return told
+
     def _local_get(self, key_id: str) -> Entry | None:
         found = self._local.get(key_id)
         if found is None or found[0] < time.monotonic():

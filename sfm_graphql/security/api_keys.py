@@ -6,7 +6,8 @@ HMAC-SHA256(pepper, keyId:secret); the pepper comes from the secrets provider an
 graph, so a copy of the database alone verifies nothing. Each key has roles no higher than its
 creator's, a required expiry (at most `api_key_max_ttl_days` ahead), optional allowed IP
 ranges, and a last-use time written at most once a minute. `api_key_cache` makes a revocation
-or a rotation visible to every replica at once.
+or a rotation visible to every replica at once. Who may make and manage which key, and what a
+derived key inherits from its parent, is `api_key_rules`.
 """
 
 from __future__ import annotations
@@ -26,15 +27,24 @@ from typing import Any, Literal
 from sfm_graphql.db.database import Database
 from sfm_graphql.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from sfm_graphql.security.api_key_cache import ApiKeyCache, Entry
+from sfm_graphql.security.api_key_rules import (
+    Lineage,
+    check_cidrs,
+    check_expiry,
+    check_name,
+    check_roles,
+    intersect_cidrs,
+    require_key_manager,
+    require_roles_at_least,
+)
 from sfm_graphql.security.authenticate import API_KEY_PREFIX
+from sfm_graphql.security.oauth_clients import get_client
 from sfm_graphql.security.principal import Principal, Role
 from sfm_graphql.security.secrets import SecretsProvider
 
 log = logging.getLogger(__name__)
 
 SECRET_BYTES = 32
-MAX_NAME = 100
-MAX_CIDRS = 20
 TOUCH_INTERVAL_S = 60
 _KEY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{40,64}$")
@@ -92,6 +102,9 @@ class ApiKeyRecord:
     revoked_at: dt.datetime | None
     rotated_at: dt.datetime | None
     secret_hash: str = field(repr=False)
+    parent_key_id: str | None = None  # the API key this key was made with
+    ancestor_key_ids: tuple[str, ...] = ()  # every key it descends from, oldest first
+    parent_client_id: str | None = None  # the OAuth client whose token made it (or an ancestor)
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> ApiKeyRecord:
@@ -108,6 +121,9 @@ class ApiKeyRecord:
             revoked_at=props.get("revokedAt"),
             rotated_at=props.get("rotatedAt"),
             secret_hash=props["secretHash"],
+            parent_key_id=props.get("parentKeyId"),
+            ancestor_key_ids=tuple(props.get("ancestorKeyIds") or ()),
+            parent_client_id=props.get("parentClientId"),
         )
 
     def status(self, now: dt.datetime | None = None) -> Status:
@@ -120,6 +136,9 @@ class ApiKeyRecord:
     def owned_by(self, principal: Principal) -> bool:
         return (self.created_by, self.created_by_issuer) == (principal.subject, principal.issuer)
 
+    def is_or_descends_from(self, key_id: str) -> bool:
+        return key_id == self.id or key_id in self.ancestor_key_ids
+
 
 @dataclass(frozen=True, slots=True)
 class IssuedKey:
@@ -127,60 +146,6 @@ class IssuedKey:
 
     key: str = field(repr=False)
     record: ApiKeyRecord
-
-
-# -- validation -----------------------------------------------------------------------------------
-
-
-def _name(name: str) -> str:
-    name = name.strip()
-    if not 1 <= len(name) <= MAX_NAME:
-        raise BadUserInput(f"name must be 1 to {MAX_NAME} characters", field="input.name")
-    return name
-
-
-def _roles(creator: Principal, roles: list[Role] | tuple[Role, ...]) -> frozenset[Role]:
-    if not roles:
-        raise BadUserInput("A key needs at least one role", field="input.roles")
-    top = creator.top_role
-    too_high = sorted(r.value for r in roles if top is None or r.rank > top.rank)
-    if too_high:
-        raise Forbidden(
-            f"A key cannot carry roles above your own ({top.value if top else 'none'}): "
-            + ", ".join(too_high),
-            field="input.roles",
-        )
-    return frozenset(roles)
-
-
-def _expiry(expires_at: dt.datetime, *, max_ttl_days: int, cap: dt.datetime | None) -> dt.datetime:
-    if expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=dt.UTC)  # a time without a zone is read as UTC
-    now = dt.datetime.now(dt.UTC)
-    if expires_at <= now:
-        raise BadUserInput("expiresAt must be in the future", field="input.expiresAt")
-    if expires_at > now + dt.timedelta(days=max_ttl_days):
-        raise BadUserInput(
-            f"expiresAt may be at most {max_ttl_days} days ahead", field="input.expiresAt"
-        )
-    if cap is not None and expires_at > cap:
-        raise BadUserInput(
-            "A key created with an API key cannot outlive that key "
-            f"(it expires at {cap.isoformat()})",
-            field="input.expiresAt",
-        )
-    return expires_at
-
-
-def _cidrs(cidrs: list[str] | None) -> tuple[str, ...]:
-    if not cidrs:
-        return ()
-    if len(cidrs) > MAX_CIDRS:
-        raise BadUserInput(f"At most {MAX_CIDRS} IP ranges", field="input.allowedCidrs")
-    try:
-        return tuple(dict.fromkeys(str(ipaddress.ip_network(c, strict=False)) for c in cidrs))
-    except ValueError as exc:
-        raise BadUserInput(f"allowedCidrs: {exc}", field="input.allowedCidrs") from None
 
 
 def ip_allowed(client_ip: str, cidrs: tuple[str, ...] | list[str]) -> bool:
@@ -201,6 +166,27 @@ async def get_api_key(*, db: Database, key_id: str) -> ApiKeyRecord | None:
     return ApiKeyRecord.from_props(rows[0]["props"]) if rows else None
 
 
+async def lineage_of(*, db: Database, creator: Principal) -> Lineage:
+    """What a key made by `creator` inherits (api_key_rules.Lineage); nothing from a person."""
+    if creator.kind == "api_key":
+        parent = await get_api_key(db=db, key_id=creator.credential_id)
+        if parent is None or parent.status() != "ACTIVE":
+            raise Unauthenticated("The API key you are using is no longer valid")
+        return Lineage(
+            parent_key_id=parent.id,
+            ancestor_key_ids=(*parent.ancestor_key_ids, parent.id),
+            parent_client_id=parent.parent_client_id,
+            allowed_cidrs=parent.allowed_cidrs,
+            expires_by=parent.expires_at,
+        )
+    if creator.kind == "client":
+        client = await get_client(db=db, client_id=creator.subject)
+        if client is None or not client.is_active():
+            raise Unauthenticated("The OAuth client of this token is no longer active")
+        return Lineage(parent_client_id=client.client_id, expires_by=client.expires_at)
+    return Lineage()
+
+
 async def create_api_key(
     *,
     db: Database,
@@ -213,17 +199,16 @@ async def create_api_key(
     allowed_cidrs: list[str] | None = None,
 ) -> IssuedKey:
     """Issue a key owned by `creator`; the returned `key` is not stored anywhere."""
-    cap = None
-    if creator.kind == "api_key":
-        calling = await get_api_key(db=db, key_id=creator.credential_id)
-        cap = calling.expires_at if calling else dt.datetime.now(dt.UTC)
+    require_key_manager(creator)
+    lineage = await lineage_of(db=db, creator=creator)
     props = {
-        "name": _name(name),
-        "roles": sorted(r.value for r in _roles(creator, roles)),
-        "expiresAt": _expiry(expires_at, max_ttl_days=max_ttl_days, cap=cap),
-        "allowedCidrs": list(_cidrs(allowed_cidrs)),
+        "name": check_name(name),
+        "roles": sorted(r.value for r in check_roles(creator, roles)),
+        "expiresAt": check_expiry(expires_at, max_ttl_days=max_ttl_days, cap=lineage.expires_by),
+        "allowedCidrs": list(intersect_cidrs(lineage.allowed_cidrs, check_cidrs(allowed_cidrs))),
         "createdBy": creator.subject,
         "createdByIssuer": creator.issuer,
+        **lineage.props(),
     }
     key_id = str(uuid.uuid4())
     secret = secrets.token_urlsafe(SECRET_BYTES)
@@ -231,19 +216,27 @@ async def create_api_key(
         "api_keys/create",
         props={**props, "id": key_id, "secretHash": hash_secret(pepper, key_id, secret)},
     )
+    if not rows:  # a parent was revoked (or expired) while the key was being made
+        raise Unauthenticated("The credential you are using was revoked meanwhile")
     return IssuedKey(
         key=format_key(key_id, secret), record=ApiKeyRecord.from_props(rows[0]["props"])
     )
 
 
 async def list_api_keys(
-    *, db: Database, owner: Principal | None, include_revoked: bool, limit: int
+    *,
+    db: Database,
+    owner: Principal | None,
+    include_revoked: bool,
+    limit: int,
+    within_key: str | None = None,
 ) -> list[ApiKeyRecord]:
-    """The keys of `owner`, or every key when `owner` is None (admins)."""
+    """The keys of `owner` (None: every key); with `within_key`, that key and those made with it."""
     rows = await db.read(
         "api_keys/list",
         createdBy=owner.subject if owner else None,
         createdByIssuer=owner.issuer if owner else None,
+        keyId=within_key,
         includeRevoked=include_revoked,
         limit=limit,
     )
@@ -253,10 +246,22 @@ async def list_api_keys(
 async def _managed(
     *, db: Database, key_id: str, actor: Principal, may_manage_any: bool
 ) -> ApiKeyRecord:
+    require_key_manager(actor)
     record = await get_api_key(db=db, key_id=key_id)
     # Someone else's key reads as missing: its existence is not the caller's business.
     if record is None or not (may_manage_any or record.owned_by(actor)):
         raise NotFound("No API key of yours has this id", field="id")
+    if (
+        actor.kind == "api_key"
+        and record.owned_by(actor)
+        and not record.is_or_descends_from(actor.credential_id)
+    ):
+        # A leaked key must not reach its owner's other (stronger, unrestricted) keys.
+        raise Forbidden(
+            "An API key manages only itself and the keys made with it; sign in with your "
+            "account to manage your other keys",
+            field="id",
+        )
     return record
 
 
@@ -269,8 +274,15 @@ async def rotate_api_key(
     key_id: str,
     may_manage_any: bool,
 ) -> IssuedKey:
-    """A new secret for the key; the old one is refused from now on, on every replica."""
+    """A new secret for the key, for its owner only; the old one is refused on every replica."""
     record = await _managed(db=db, key_id=key_id, actor=actor, may_manage_any=may_manage_any)
+    if not record.owned_by(actor):
+        raise Forbidden(
+            "Only the owner of a key can rotate it (the new secret would let you act as "
+            "them); revoke it instead",
+            field="id",
+        )
+    require_roles_at_least(actor, record.roles)
     if record.status() != "ACTIVE":
         raise BadUserInput(f"The key is {record.status().lower()}; create a new one", field="id")
     secret = secrets.token_urlsafe(SECRET_BYTES)
@@ -288,11 +300,25 @@ async def rotate_api_key(
 async def revoke_api_key(
     *, db: Database, cache: ApiKeyCache, actor: Principal, key_id: str, may_manage_any: bool
 ) -> ApiKeyRecord:
-    """Revoke the key (idempotent); refused from now on, on every replica."""
+    """Revoke the key and the keys derived from it (idempotent), on every replica at once."""
     await _managed(db=db, key_id=key_id, actor=actor, may_manage_any=may_manage_any)
-    rows = await db.write("api_keys/revoke", id=key_id)
-    await cache.invalidate(key_id)
+    # One transaction, the parent first: its write lock orders this against api_keys/create.
+    async with db.write_transaction() as tx:
+        rows = await tx.run("api_keys/revoke", id=key_id)
+        derived = await tx.run("api_keys/revoke_derived", keyId=key_id, clientId=None)
+    await cache.invalidate_many([key_id, *(row["id"] for row in derived)])
     return ApiKeyRecord.from_props(rows[0]["props"])
+
+
+async def revoke_keys_of_client(
+    *, db: Database, cache: ApiKeyCache | None, client_id: str
+) -> list[str]:
+    """Revoke the keys made with a (just revoked) OAuth client's tokens; their ids."""
+    rows = await db.write("api_keys/revoke_derived", keyId=None, clientId=client_id)
+    ids = [str(row["id"]) for row in rows]
+    if cache is not None:
+        await cache.invalidate_many(ids)
+    return ids
 
 
 # -- verification ---------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ class RequireRole(BasePermission):
         if not principal.has_role(self.role):
             raise Forbidden(f"This operation needs the {self.role.value} role")
         settings = context.settings
-        if self.sensitive and settings.require_mfa_for_sensitive and not principal.mfa:
+        if self.sensitive and settings.mfa_required_for_sensitive and not principal.mfa:
             raise Forbidden(
                 "This operation needs a token obtained with multi-factor authentication"
             )

@@ -31,6 +31,7 @@ import hvac  # type: ignore[import-untyped]  # hvac ships no type information
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from sfm_graphql.security.private_dir import LOCK_FILE, UnsafeSecretsDirectory, check_private_dir
 from sfm_graphql.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,11 @@ class LocalDevSecrets(FileSecrets):
         # Two processes starting at once (the token command and the server) must not both
         # generate a key.
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with (self.directory / ".lock").open("a") as lock:
+        try:
+            check_private_dir(self.directory)  # an existing directory keeps its old mode
+        except UnsafeSecretsDirectory as exc:
+            raise SecretsError(str(exc)) from None
+        with (self.directory / LOCK_FILE).open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield

@@ -32,6 +32,10 @@ from sfm_graphql.settings import Settings
 log = logging.getLogger(__name__)
 
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
+# A JOSE header is flat and claims nest a few levels (`realm_access.roles`); deeper JSON is no
+# token of ours, and refusing it before `json.loads` keeps a crafted `[[[[…` from recursing.
+MAX_JSON_DEPTH = 16
+MALFORMED = "The bearer token is not a well-formed JWT"
 _TOKEN_TYPES = {"jwt", "at+jwt", "application/jwt", "application/at+jwt"}
 
 
@@ -65,13 +69,38 @@ def _refuse(message: str, reason: str, **context: object) -> Unauthenticated:
     return Unauthenticated(message)
 
 
-def _segment(part: str) -> dict[str, Any]:
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in `text` (brackets inside strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _segment(part: str, what: str, ip: str) -> dict[str, Any]:
     try:
-        value = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except (binascii.Error, ValueError):
-        raise Unauthenticated("The bearer token is not a well-formed JWT") from None
+        text = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
+        if json_depth(text) > MAX_JSON_DEPTH:
+            raise _refuse(MALFORMED, f"{what} nested too deeply", ip=ip)
+        value = json.loads(text)
+    except (binascii.Error, ValueError, RecursionError):
+        raise _refuse(MALFORMED, f"{what} not JSON", ip=ip) from None
     if not isinstance(value, dict):
-        raise Unauthenticated("The bearer token is not a well-formed JWT")
+        raise _refuse(MALFORMED, f"{what} not an object", ip=ip)
     return value
 
 
@@ -165,15 +194,16 @@ class JwtVerifier:
         """The principal of a valid token; raises `Unauthenticated` saying why otherwise."""
         parts = credential.split(".")
         if len(parts) != 3 or not all(parts):
-            raise _refuse("The bearer token is not a well-formed JWT", "malformed", ip=client_ip)
-        header, unverified = _segment(parts[0]), _segment(parts[1])
+            raise _refuse(MALFORMED, "malformed", ip=client_ip)
+        header = _segment(parts[0], "header", client_ip)
+        unverified = _segment(parts[1], "payload", client_ip)
         alg, kid = header.get("alg"), header.get("kid")
         if not isinstance(alg, str) or alg not in ASYMMETRIC_ALGORITHMS:
             raise _refuse(
                 "The token's algorithm is not accepted", "algorithm", alg=alg, ip=client_ip
             )
         if kid is not None and not isinstance(kid, str):
-            raise _refuse("The bearer token is not a well-formed JWT", "kid type", ip=client_ip)
+            raise _refuse(MALFORMED, "kid type", ip=client_ip)
         typ = header.get("typ")
         if typ is not None and (not isinstance(typ, str) or typ.lower() not in _TOKEN_TYPES):
             raise _refuse("The token is not an access token", "typ", typ=typ, ip=client_ip)
@@ -208,7 +238,8 @@ class JwtVerifier:
             # outside the JOSE registry (some providers add their own) are tolerated.
             registry = JWSRegistry(algorithms=[alg], strict_check_header=False)
             token = jwt.decode(credential, candidates[0], algorithms=[alg], registry=registry)
-        except JoseError:
+        except (JoseError, ValueError, TypeError, KeyError):
+            # joserfc raises plain Python errors on some malformed inputs; all are refusals.
             raise _refuse("The token's signature is invalid", "signature", **context) from None
         claims_registry = jwt.JWTClaimsRegistry(
             now=lambda: int(self._clock()),
@@ -226,6 +257,8 @@ class JwtVerifier:
             raise _refuse(
                 f"The token lacks the claim {exc.claim}", "missing claim", **context
             ) from None
+        except (TypeError, ValueError, KeyError):  # a claim of the wrong JSON type
+            raise _refuse("The token's claim set is invalid", "claim type", **context) from None
         except JoseError as exc:
             claim = getattr(exc, "claim", "")
             message = {

@@ -14,6 +14,7 @@ from sfm_graphql.domain.models import (
     validate_component,
 )
 from sfm_graphql.errors import Conflict, NotFound
+from sfm_graphql.security.personal_data import restore_masked
 
 
 async def create_component(
@@ -46,6 +47,10 @@ async def update_component(
         fields = FIELDS_BY_TYPE[component_type].model_fields
         merged = {k: stored[k] for k in fields if stored.get(k) is not None}
         merged.update(changes)
+        if changes.get("metadata") is not None:
+            # A caller who reads personal fields masked sends back the placeholder: keep the
+            # stored value instead of writing "[MASKED]" over it (security/personal_data.py).
+            merged["metadata"] = restore_masked(changes["metadata"], stored.get("metadata"))
         model = validate_component(
             component_type, {k: v for k, v in merged.items() if v is not None}
         )

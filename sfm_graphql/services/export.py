@@ -24,6 +24,7 @@ from sfm_graphql.db.database import Database
 from sfm_graphql.domain.enums import ComponentType, ExportFormat
 from sfm_graphql.domain.models import FIELDS_BY_TYPE, DeliveryFields, Dimension, from_properties
 from sfm_graphql.errors import BadUserInput, LimitExceeded
+from sfm_graphql.security.personal_data import mask_personal
 from sfm_graphql.services.csv_safety import safe_row
 from sfm_graphql.settings import Settings
 
@@ -181,9 +182,15 @@ def _too_many(count: int, limit: int) -> LimitExceeded:
 
 
 async def export_graph(
-    *, db: Database, settings: Settings, export_format: ExportFormat, scenario: str | None
+    *,
+    db: Database,
+    settings: Settings,
+    export_format: ExportFormat,
+    scenario: str | None,
+    mask_personal_data: bool = False,
 ) -> ExportDocument:
-    """All components and the deliveries (of `scenario`, when given) in `export_format`."""
+    """All components and the deliveries (of `scenario`, when given) in `export_format`; with
+    `mask_personal_data`, actors' personal fields read as the placeholder (personal_data.py)."""
     scenario = _scenario(scenario)
     limit = settings.max_export_deliveries
     count = (await db.read("export/count_deliveries", scenario=scenario))[0]["count"]
@@ -193,6 +200,10 @@ async def export_graph(
     if len(row["deliveries"]) > limit:  # grew since the count
         raise _too_many(len(row["deliveries"]), limit)
     components = [component_record(c["labels"], c["props"]) for c in row["components"]]
+    if mask_personal_data:
+        for record in components:
+            if record["type"] == ComponentType.ACTOR.value and record.get("metadata"):
+                record["metadata"] = mask_personal(record["metadata"], settings.personal_fields)
     deliveries = [
         delivery_record(d["props"], d["sourceKey"], d["targetKey"]) for d in row["deliveries"]
     ]

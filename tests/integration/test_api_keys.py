@@ -62,9 +62,9 @@ async def second_app(settings: Settings) -> AsyncIterator[Any]:
 
 
 async def test_created_key_works_is_shown_once_and_stored_only_as_a_keyed_hash(
-    app: Any, keyed_gql: Any, neo4j_driver: Any
+    app: Any, keyed_gql: Any, token_gql: Any, neo4j_driver: Any
 ) -> None:
-    editor = await keyed_gql(Role.EDITOR)
+    editor = token_gql(Role.EDITOR)
     created = await _create(editor, roles=["VIEWER", "EDITOR"])
     key = created["key"]
     key_id, secret = parse_key(key)
@@ -95,9 +95,9 @@ async def test_created_key_works_is_shown_once_and_stored_only_as_a_keyed_hash(
 
 
 async def test_revoked_key_is_refused_at_once_on_every_replica(
-    app: Any, second_app: Any, keyed_gql: Any
+    app: Any, second_app: Any, token_gql: Any
 ) -> None:
-    owner = await keyed_gql(Role.ANALYST)
+    owner = token_gql(Role.ANALYST)
     created = await _create(owner, roles=["ANALYST"])
     key = created["key"]
     # Both replicas have verified (and cached) the key.
@@ -124,9 +124,9 @@ async def test_expired_key_is_refused_on_every_replica(
 
 
 async def test_rotation_refuses_the_old_secret_at_once_on_every_replica(
-    app: Any, second_app: Any, keyed_gql: Any
+    app: Any, second_app: Any, token_gql: Any
 ) -> None:
-    owner = await keyed_gql(Role.VIEWER)
+    owner = token_gql(Role.VIEWER)
     created = await _create(owner, roles=["VIEWER"])
     old = created["key"]
     assert await _status(second_app, old) == (200, "")
@@ -143,16 +143,16 @@ async def test_rotation_refuses_the_old_secret_at_once_on_every_replica(
     assert await _status(second_app, new) == (200, "")
 
 
-async def test_key_is_refused_from_outside_its_allowed_ranges(app: Any, keyed_gql: Any) -> None:
-    owner = await keyed_gql(Role.VIEWER)
+async def test_key_is_refused_from_outside_its_allowed_ranges(app: Any, token_gql: Any) -> None:
+    owner = token_gql(Role.VIEWER)
     office_only = (await _create(owner, roles=["VIEWER"], allowedCidrs=["10.20.0.0/16"]))["key"]
     assert await _status(app, office_only, client=("127.0.0.1", 5000)) == (401, "UNAUTHENTICATED")
     assert await _status(app, office_only, client=("10.99.0.1", 5000)) == (401, "UNAUTHENTICATED")
     assert await _status(app, office_only, client=("10.20.3.4", 5000)) == (200, "")
 
 
-async def test_malformed_ranges_are_refused_at_creation(keyed_gql: Any) -> None:
-    owner = await keyed_gql(Role.VIEWER)
+async def test_malformed_ranges_are_refused_at_creation(token_gql: Any) -> None:
+    owner = token_gql(Role.VIEWER)
     code = await owner.error_code(
         CREATE,
         {
@@ -167,24 +167,25 @@ async def test_malformed_ranges_are_refused_at_creation(keyed_gql: Any) -> None:
     assert code == "BAD_USER_INPUT"
 
 
-async def test_key_cannot_carry_roles_above_its_creators(keyed_gql: Any) -> None:
-    editor = await keyed_gql(Role.EDITOR)
+async def test_key_cannot_carry_roles_above_its_creators(keyed_gql: Any, token_gql: Any) -> None:
+    editor = token_gql(Role.EDITOR)
     for roles in (["ADMIN"], ["EDITOR", "DATA_MANAGER"]):
         code = await editor.error_code(
             CREATE, {"input": {"name": "up", "roles": roles, "expiresAt": _in()}}
         )
         assert code == "FORBIDDEN"
-    # The same holds for a key created with a key: its roles cap what it can hand out.
+    # A key below admin makes no keys at all, not even weaker ones (api_key_rules).
     created = await _create(editor, roles=["ANALYST"])
     analyst_key = await keyed_gql(created["key"])
-    code = await analyst_key.error_code(
-        CREATE, {"input": {"name": "up", "roles": ["EDITOR"], "expiresAt": _in()}}
-    )
-    assert code == "FORBIDDEN"
+    for roles in (["EDITOR"], ["VIEWER"]):
+        code = await analyst_key.error_code(
+            CREATE, {"input": {"name": "up", "roles": roles, "expiresAt": _in()}}
+        )
+        assert code == "FORBIDDEN"
 
 
-async def test_expiry_is_required_and_bounded(keyed_gql: Any, settings: Settings) -> None:
-    owner = await keyed_gql(Role.VIEWER)
+async def test_expiry_is_required_and_bounded(token_gql: Any, settings: Settings) -> None:
+    owner = token_gql(Role.VIEWER)
     too_far = _in(days=settings.api_key_max_ttl_days + 1)
     past = _in(days=-1)
     for expires_at in (too_far, past):
@@ -202,16 +203,18 @@ async def test_expiry_is_required_and_bounded(keyed_gql: Any, settings: Settings
 
 
 async def test_key_made_with_a_key_cannot_outlive_it(issue_api_key: Any, keyed_gql: Any) -> None:
-    short = await keyed_gql(await issue_api_key(Role.VIEWER, expires_in=dt.timedelta(hours=1)))
+    short = await keyed_gql(await issue_api_key(Role.ADMIN, expires_in=dt.timedelta(hours=1)))
     code = await short.error_code(
         CREATE, {"input": {"name": "longer", "roles": ["VIEWER"], "expiresAt": _in(days=2)}}
     )
     assert code == "BAD_USER_INPUT"
 
 
-async def test_callers_manage_only_their_own_keys_and_admins_every_key(keyed_gql: Any) -> None:
-    alice = await keyed_gql(Role.VIEWER, subject="alice")
-    bob = await keyed_gql(Role.VIEWER, subject="bob")
+async def test_callers_manage_only_their_own_keys_and_admins_every_key(
+    keyed_gql: Any, token_gql: Any
+) -> None:
+    alice = token_gql(Role.VIEWER, subject="alice")
+    bob = token_gql(Role.VIEWER, subject="bob")
     admin = await keyed_gql(Role.ADMIN)
     alices = await _create(alice, roles=["VIEWER"])
 
@@ -252,9 +255,9 @@ async def test_last_use_is_written_at_most_once_a_minute(
 
 
 async def test_without_redis_keys_are_checked_against_neo4j(
-    app: Any, settings: Settings, keyed_gql: Any
+    app: Any, settings: Settings, token_gql: Any
 ) -> None:
-    owner = await keyed_gql(Role.VIEWER)
+    owner = token_gql(Role.VIEWER)
     created = await _create(owner, roles=["VIEWER"])
     key = created["key"]
     no_redis = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))

@@ -119,7 +119,7 @@ async def test_refused_mutations_are_audited_with_their_error_code(keyed_gql: An
 
 
 async def test_key_management_is_audited_without_the_key(keyed_gql: Any) -> None:
-    owner = await keyed_gql(Role.VIEWER, subject="olga")
+    owner = await keyed_gql(Role.ADMIN, subject="olga")  # only admin keys manage keys
     admin = await keyed_gql(Role.ADMIN)
     expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
     created = (
@@ -245,7 +245,7 @@ async def test_login_hooks_record_masked_events_and_json_lines(
 async def test_mutation_audit_lines_carry_no_credentials(
     keyed_gql: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    owner = await keyed_gql(Role.VIEWER)
+    owner = await keyed_gql(Role.ADMIN)  # only admin keys manage keys
     expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
     with caplog.at_level(logging.DEBUG):
         created = (

@@ -1,4 +1,5 @@
-"""API key fields: any authenticated caller manages its own keys; admins manage every key."""
+"""API key fields: a person manages their own keys, admins list and revoke every key, an API key
+only itself and the keys made with it (security/api_key_rules.py)."""
 
 from __future__ import annotations
 
@@ -44,9 +45,14 @@ async def api_keys(info: Info, include_revoked: bool = False, first: int = 50) -
     limit = info.context.settings.max_page_size
     if not 1 <= first <= limit:
         raise BadUserInput(f"first must be between 1 and {limit}", field="first")
-    owner = None if _acts_as_admin(info) else info.context.principal
+    principal = info.context.principal
+    admin = _acts_as_admin(info)
     records = await service.list_api_keys(
-        db=info.context.db, owner=owner, include_revoked=include_revoked, limit=first
+        db=info.context.db,
+        owner=None if admin else principal,
+        include_revoked=include_revoked,
+        limit=first,
+        within_key=principal.credential_id if principal.kind == "api_key" and not admin else None,
     )
     return [ApiKey.of(r) for r in records]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.types.enums import ExportFormat
 from sfm_graphql.graphql.types.export import ExportResult
+from sfm_graphql.security.personal_data import may_read_personal_data
 from sfm_graphql.services import export as service
 
 
@@ -13,7 +14,12 @@ async def export_graph(
     format: ExportFormat,  # noqa: A002 (GraphQL argument name)
     scenario: str | None = None,
 ) -> ExportResult:
+    context = info.context
     document = await service.export_graph(
-        db=info.context.db, settings=info.context.settings, export_format=format, scenario=scenario
+        db=context.db,
+        settings=context.settings,
+        export_format=format,
+        scenario=scenario,
+        mask_personal_data=not may_read_personal_data(context.principal, context.settings),
     )
     return ExportResult.of(document)

@@ -19,6 +19,7 @@ from sfm_graphql.graphql.types.enums import (
 )
 from sfm_graphql.graphql.types.inputs import DeliveryFilter, DeliveryOrder
 from sfm_graphql.graphql.types.node import Node
+from sfm_graphql.security.personal_data import mask_personal, may_read_personal_data
 
 if TYPE_CHECKING:
     from sfm_graphql.graphql.types.connections import DeliveryConnection
@@ -40,6 +41,18 @@ class Threshold:
     value: float
 
 
+def _metadata(root: Component, info: Info) -> Any:
+    # Field-level authorization of an Actor's personal fields (security/personal_data.py).
+    context = info.context
+    if (
+        root.stored_metadata is None
+        or root.type is not ComponentType.ACTOR
+        or may_read_personal_data(context.principal, context.settings)
+    ):
+        return root.stored_metadata
+    return mask_personal(root.stored_metadata, context.settings.personal_fields)
+
+
 @strawberry.interface(
     description="A component of the social fabric: a row and column of the matrix."
 )
@@ -50,7 +63,7 @@ class Component(Node):
     description: str | None
     certainty: float
     data_quality: DataQuality
-    metadata: JSON | None
+    metadata: JSON | None = strawberry.field(resolver=_metadata)
     external_key: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -58,6 +71,7 @@ class Component(Node):
         description="Incremented on every update; send it back to update."
     )
     prefetched: strawberry.Private[dict[str, Any]]
+    stored_metadata: strawberry.Private[dict[str, Any] | None]
 
     @strawberry.field(description="Deliveries this component makes.")
     async def outgoing(
@@ -213,7 +227,7 @@ def component_from_props(props: dict[str, Any], prefetched: dict[str, Any]) -> C
         description=props.get("description"),
         certainty=props.get("certainty", 1.0),
         data_quality=DataQuality(props.get("dataQuality") or "UNKNOWN"),
-        metadata=props.get("metadata"),
+        stored_metadata=props.get("metadata"),
         external_key=props.get("externalKey"),
         created_at=props["createdAt"],
         updated_at=props["updatedAt"],
