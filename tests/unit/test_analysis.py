@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import pytest
 from graphql import parse
+from graphql.execution.values import VariableValues
 
-from sfm_graphql.graphql.analysis import MUTATION_WEIGHT, Analysis, analyze
+from sfm_graphql.graphql.analysis import (
+    MUTATION_WEIGHT,
+    Analysis,
+    CostModel,
+    analyze,
+    coerce_variables,
+    select_operation,
+)
 from sfm_graphql.graphql.schema import build_schema
 
 SCHEMA = build_schema()._schema
 
 
-def _analyze(document: str, variables: dict | None = None) -> Analysis:
-    result = analyze(SCHEMA, parse(document), None, variables, default_page_size=20)
-    assert result is not None
-    return result
+def _analyze(
+    document: str, variables: dict | None = None, model: CostModel | None = None
+) -> Analysis:
+    parsed = parse(document)
+    operation = select_operation(parsed, None)
+    assert operation is not None
+    coerced = coerce_variables(SCHEMA, operation, variables, hide_suggestions=True)
+    assert isinstance(coerced, VariableValues), coerced
+    return analyze(SCHEMA, parsed, operation, coerced, model=model or CostModel())
 
 
 def test_aliases_inside_fragments_and_nested_fragments_are_counted() -> None:
