@@ -17,9 +17,11 @@ from sfm_graphql.observability.tracing import trace_extension
 log = logging.getLogger(__name__)
 
 # graphql-core reports bad argument and variable values through validation and coercion;
-# these are the user's input to fix, not a malformed document.
+# these are the user's input to fix, not a malformed document. A variable the document declares
+# but never uses (or uses where its type does not fit) is the document's fault: validation.
 _INPUT_VALUE = re.compile(
-    r"^(Variable '\$|Expected value of type|Expected type|Enum '|Int cannot|Float cannot|"
+    r"^(Variable '\$[^']*' (got invalid|has invalid|of required type|of non-null type)|"
+    r"Expected value of type|Expected type|Enum '|Int cannot|Float cannot|"
     r"String cannot|Boolean cannot|ID cannot|Field '[^']+' of required type|"
     r"Argument '[^']+' of required type|Field '[^']+' is not defined by type|"
     r"Value '[^']*' does not exist)"
