@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 # but never uses (or uses where its type does not fit) is the document's fault: validation.
 _INPUT_VALUE = re.compile(
     r"^(Variable '\$[^']*' (got invalid|has invalid|of required type|of non-null type)|"
-    r"Expected value of type|Expected type|Enum '|Int cannot|Float cannot|"
+    r"Expected value of type|Expected value of non-null type|Expected a value of non-null type|"
+    r"Expected type|Enum '|Int cannot|Float cannot|"
     r"String cannot|Boolean cannot|ID cannot|Field '[^']+' of required type|"
     r"Argument '[^']+' of required type|Field '[^']+' is not defined by type|"
     r"Value '[^']*' does not exist)"
