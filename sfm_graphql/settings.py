@@ -197,6 +197,7 @@ class Settings(BaseSettings):
     # bulkImportFile: the largest file accepted (the whole request stays under max_request_bytes).
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_export_deliveries: int = Field(200_000, ge=1)
+    max_exports_per_request: int = Field(1, ge=0)  # exportGraph fields in one operation
     max_matrix_components: int = Field(200, ge=1, le=2000)
     max_matrix_deliveries: int = Field(20_000, ge=1)
     max_comparison_rows: int = Field(1000, ge=1)

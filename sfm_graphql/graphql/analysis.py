@@ -4,20 +4,31 @@ Fragments are expanded (a limit must not be dodged by moving fields into a fragm
 Strawberry's alias limiter once allowed), `@skip`/`@include` are ignored (the worst case counts),
 and every fragment spread counts again wherever it is used.
 
+Arguments are read exactly as execution will read them: graphql-core coerces each field's
+arguments against the operation's coerced variables, so a variable left to its default or an Int
+sent as `100.0` counts as the value that runs. Reading the raw request variables instead let a
+viewer pass a 2.4-million-row query as 48,021 points (docs/security.md, Operation limits).
+
 Cost follows GitHub's model: each object field costs its weight; a list or connection multiplies
-the cost of what it contains by its size — the `first`/`last` argument, or the default page size.
+the cost of what it contains by its size: the `first`/`last`/`limit` argument, the number of
+`ids`, the worst case the settings allow for lists the server sizes (matrices, neighbourhoods),
+and the maximum page size for any other list.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -27,10 +38,13 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    value_from_ast_untyped,
 )
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
-# Root fields whose work is not captured by the size of what they return.
+if TYPE_CHECKING:
+    from sfm_graphql.settings import Settings
+
+# Fields whose work is not captured by the size of what they return.
 FIELD_WEIGHTS: dict[str, int] = {
     "Query.search": 10,
     "Query.neighborhood": 25,
@@ -38,21 +52,60 @@ FIELD_WEIGHTS: dict[str, int] = {
     "Mutation.bulkImport": 100,
     "Mutation.bulkImportFile": 100,
     "Query.compareScenarios": 50,
-}
-# Lists without a size argument whose typical length is known better than the default.
-LIST_SIZES: dict[str, int] = {
-    "Matrix.components": 20,
-    "Matrix.rows": 20,
-    "MatrixRow.cells": 20,
-    "Matrix.cells": 400,
-    "MatrixCell.deliveries": 5,
-    "Query.deliveryKinds": 60,
+    # Every delivery is read to find the scenarios deliveries use.
+    "Query.scenarios": 1000,
 }
 MUTATION_WEIGHT = 10
-# Lists without a size argument: an upper estimate of their length.
-DEFAULT_LIST_SIZE = 10
-NEIGHBORHOOD_LIST_SIZE = 50
+# A count reads every matching item without returning them.
+TOTAL_COUNT_WEIGHT = 10
+# Lists kept on their parent (no read of their own) or few by nature: parallel deliveries of one
+# kind between one pair of components. An estimate, where the server bounds nothing.
+SMALL_LISTS = frozenset({"powerResources", "thresholds", "baseDeliveries", "otherDeliveries"})
+SMALL_LIST_SIZE = 10
 MAX_FRAGMENT_EXPANSIONS = 1000
+# The ScenarioComparison lists hold at most the `limit` of their compareScenarios field.
+_COMPARISON_LISTS = frozenset({"onlyInBase", "onlyInOther", "changed"})
+
+
+@dataclass(frozen=True, slots=True)
+class CostModel:
+    """The sizes the cost model assumes, taken from the settings that bound them at run time."""
+
+    default_page_size: int = 20
+    max_page_size: int = 100
+    matrix_components: int = 200
+    matrix_deliveries: int = 20_000
+    neighborhood_nodes: int = 2000
+    comparison_rows: int = 1000
+    max_nodes: int = 500
+    export_rows: int = 200_000
+
+    @classmethod
+    def of(cls, settings: Settings) -> CostModel:
+        return cls(
+            default_page_size=settings.default_page_size,
+            max_page_size=settings.max_page_size,
+            matrix_components=settings.max_matrix_components,
+            matrix_deliveries=settings.max_matrix_deliveries,
+            neighborhood_nodes=settings.max_neighborhood_nodes,
+            comparison_rows=settings.max_comparison_rows,
+            max_nodes=settings.max_nodes_per_request,
+            export_rows=settings.max_export_deliveries,
+        )
+
+    def scalar_weight(self, parent: str, name: str) -> int:
+        """Scalars that take real work to produce: a count, a rendered document."""
+        if name == "totalCount" and parent.endswith("Connection"):
+            return TOTAL_COUNT_WEIGHT
+        if parent == "Matrix" and name == "csv":
+            return self.matrix_components + self.matrix_deliveries // 10
+        return 0
+
+    def field_weight(self, key: str) -> int:
+        if key == "Query.exportGraph":
+            # The whole document is built whether `content` is selected or not.
+            return FIELD_WEIGHTS[key] + self.export_rows // 10
+        return FIELD_WEIGHTS.get(key, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +114,19 @@ class Analysis:
     aliases: int
     root_fields: int
     cost: int
+    exports: int = 0
 
 
 class _TooComplex(Exception):
     pass
+
+
+def _unwrap(field_type: Any) -> tuple[Any, bool]:
+    is_list = False
+    while isinstance(field_type, (GraphQLNonNull, GraphQLList)):
+        is_list = is_list or isinstance(field_type, GraphQLList)
+        field_type = field_type.of_type
+    return field_type, is_list
 
 
 class _Walker:
@@ -72,22 +134,27 @@ class _Walker:
         self,
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
-        variables: dict[str, Any],
-        default_page_size: int,
+        variables: VariableValues,
+        model: CostModel,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
-        self.default_page_size = default_page_size
+        self.model = model
         self.aliases = 0
         self.max_depth = 0
         self.expansions = 0
+        self.exports = 0
+        self.comparison_limit: int | None = None
 
-    def _arg(self, node: FieldNode, name: str) -> Any:
-        for argument in node.arguments or ():
-            if argument.name.value == name:
-                return value_from_ast_untyped(argument.value, self.variables)
-        return None
+    def _args(self, field: GraphQLField | None, node: FieldNode) -> dict[str, Any] | None:
+        """The field's arguments as execution coerces them; None when they cannot be read."""
+        if field is None:
+            return None
+        try:
+            return get_argument_values(field, node, self.variables)
+        except GraphQLError:
+            return None  # execution reports it; the cost assumes the worst meanwhile
 
     def _fields(
         self, selection_set: SelectionSetNode | None, parent: Any
@@ -113,84 +180,187 @@ class _Walker:
                     out += self._fields(fragment.selection_set, target or parent)
         return out
 
-    def cost(self, selection_set: SelectionSetNode | None, parent: Any, depth: int) -> int:
+    def cost(
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: Any,
+        depth: int,
+        instances: int = 1,
+        page: int = 0,
+    ) -> int:
+        """Cost of one instance of `parent`; `instances` is how many there are within the
+        enclosing matrix (what the matrix-wide delivery bound is shared among). For a connection,
+        `page` multiplies its edges and nodes; its count and page info are paid once."""
         self.max_depth = max(self.max_depth, depth)
         total = 0
         for node, parent_type in self._fields(selection_set, parent):
             if node.alias is not None:
                 self.aliases += 1
-            total += self._field_cost(node, parent_type, depth)
+            if page and node.name.value in ("edges", "nodes"):
+                total += page * self._field_cost(node, parent_type, depth, instances * page)
+            else:
+                total += self._field_cost(node, parent_type, depth, instances)
         return total
 
-    def _field_cost(self, node: FieldNode, parent_type: Any, depth: int) -> int:
+    def _field_cost(self, node: FieldNode, parent_type: Any, depth: int, instances: int) -> int:
         name = node.name.value
         if name.startswith("__"):
             return 1 if node.selection_set else 0
         field = None
         if isinstance(parent_type, (GraphQLObjectType, GraphQLInterfaceType)):
             field = parent_type.fields.get(name)
-        field_type: Any = field.type if field else None
-        is_list = False
-        while isinstance(field_type, (GraphQLNonNull, GraphQLList)):
-            is_list = is_list or isinstance(field_type, GraphQLList)
-            field_type = field_type.of_type
-        if node.selection_set is None:
-            return 0
+        field_type, is_list = _unwrap(field.type if field else None)
         parent_name = getattr(parent_type, "name", "") or ""
-        inner = self.cost(node.selection_set, field_type, depth + 1)
-        if parent_name.endswith("Connection") and name in ("edges", "nodes"):
-            return inner  # the connection field already multiplied by its page size
-        weight = FIELD_WEIGHTS.get(f"{parent_name}.{name}", 1)
+        key = f"{parent_name}.{name}"
+        if key == "Query.exportGraph":
+            self.exports += 1
+        if node.selection_set is None:
+            return self.model.scalar_weight(parent_name, name) + (
+                self.model.field_weight(key) if key in FIELD_WEIGHTS else 0
+            )
+        if parent_name == "Matrix":
+            instances = 1  # a new matrix: its own delivery bound
+        args = self._args(field, node)
+        weight = self.model.field_weight(key)
         type_name = getattr(field_type, "name", "") or ""
         if type_name.endswith("Connection"):
-            size = self._arg(node, "first") or self._arg(node, "last") or self.default_page_size
-            return weight + max(int(size), 1) * inner
+            size = self._page_size(args)
+            return weight + self.cost(node.selection_set, field_type, depth + 1, instances, size)
+        if parent_name.endswith("Connection") and name in ("edges", "nodes"):
+            # The connection field already multiplied by its page size.
+            return self.cost(node.selection_set, field_type, depth + 1, instances)
         if isinstance(field_type, GraphQLUnionType) or is_list:
             # Each listed object counts one, as each connection edge's node does.
-            return weight + self._list_size(node, parent_type) * (1 + inner)
-        return weight + inner
+            size = self._list_size(key, args, instances)
+            inner = self._inner(node, field_type, depth, instances * size, args)
+            return weight + size * (1 + inner)
+        return weight + self._inner(node, field_type, depth, instances, args)
 
-    def _list_size(self, node: FieldNode, parent_type: Any) -> int:
-        for argument in ("first", "limit"):
-            value = self._arg(node, argument)
-            if isinstance(value, int) and value > 0:
-                return value
-        ids = self._arg(node, "ids")
-        if isinstance(ids, list):
-            return max(len(ids), 1)
-        parent_name = getattr(parent_type, "name", "")
-        if parent_name == "Neighborhood":
-            return NEIGHBORHOOD_LIST_SIZE
-        return LIST_SIZES.get(f"{parent_name}.{node.name.value}", DEFAULT_LIST_SIZE)
+    def _inner(
+        self,
+        node: FieldNode,
+        field_type: Any,
+        depth: int,
+        instances: int,
+        args: dict[str, Any] | None,
+    ) -> int:
+        if field_type is None or getattr(field_type, "name", "") != "ScenarioComparison":
+            return self.cost(node.selection_set, field_type, depth + 1, instances)
+        outer, self.comparison_limit = self.comparison_limit, _positive(args, "limit")
+        try:
+            return self.cost(node.selection_set, field_type, depth + 1, instances)
+        finally:
+            self.comparison_limit = outer
+
+    def _page_size(self, args: dict[str, Any] | None) -> int:
+        if args is None:
+            return self.model.max_page_size
+        for argument in ("first", "last"):
+            value = args.get(argument)
+            if value is not None:
+                # A larger page is refused when it runs (BAD_USER_INPUT), so it costs no more.
+                return max(min(int(value), self.model.max_page_size), 1)
+        return self.model.default_page_size  # what make_page uses when neither is given
+
+    def _list_size(  # noqa: PLR0911 (one return per kind of list)
+        self, key: str, args: dict[str, Any] | None, instances: int
+    ) -> int:
+        m = self.model
+        if args is not None:
+            ids = args.get("ids")
+            if isinstance(ids, list):
+                # Every listed id is an entry of the response, duplicates too; more ids than
+                # the maximum are refused when they run.
+                return max(min(len(ids), m.max_nodes), 1)
+            first = _positive(args, "first")
+            if first is not None:
+                return first
+        parent, _, name = key.partition(".")
+        if key in ("Matrix.components", "Matrix.rows", "MatrixRow.cells"):
+            return m.matrix_components
+        if key == "Matrix.cells":
+            every = m.matrix_components**2
+            empty_too = args is not None and args.get("nonEmptyOnly") is False
+            return every if empty_too else min(every, m.matrix_deliveries)
+        if key == "MatrixCell.deliveries":
+            # A matrix holds at most matrix_deliveries in all its cells together.
+            return max(1, math.ceil(m.matrix_deliveries / max(instances, 1)))
+        if parent == "Neighborhood":
+            # The center and every reached component; deliveries among them, estimated at two
+            # per component (the neighbourhood bounds its components, not their deliveries).
+            reached = m.neighborhood_nodes + 1
+            return 2 * reached if name == "deliveries" else reached
+        if parent == "ScenarioComparison" and name in _COMPARISON_LISTS:
+            # compareScenarios refuses a limit over the maximum when it runs.
+            return min(self.comparison_limit or m.comparison_rows, m.comparison_rows)
+        if name in SMALL_LISTS:
+            return SMALL_LIST_SIZE
+        if key == "Query.deliveryKinds":
+            kinds = self.schema.get_type("DeliveryKind")
+            return len(kinds.values) if isinstance(kinds, GraphQLEnumType) else m.max_page_size
+        return m.max_page_size  # any other list: as long as the longest page
+
+
+def _positive(args: dict[str, Any] | None, name: str) -> int | None:
+    value = (args or {}).get(name)
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return None
+
+
+def select_operation(
+    document: DocumentNode, operation_name: str | None
+) -> OperationDefinitionNode | None:
+    """The operation that will run, or None when none can be chosen (validation says why)."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    return operations[0] if len(operations) == 1 else None
+
+
+def coerce_variables(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    variables: dict[str, Any] | None,
+    *,
+    hide_suggestions: bool,
+) -> VariableValues | list[GraphQLError]:
+    """The operation's variables as execution will see them (defaults applied), or the errors
+    graphql-core reports for values of the wrong type."""
+    return get_variable_values(
+        schema,
+        operation.variable_definitions or (),
+        variables or {},
+        max_errors=20,
+        hide_suggestions=hide_suggestions,
+    )
 
 
 def analyze(
     schema: GraphQLSchema,
     document: DocumentNode,
-    operation_name: str | None,
-    variables: dict[str, Any] | None,
+    operation: OperationDefinitionNode,
+    variables: VariableValues,
     *,
-    default_page_size: int,
-) -> Analysis | None:
-    """Measures of the operation that will run, or None when none can be chosen."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    model: CostModel,
+) -> Analysis:
+    """Measures of `operation` (one of `document`'s) with its coerced `variables`."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1:
-        return None
-    operation = operations[0]
     root = schema.get_root_type(operation.operation)
-    walker = _Walker(schema, fragments, variables or {}, default_page_size)
+    walker = _Walker(schema, fragments, variables, model)
     try:
         root_fields = walker._fields(operation.selection_set, root)
         cost = walker.cost(operation.selection_set, root, 1)
     except (_TooComplex, RecursionError):
-        return Analysis(depth=10**6, aliases=10**6, root_fields=10**6, cost=10**9)
+        return Analysis(depth=10**6, aliases=10**6, root_fields=10**6, cost=10**9, exports=10**6)
     if operation.operation.value == "mutation":
         cost += MUTATION_WEIGHT * len(root_fields)
     return Analysis(
-        depth=walker.max_depth, aliases=walker.aliases, root_fields=len(root_fields), cost=cost
+        depth=walker.max_depth,
+        aliases=walker.aliases,
+        root_fields=len(root_fields),
+        cost=cost,
+        exports=walker.exports,
     )

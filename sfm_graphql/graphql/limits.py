@@ -23,11 +23,17 @@ from graphql import (
     SelectionSetNode,
 )
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
 
 from sfm_graphql.errors import ErrorCode, OperationRefused
-from sfm_graphql.graphql.analysis import Analysis, analyze
+from sfm_graphql.graphql.analysis import (
+    Analysis,
+    CostModel,
+    analyze,
+    coerce_variables,
+    select_operation,
+)
 from sfm_graphql.graphql.context import Context
+from sfm_graphql.graphql.validation import validate_document
 from sfm_graphql.security.addresses import subscriber_bucket
 from sfm_graphql.security.principal import Principal
 from sfm_graphql.settings import Settings
@@ -53,6 +59,13 @@ def rate_limit_key(principal: Principal, client_ip: str) -> str:
 
 def _refusal(code: ErrorCode, message: str, **details: Any) -> GraphQLError:
     return GraphQLError(message, original_error=OperationRefused(code, message, **details))
+
+
+def _variable_message(errors: list[GraphQLError]) -> str:
+    """graphql-core's coercion messages name the variable and the expected type, nothing more."""
+    shown = "; ".join(e.message for e in errors[:5])
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return f"{shown}{more}"
 
 
 def _asks_for_data(document: DocumentNode, operation_name: str | None) -> bool:
@@ -113,9 +126,12 @@ class OperationLimits(SchemaExtension):
         ctx = self.execution_context
         if ctx.graphql_document is not None and ctx.pre_execution_errors is None:
             # The limits assume a valid document, so validation runs first (Strawberry then
-            # skips its own); a ValidationCache earlier in the list has already done it.
+            # skips its own); a CachedValidation earlier in the list has already done it.
             ctx.pre_execution_errors = validate_document(
-                ctx.schema._schema, ctx.graphql_document, ctx.validation_rules
+                ctx.schema._schema,
+                ctx.graphql_document,
+                tuple(ctx.validation_rules),
+                hide_suggestions=not ctx.context.settings.introspection_enabled,
             )
         if ctx.graphql_document is not None and not ctx.pre_execution_errors:
             error = await self._check()
@@ -123,7 +139,7 @@ class OperationLimits(SchemaExtension):
                 ctx.pre_execution_errors = [error]
         yield
 
-    async def _check(self) -> GraphQLError | None:
+    async def _check(self) -> GraphQLError | None:  # noqa: PLR0911 (one return per refusal)
         ctx = self.execution_context
         context: Context = ctx.context
         settings = context.settings
@@ -134,15 +150,24 @@ class OperationLimits(SchemaExtension):
             return _refusal(
                 ErrorCode.INTROSPECTION_DISABLED, "Introspection is disabled on this service"
             )
-        analysis = analyze(
-            ctx.schema._schema,
-            document,
-            ctx.operation_name,
-            ctx.variables,
-            default_page_size=settings.default_page_size,
-        )
-        if analysis is None:
+        operation = select_operation(document, ctx.operation_name)
+        if operation is None:
             return None  # validation reports the missing or ambiguous operation
+        if ctx.variables is not None and not isinstance(ctx.variables, dict):
+            return _refusal(ErrorCode.BAD_USER_INPUT, "variables must be a JSON object")
+        # The limits measure what will run: variables coerced as execution coerces them, with
+        # their defaults; a value of the wrong type is refused here, with graphql-core's message.
+        variables = coerce_variables(
+            ctx.schema._schema,
+            operation,
+            ctx.variables,
+            hide_suggestions=not settings.introspection_enabled,
+        )
+        if isinstance(variables, list):
+            return _refusal(ErrorCode.BAD_USER_INPUT, _variable_message(variables))
+        analysis = analyze(
+            ctx.schema._schema, document, operation, variables, model=CostModel.of(settings)
+        )
         self.analysis = analysis
         context.cost = analysis.cost
         # Every data field refuses anonymous callers: they are told so (after their address's
@@ -180,6 +205,13 @@ class OperationLimits(SchemaExtension):
                 return _refusal(
                     code, f"The operation has {value} {what}; the limit is {limit}", limit=limit
                 )
+        if analysis.exports > settings.max_exports_per_request:
+            limit = settings.max_exports_per_request
+            return _refusal(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"The operation asks for {analysis.exports} exports; at most {limit} per request",
+                limit=limit,
+            )
         ceiling = max_cost(settings, principal)
         if analysis.cost > ceiling:
             return _refusal(

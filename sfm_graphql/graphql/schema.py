@@ -7,13 +7,13 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from opentelemetry.trace import Tracer
-from strawberry.extensions import MaxTokensLimiter, ValidationCache
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from sfm_graphql.graphql.audit import AuditMutations
 from sfm_graphql.graphql.audit_refusals import AuditRefusals
-from sfm_graphql.graphql.errors import ErrorCodes
+from sfm_graphql.graphql.errors import ErrorCodes, code_errors
 from sfm_graphql.graphql.limits import OperationLimits
 from sfm_graphql.graphql.resolvers import api_keys as api_key_resolvers
 from sfm_graphql.graphql.resolvers import audit as audit_resolvers
@@ -53,6 +53,7 @@ from sfm_graphql.graphql.types.privacy import PurgePayload
 from sfm_graphql.graphql.types.rate_limit import RateLimit
 from sfm_graphql.graphql.types.results import Neighborhood, SearchHit
 from sfm_graphql.graphql.types.scenarios import Scenario, ScenarioComparison, ScenarioPayload
+from sfm_graphql.graphql.validation import CachedValidation
 from sfm_graphql.observability.graphql_tracing import graphql_tracing
 from sfm_graphql.observability.metrics_graphql import GraphQLMetrics
 from sfm_graphql.observability.request_context import OperationLogContext
@@ -244,6 +245,23 @@ class Mutation:
 
 
 class SfmSchema(strawberry.Schema):
+    hide_suggestions: bool = False
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        # An exception escaping an extension hook skips ErrorCodes: Strawberry answers it with
+        # the exception's own text and no code. Every error leaves with a code.
+        if result.errors:
+            result.errors = code_errors(result.errors, hide_suggestions=self.hide_suggestions)
+        return result
+
+    def _get_custom_context_kwargs(
+        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
+    ) -> dict[str, Any]:
+        # graphql-core's execution (variable and argument coercion) without "Did you mean ...?".
+        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+        return {**kwargs, "hide_suggestions": self.hide_suggestions}
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -256,7 +274,9 @@ def build_schema(
     settings: Settings | None = None, *, tracer: Tracer | None = None
 ) -> strawberry.Schema:
     settings = settings or Settings()
-    return SfmSchema(
+    # With introspection off (production), "Did you mean ...?" would leak the schema anyway.
+    hide_suggestions = not settings.introspection_enabled
+    schema = SfmSchema(
         query=Query,
         mutation=Mutation,
         types=[*COMPONENT_CLASSES.values(), Delivery],
@@ -266,14 +286,15 @@ def build_schema(
             ErrorCodes,
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             # A repeated document is validated once per process (most of a cheap read's time).
-            lambda: ValidationCache(maxsize=1024),
+            lambda: CachedValidation(hide_suggestions=hide_suggestions),
             OperationLimits,
             AuditMutations,
             AuditRefusals,  # mutations refused before execution (sampled)
         ],
-        # With introspection off (production), "Did you mean ...?" would leak the schema anyway.
-        config=StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
+        config=StrawberryConfig(disable_field_suggestions=hide_suggestions),
     )
+    schema.hide_suggestions = hide_suggestions
+    return schema
 
 
 def _observability(settings: Settings, tracer: Tracer | None) -> list[Any]:

@@ -2,8 +2,10 @@
 
 The planner walks the operation's AST itself (fragments expanded, `@skip`/`@include` honoured)
 and reads nested arguments with graphql-core's own coercion, so nested fields get exactly the
-typed values a resolver would. Type conditions are ignored: the planned fields live on the
-`Component` interface, so fetching them for every type costs nothing extra.
+typed values a resolver would. Variables come from the resolver's info, already coerced (defaults
+applied): graphql-core's argument readers take them wrapped in its `VariableValues`, while
+Strawberry's info carries the plain dict. Type conditions are ignored: the planned fields live on
+the `Component` interface, so fetching them for every type costs nothing extra.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
 )
-from graphql.execution.values import get_argument_values, get_directive_values
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import get_object_definition
 
@@ -35,11 +37,19 @@ MAX_PLAN_DEPTH = 12
 _CONNECTIONS = {"outgoing": "OUTGOING", "incoming": "INCOMING"}
 
 
+def _variable_values(values: Any) -> VariableValues:
+    """graphql-core's container around the coerced variables of the operation."""
+    if isinstance(values, VariableValues):
+        return values
+    # `sources` only matters for fragment variables, which the service does not enable.
+    return VariableValues(sources={}, coerced=dict(values or {}))
+
+
 class Planner:
     def __init__(self, info: Info) -> None:
         raw = info._raw_info
         self._fragments = raw.fragments
-        self._variables = raw.variable_values
+        self._variables = _variable_values(raw.variable_values)
         self._settings = info.context.settings
         component = raw.schema.get_type("Component")
         assert isinstance(component, GraphQLInterfaceType)

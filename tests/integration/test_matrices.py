@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 
+from sfm_graphql.app import create_app
 from sfm_graphql.services import matrices as matrix_service
 from sfm_graphql.settings import Settings
 from tests.conftest import GraphQLClient, StatementCounter
@@ -229,7 +233,31 @@ async def test_cells_show_only_the_matrix_scenario_and_time_slice(gql: GraphQLCl
     assert await kinds(scenario="carbon-tax", timeSlice="FY2") == []
 
 
+@asynccontextmanager
+async def small_matrices_app(settings: Settings, token: str) -> AsyncIterator[Any]:
+    """An app whose matrices hold at most 10 components, so the cost model's worst case of a
+    deeply nested matrix selection fits the admin's limit per operation."""
+    application = create_app(settings.model_copy(update={"max_matrix_components": 10}))
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://testserver",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as http:
+            yield application, GraphQLClient(http)
+
+
 async def test_nested_selection_under_a_matrix_is_one_statement(
+    settings: Settings, clean_graph: None, issue_token: Any
+) -> None:
+    async with small_matrices_app(settings, issue_token("admin", mfa=True)) as (application, gql):
+        statements = StatementCounter()
+        application.state.db.add_listener(statements)
+        await _nested_selection_is_one_statement(gql, statements)
+
+
+async def _nested_selection_is_one_statement(
     gql: GraphQLClient, statements: StatementCounter
 ) -> None:
     agency, commission, waste = await three_components(gql)

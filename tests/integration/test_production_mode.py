@@ -209,3 +209,46 @@ async def test_introspection_hidden_in_fragments_is_refused_too(
             "/graphql", json={"query": query, "operationName": "B" if "query B" in query else None}
         )
     assert code_of(response) == "INTROSPECTION_DISABLED", response.text
+
+
+# Each answers "Did you mean ...?" where suggestions are on: an argument, an enum value (as a
+# literal and in a variable), a type, an input field, a field, an inline fragment.
+SUGGESTING = [
+    ("{ components(frist: 1) { edges { node { id } } } }", None),
+    ("{ deliveries(filter: {kinds: [MANDATE]}) { edges { node { id } } } }", None),
+    (
+        "query($f: DeliveryFilter) { deliveries(filter: $f) { edges { node { id } } } }",
+        {"f": {"kinds": ["MANDATE"]}},
+    ),
+    (
+        "query($f: DeliveryFilter) { deliveries(filter: $f) { edges { node { id } } } }",
+        {"f": {"kind": ["MANDATES"]}},
+    ),
+    ("query($f: DeliveryFiltr) { deliveries(filter: $f) { edges { node { id } } } }", None),
+    ("{ deliveries(filter: {kind: [MANDATES]}) { edges { node { id } } } }", None),
+    ("{ components { edges { node { lable } } } }", None),
+    ('{ node(id: "x") { label } }', None),
+]
+
+
+async def test_production_answers_no_suggestion_for_any_name(
+    settings: Settings, secrets_dir: Path
+) -> None:
+    async with production(settings, secrets_dir) as (_, as_role):
+        viewer = as_role("viewer")
+        for query, variables in SUGGESTING:
+            response = await viewer.post("/graphql", json={"query": query, "variables": variables})
+            errors = response.json()["errors"]
+            for error in errors:
+                assert "Did you mean" not in error["message"], (query, error)
+                assert error["extensions"]["code"] in {
+                    "GRAPHQL_VALIDATION_FAILED",
+                    "BAD_USER_INPUT",
+                }, (query, error)
+
+
+async def test_development_keeps_the_suggestions(client: httpx.AsyncClient) -> None:
+    for query, variables in SUGGESTING:
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+        messages = " ".join(e["message"] for e in response.json()["errors"])
+        assert "Did you mean" in messages, (query, messages)

@@ -89,7 +89,9 @@ async def nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         )
     decoded = [from_global_id(i, field="ids") for i in ids]
     wanted: dict[str, list[str]] = defaultdict(list)
-    for type_name, local_id in decoded:
+    # Each distinct id is fetched once, however often it is listed; the answer has one entry
+    # per listed id (the cost analysis counts every listed id for that reason).
+    for type_name, local_id in dict.fromkeys(decoded):
         group = "component" if type_name in COMPONENT_TYPE_NAMES else type_name
         wanted[group].append(local_id)
     planner = Planner(info)
