@@ -249,3 +249,21 @@ async def test_a_client_accepting_no_json_type_gets_406(
     assert response.status_code == 406
     assert media_type(response) == "application/json"
     assert code_of(response) == "NOT_ACCEPTABLE"
+
+
+async def test_the_failed_login_gate_answers_429_in_the_accepted_type(
+    settings: Settings,
+) -> None:
+    application = create_app(settings.model_copy(update={"failed_logins_per_ip": 1}))
+    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.9"
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, client=(address, 40000))
+        headers = {"Authorization": "Bearer not-a-token", "accept": APOLLO_ACCEPT}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as http:
+            first = await http.post("/graphql", json={"query": COUNT})
+            second = await http.post("/graphql", json={"query": COUNT})
+    assert (first.status_code, media_type(first)) == (401, GRAPHQL_RESPONSE)
+    assert (second.status_code, media_type(second)) == (429, GRAPHQL_RESPONSE)
+    assert code_of(second) == "RATE_LIMITED"
