@@ -176,6 +176,9 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(32, ge=2)
     max_json_elements: int = Field(100_000, ge=10)
     max_anonymous_json_elements: int = Field(1_000, ge=10)
+    # Callers who may bulkImport (data_manager and above) send up to max_bulk_rows in JSON.
+    max_bulk_json_body_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    max_bulk_json_elements: int = Field(2_000_000, ge=10)
     body_timeout_s: float = Field(30.0, gt=0)
     max_concurrent_uploads: int = Field(2, ge=1)  # multipart requests per principal and process
     # bulkImportFile: the largest file accepted (the whole request stays under max_request_bytes).

@@ -42,7 +42,7 @@ from sfm_graphql.observability.metrics_http import note_auth_failure, note_resul
 from sfm_graphql.observability.request_context import note_error_codes
 from sfm_graphql.observability.tracing import trace_extension
 from sfm_graphql.security.authenticate import authenticate, client_ip
-from sfm_graphql.security.principal import ANONYMOUS, Principal
+from sfm_graphql.security.principal import ANONYMOUS, Principal, Role
 from sfm_graphql.settings import Settings
 
 __all__ = ["GraphQLView", "error_response", "nothing_spent"]
@@ -135,10 +135,16 @@ def _body_limits(
         return settings.max_anonymous_body_bytes, JsonLimits(
             depth, settings.max_anonymous_json_elements
         )
-    limits = JsonLimits(depth, settings.max_json_elements)
+    if principal.has_role(Role.DATA_MANAGER):
+        # bulkImport takes up to max_bulk_rows rows as JSON variables; only these roles may.
+        limits = JsonLimits(depth, settings.max_bulk_json_elements)
+        json_bytes = settings.max_bulk_json_body_bytes
+    else:
+        limits = JsonLimits(depth, settings.max_json_elements)
+        json_bytes = settings.max_json_body_bytes
     if multipart:
         return settings.max_request_bytes, limits
-    return min(settings.max_json_body_bytes, settings.max_request_bytes), limits
+    return min(json_bytes, settings.max_request_bytes), limits
 
 
 def _unauthenticated(message: str, media_type: str) -> Response:
@@ -295,7 +301,8 @@ class GraphQLView(GraphQL[Context, None]):
             response=response,
             settings=state.settings,
             db=state.db,
-            principal=request.state.principal,
+            # Set by `_respond_as` from the headers; least privilege should anything skip it.
+            principal=getattr(request.state, "principal", ANONYMOUS),
             client_ip=client_ip(request),
             rate_limiter=getattr(state, "rate_limiter", None),
         )

@@ -230,13 +230,20 @@ async def test_a_spent_budget_is_a_429_graphql_response_in_the_accepted_type(
     assert int(response.headers["retry-after"]) >= 1
 
 
-async def test_a_body_over_the_limit_is_413_in_the_accepted_type(client: httpx.AsyncClient) -> None:
+async def test_a_body_over_the_limit_is_413_in_the_accepted_type(
+    app: Starlette, issue_token: Any
+) -> None:
     big = json.dumps({"query": "{ __typename }", "variables": {"pad": "x" * (2 * 1024 * 1024)}})
-    response = await client.post(
-        "/graphql",
-        content=big,
-        headers={"content-type": "application/json", "accept": APOLLO_ACCEPT},
-    )
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {issue_token('viewer')}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers=headers
+    ) as viewer:
+        response = await viewer.post(
+            "/graphql",
+            content=big,
+            headers={"content-type": "application/json", "accept": APOLLO_ACCEPT},
+        )
     assert (response.status_code, media_type(response)) == (413, GRAPHQL_RESPONSE)
     assert code_of(response) == "PAYLOAD_TOO_LARGE"
 
