@@ -39,7 +39,7 @@ from sfm_graphql.security.identity import start_identity, stop_identity
 from sfm_graphql.security.login_guard import LoginGuard
 from sfm_graphql.security.masking import install_log_masking
 from sfm_graphql.security.oauth_server import LoginHooks, oauth_routes
-from sfm_graphql.security.persisted_queries import PersistedQueries
+from sfm_graphql.security.persisted_queries import PersistedQueries, StorePolicy
 from sfm_graphql.security.rate_limit import RateLimiter
 from sfm_graphql.security.secret_checks import SecretChecks
 from sfm_graphql.security.secrets import create_secrets_provider
@@ -74,6 +74,13 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
             db=app.state.db,
             allow_list_only=settings.persisted_queries_only,
             ttl_s=settings.apq_ttl_s,
+            # Stores count against the caller's budget (docs/security.md, APQ).
+            store_policy=StorePolicy(
+                max_bytes=settings.apq_max_bytes,
+                cost=settings.apq_store_cost,
+                per_window=settings.apq_stores_per_window,
+                limiter=app.state.rate_limiter,
+            ),
             cache_observer=metrics.cache_observer,
         )
         # Identity: secrets, signing keys, app.state.token_verifier (docs/security.md, Identity).

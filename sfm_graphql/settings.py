@@ -184,6 +184,11 @@ class Settings(BaseSettings):
     introspection_for_admin: bool = True
     persisted_queries_only: bool = False
     apq_ttl_s: int = Field(7 * 24 * 3600, ge=60)
+    # APQ stores: only accepted operations of authenticated callers, each at most this long,
+    # costing points of the caller's budget and at most so many per window (docs/security.md).
+    apq_max_bytes: int = Field(20_000, ge=100)
+    apq_store_cost: int = Field(100, ge=0)
+    apq_stores_per_window: int = Field(100, ge=1)
 
     # Limits on what one request may ask for.
     default_page_size: int = Field(20, ge=1)
@@ -194,6 +199,18 @@ class Settings(BaseSettings):
     max_bulk_rows: int = Field(50_000, ge=1)
     bulk_batch_size: int = Field(2_000, ge=1)
     max_request_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    # /graphql bodies (docs/security.md, "Request bodies"): JSON of authenticated callers, any
+    # body of anonymous ones, JSON nesting and elements, the time a body may take to arrive.
+    max_json_body_bytes: int = Field(1024 * 1024, ge=1024)
+    max_anonymous_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_json_depth: int = Field(32, ge=2)
+    max_json_elements: int = Field(100_000, ge=10)
+    max_anonymous_json_elements: int = Field(1_000, ge=10)
+    # Callers who may bulkImport (data_manager and above) send up to max_bulk_rows in JSON.
+    max_bulk_json_body_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    max_bulk_json_elements: int = Field(2_000_000, ge=10)
+    body_timeout_s: float = Field(30.0, gt=0)
+    max_concurrent_uploads: int = Field(2, ge=1)  # multipart requests per principal and process
     # bulkImportFile: the largest file accepted (the whole request stays under max_request_bytes).
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_export_deliveries: int = Field(200_000, ge=1)

@@ -48,11 +48,14 @@ class BodySizeLimit:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from sfm_graphql.http.view import error_response
+        from sfm_graphql.http.media import JSON, negotiate
+        from sfm_graphql.http.responses import error_response
 
+        accept = dict(scope.get("headers", [])).get(b"accept", b"").decode("latin-1")
         response = error_response(
             413,
             ErrorCode.PAYLOAD_TOO_LARGE,
             f"Request bodies may be at most {self.max_bytes} bytes",
+            media_type=negotiate(accept or None) or JSON,
         )
         await response(scope, receive, send)

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sfm_graphql.errors import ErrorCode
+from sfm_graphql.http.media import JSON, negotiate
 from sfm_graphql.security.authenticate import client_ip
 from sfm_graphql.security.login_guard import LoginGuard
 
@@ -60,6 +61,7 @@ class LoginGate:
             f" ({reset_at})"
         )
         headers = {"Retry-After": str(retry_after), "Cache-Control": "no-store"}
+        media_type = JSON
         if scope.get("path") == TOKEN_PATH:  # OAuth clients read `error` (RFC 6749 5.2)
             body: dict[str, object] = {"error": "rate_limited", "error_description": message}
         else:
@@ -69,4 +71,8 @@ class LoginGate:
                 "retryAfter": retry_after,
             }
             body = {"errors": [{"message": message, "extensions": extensions}]}
-        await JSONResponse(body, status_code=429, headers=headers)(scope, receive, send)
+            # GraphQL over HTTP: the media type the client asked for (http/media.py).
+            media_type = negotiate(Request(scope).headers.get("accept")) or JSON
+        await JSONResponse(body, status_code=429, headers=headers, media_type=media_type)(
+            scope, receive, send
+        )

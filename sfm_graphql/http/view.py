@@ -1,68 +1,94 @@
-"""The GraphQL HTTP endpoint: Strawberry's ASGI view with coded JSON errors and offline GraphiQL."""
+"""The GraphQL HTTP endpoint: Strawberry's ASGI view with coded JSON errors and offline GraphiQL.
+
+Before Strawberry sees a request, the view negotiates the response type (`http/media.py`),
+checks the credentials in the headers and only then decides how much body it will read, how
+fast, and how complex its JSON may be (`http/body.py`); nothing of the body is read before.
+"""
 
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
+from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 
-from sfm_graphql.errors import ErrorCode, ServiceUnavailable, SfmError, Unauthenticated
+from sfm_graphql.errors import (
+    ErrorCode,
+    OperationRefused,
+    ServiceUnavailable,
+    SfmError,
+    Unauthenticated,
+)
 from sfm_graphql.graphql.context import Context
+from sfm_graphql.graphql.limits import budget_points, rate_limit_key
+from sfm_graphql.http.body import (
+    BodyRefused,
+    JsonLimits,
+    UploadSlots,
+    check_json,
+    limited_receive,
+    too_large,
+)
 from sfm_graphql.http.graphiql import graphiql_html
+from sfm_graphql.http.media import JSON, negotiate, wants_html
+from sfm_graphql.http.responses import error_response, nothing_spent, shape
 from sfm_graphql.http.unavailable import apply_unavailable_status
 from sfm_graphql.observability.metrics_http import note_auth_failure, note_result
 from sfm_graphql.observability.request_context import note_error_codes
 from sfm_graphql.observability.tracing import trace_extension
 from sfm_graphql.security.authenticate import authenticate, client_ip
+from sfm_graphql.security.principal import ANONYMOUS, Principal, Role
+from sfm_graphql.settings import Settings
+
+__all__ = ["GraphQLView", "error_response", "nothing_spent"]
 
 # Multipart (file upload) requests are the one POST a browser form may send cross-site without a
 # CORS preflight; one of these headers, which no form can set, proves a script sent it.
 PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-requested-with")
+# Any of these in the query string makes a GET an operation, never a request for GraphiQL.
+OPERATION_PARAMS = ("query", "extensions", "variables", "operationName")
 
 
-def nothing_spent() -> dict[str, Any]:
-    """`extensions` of a response to a request that ran nothing: every response has a cost."""
-    return {"cost": {"requested": 0}}
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """What the view decided for the request in hand, read by Strawberry's hooks below."""
+
+    media_type: str
+    json: JsonLimits
 
 
-def error_response(
-    status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """A GraphQL-shaped error document for failures before execution."""
-    note_error_codes([code.value])  # for the access-log line
-    return JSONResponse(
-        {
-            "errors": [
-                {"message": message, "extensions": {"code": code.value, **trace_extension()}}
-            ],
-            "extensions": nothing_spent(),
-        },
-        status_code=status,
-        headers=headers,
-    )
+_TERMS: ContextVar[_Terms] = ContextVar("sfm_graphql_request_terms")
+_DEFAULT_TERMS = _Terms(JSON, JsonLimits(max_depth=32, max_elements=1_000))
 
 
-def _http_error(exc: HTTPException) -> JSONResponse:
+def _http_error(exc: HTTPException, media_type: str) -> Response:
     reason = exc.reason
     if exc.status_code == 405 or "not allowed when using GET" in reason:
         return error_response(
-            405, ErrorCode.METHOD_NOT_ALLOWED, _explain_method(reason), {"Allow": "GET, POST"}
+            405,
+            ErrorCode.METHOD_NOT_ALLOWED,
+            _explain_method(reason),
+            {"Allow": "GET, POST"},
+            media_type=media_type,
         )
     if reason == "Unsupported content type":
         return error_response(
-            415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send POST requests as application/json"
-        )
-    if exc.status_code == 404:
-        return error_response(
-            404, ErrorCode.NOT_FOUND, "GraphiQL is disabled; POST GraphQL requests"
+            415,
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            "Send POST requests as application/json",
+            media_type=media_type,
         )
     if reason in ("Batching is not enabled", "Too many operations"):
         return error_response(
@@ -70,22 +96,34 @@ def _http_error(exc: HTTPException) -> JSONResponse:
             ErrorCode.BAD_REQUEST,
             "Batched requests (a JSON array of operations) are not accepted; nothing was run. "
             "Send one operation per request.",
+            media_type=media_type,
         )
-    return error_response(exc.status_code, ErrorCode.BAD_REQUEST, reason)
+    return error_response(exc.status_code, ErrorCode.BAD_REQUEST, reason, media_type=media_type)
 
 
 def _too_large(limit: int) -> SfmError:
-    from sfm_graphql.errors import OperationRefused
-
     return OperationRefused(
         ErrorCode.DOCUMENT_TOO_LARGE, f"GraphQL documents may be at most {limit} bytes", limit=limit
     )
 
 
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 def _unproven_multipart(request: Request) -> bool:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return content_type == "multipart/form-data" and not any(
+    return _content_type(request) == "multipart/form-data" and not any(
         request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS
+    )
+
+
+def _asks_for_graphiql(request: Request) -> bool:
+    """A browser's `GET /graphql` with no operation in its query string."""
+    params: QueryParams = request.query_params
+    return (
+        request.method == "GET"
+        and wants_html(request.headers.get("accept"))
+        and not any(name in params for name in OPERATION_PARAMS)
     )
 
 
@@ -95,45 +133,168 @@ def _explain_method(reason: str) -> str:
     return reason
 
 
+def _body_limits(
+    settings: Settings, principal: Principal, *, multipart: bool
+) -> tuple[int, JsonLimits]:
+    """The body bytes and JSON limits for this principal (docs/security.md, Request bodies)."""
+    depth = settings.max_json_depth
+    if principal.kind == "anonymous":
+        return settings.max_anonymous_body_bytes, JsonLimits(
+            depth, settings.max_anonymous_json_elements
+        )
+    if principal.has_role(Role.DATA_MANAGER):
+        # bulkImport takes up to max_bulk_rows rows as JSON variables; only these roles may.
+        limits = JsonLimits(depth, settings.max_bulk_json_elements)
+        json_bytes = settings.max_bulk_json_body_bytes
+    else:
+        limits = JsonLimits(depth, settings.max_json_elements)
+        json_bytes = settings.max_json_body_bytes
+    if multipart:
+        return settings.max_request_bytes, limits
+    return min(json_bytes, settings.max_request_bytes), limits
+
+
+def _unauthenticated(message: str, media_type: str) -> Response:
+    return error_response(
+        401,
+        ErrorCode.UNAUTHENTICATED,
+        message,
+        {"WWW-Authenticate": "Bearer"},
+        media_type=media_type,
+    )
+
+
+def _executed(result: ExecutionResult) -> bool:
+    """Whether execution started: data, or an error raised at a field."""
+    return result.data is not None or any(e.path is not None for e in result.errors or [])
+
+
 class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._uploads = UploadSlots()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope=scope, receive=receive)
-        try:
-            response = await self._respond(request)
-        finally:
-            await request.close()  # uploaded files are spooled to temporary files
+        response = await self._respond(scope, receive)
         await response(scope, receive, send)
 
-    async def _respond(self, request: Request) -> Response:
-        if _unproven_multipart(request):
+    async def _respond(self, scope: Scope, receive: Receive) -> Response:
+        headers_only = Request(scope)  # reading headers and the query string reads no body
+        if _asks_for_graphiql(headers_only):
+            if self.graphql_ide:
+                return await self.render_graphql_ide(headers_only)
             return error_response(
+                404, ErrorCode.NOT_FOUND, "GraphiQL is disabled; POST GraphQL requests"
+            )
+        media_type = negotiate(headers_only.headers.get("accept"))
+        if media_type is None:
+            return error_response(
+                406,
+                ErrorCode.NOT_ACCEPTABLE,
+                "This endpoint answers application/graphql-response+json or application/json; "
+                "the Accept header allows neither",
+            )
+        token = _TERMS.set(_Terms(media_type, _DEFAULT_TERMS.json))
+        try:
+            return await self._respond_as(headers_only, receive, media_type)
+        finally:
+            _TERMS.reset(token)
+
+    async def _respond_as(
+        self, headers_only: Request, receive: Receive, media_type: str
+    ) -> Response:
+        refusal, principal = await self._admit(headers_only, media_type)
+        if refusal is not None:
+            return refusal
+        settings: Settings = headers_only.app.state.settings
+        multipart = _content_type(headers_only) == "multipart/form-data"
+        max_bytes, json_limits = _body_limits(settings, principal, multipart=multipart)
+        declared = headers_only.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            return self._refused(too_large(max_bytes), media_type)
+        _TERMS.set(_Terms(media_type, json_limits))
+        request = Request(
+            headers_only.scope,
+            limited_receive(receive, max_bytes=max_bytes, timeout_s=settings.body_timeout_s),
+        )
+        request.state.principal = principal
+        try:
+            if not multipart:
+                return await self._run(request, media_type)
+            key = rate_limit_key(principal, client_ip(request))
+            with self._uploads.hold(key, limit=settings.max_concurrent_uploads) as free:
+                if not free:
+                    return error_response(
+                        429,
+                        ErrorCode.RATE_LIMITED,
+                        f"At most {settings.max_concurrent_uploads} uploads at a time per caller; "
+                        "wait for one to finish",
+                        {"Retry-After": "1"},
+                        media_type=media_type,
+                    )
+                return await self._run(request, media_type)
+        finally:
+            await request.close()  # uploaded files are spooled to temporary files
+
+    async def _admit(
+        self, headers_only: Request, media_type: str
+    ) -> tuple[Response | None, Principal]:
+        """The refusal decided from the headers alone, else None, and the principal."""
+        if _unproven_multipart(headers_only):
+            refusal = error_response(
                 400,
                 ErrorCode.BAD_REQUEST,
                 "Multipart requests must carry an Apollo-Require-Preflight or X-Requested-With "
                 "header (protection against cross-site request forgery)",
+                media_type=media_type,
             )
+            return refusal, ANONYMOUS
+        try:
+            principal = await self._authenticate(headers_only)
+        except Unauthenticated as exc:
+            note_auth_failure(headers_only.scope, exc.message)  # sfm_auth_failures_total
+            return _unauthenticated(exc.message, media_type), ANONYMOUS
+        if principal.kind == "anonymous" and _content_type(headers_only) == "multipart/form-data":
+            # Every upload needs a role: refused before a byte is spooled to a temporary file.
+            message = "Uploads need credentials: send a bearer token or an API key"
+            return _unauthenticated(message, media_type), principal
+        return None, principal
+
+    async def _run(self, request: Request, media_type: str) -> Response:
         try:
             return await self.run(request)
         except HTTPException as exc:
-            return _http_error(exc)
-        except Unauthenticated as exc:
-            note_auth_failure(request.scope, exc.message)  # sfm_auth_failures_total
+            return _http_error(exc, media_type)
+        except StarletteHTTPException as exc:  # Starlette's multipart parser refusing a part
             return error_response(
-                401, ErrorCode.UNAUTHENTICATED, exc.message, {"WWW-Authenticate": "Bearer"}
+                exc.status_code, ErrorCode.BAD_REQUEST, str(exc.detail), media_type=media_type
             )
         except ServiceUnavailable as exc:  # Neo4j unreachable while checking an API key
             retry_after = str(exc.details.get("retryAfter", 1))
             return error_response(
-                503, ErrorCode.SERVICE_UNAVAILABLE, exc.message, {"Retry-After": retry_after}
+                503,
+                ErrorCode.SERVICE_UNAVAILABLE,
+                exc.message,
+                {"Retry-After": retry_after},
+                media_type=media_type,
             )
+        except BodyRefused as exc:
+            return self._refused(exc, media_type)
 
-    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+    @staticmethod
+    def _refused(exc: BodyRefused, media_type: str) -> Response:
+        headers = {"Connection": "close"}  # the rest of the body is not read
+        return error_response(
+            exc.status, exc.code, exc.message, headers, media_type=media_type, details=exc.details
+        )
+
+    async def _authenticate(self, request: Request) -> Principal:
         state = request.app.state
         try:
-            principal = await authenticate(
+            return await authenticate(
                 request,
                 tokens=getattr(state, "token_verifier", None),
                 api_keys=getattr(state, "api_key_verifier", None),
@@ -145,15 +306,31 @@ class GraphQLView(GraphQL[Context, None]):
             if guard is not None:
                 await guard.refused_request(request, exc)
             raise
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        return False  # decided in `_respond`, before anything else
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        state = request.app.state
         return Context(
             request=request,
             response=response,
             settings=state.settings,
             db=state.db,
-            principal=principal,
+            # Set by `_respond_as` from the headers; least privilege should anything skip it.
+            principal=getattr(request.state, "principal", ANONYMOUS),
             client_ip=client_ip(request),
             rate_limiter=getattr(state, "rate_limiter", None),
         )
+
+    def decode_json(self, data: str | bytes) -> object:
+        check_json(data, _TERMS.get(_DEFAULT_TERMS).json)
+        try:
+            return json.loads(data)
+        except UnicodeDecodeError:
+            raise BodyRefused(
+                ErrorCode.BAD_REQUEST, 400, "The request body is not UTF-8 JSON"
+            ) from None
 
     async def execute_single(  # noqa: PLR0917 (Strawberry's signature)
         self,
@@ -166,10 +343,10 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Resolve persisted queries and check the document size before Strawberry runs it."""
         settings = context.settings
+        persisted = request.app.state.persisted_queries
         try:
-            query = await request.app.state.persisted_queries.resolve(
-                request_data.query, request_data.extensions
-            )
+            resolved = await persisted.resolve(request_data.query, request_data.extensions)
+            query = resolved.query
             if query is not None and len(query.encode()) > settings.max_document_bytes:
                 raise _too_large(settings.max_document_bytes)
         except SfmError as exc:
@@ -186,6 +363,15 @@ class GraphQLView(GraphQL[Context, None]):
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
+            if resolved.store is not None and query is not None and _executed(result):
+                # Accepted for execution: authenticated, under the size, validation and cost limits.
+                await persisted.store_accepted(
+                    resolved.store,
+                    query,
+                    principal=context.principal,
+                    budget_key=rate_limit_key(context.principal, context.client_ip),
+                    budget_points=budget_points(settings, context.principal),
+                )
         apply_unavailable_status(result.errors, sub_response)  # 503 + Retry-After in an outage
         return result
 
@@ -194,6 +380,28 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> GraphQLHTTPResponse:
         note_result(request.scope, result.errors)  # sfm_errors_total counts the codes
         return await super().process_result(request, result)
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        media_type = _TERMS.get(_DEFAULT_TERMS).media_type
+        status = sub_response.status_code or None
+        extra: dict[str, str] = {}
+        if isinstance(response_data, dict):
+            response_data, status, extra = shape(  # type: ignore[assignment]
+                dict(response_data), media_type=media_type, status=status
+            )
+        response = Response(
+            self.encode_json(response_data), status_code=status or 200, media_type=media_type
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        for name, value in extra.items():
+            response.headers.setdefault(name, value)
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html(endpoint=str(request.url.path)))

@@ -116,7 +116,9 @@ class MetricsMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
-                sniff = status >= 400 and content_type.startswith("application/json")
+                sniff = status >= 400 and content_type.startswith(
+                    ("application/json", "application/graphql-response+json")
+                )
             elif sniff and message["type"] == "http.response.body":
                 body.extend(message.get("body", b""))
                 sniff = len(body) <= MAX_SNIFFED_BYTES

@@ -1,9 +1,12 @@
 """Automatic persisted queries (Apollo's APQ protocol) and the production allow-list.
 
-APQ: a client sends `extensions.persistedQuery.sha256Hash`; with the query text the pair is
-stored in Redis, without it the text is looked up there (`PERSISTED_QUERY_NOT_FOUND` asks the
-client to send it). Allow-list mode: only operations registered from a file by the
-`register-operations` command run; they are kept in Neo4j and cached in each process.
+APQ: a client sends `extensions.persistedQuery.sha256Hash`; without the query text, the text is
+looked up in Redis (`PERSISTED_QUERY_NOT_FOUND` asks the client to send it). With the text, the
+pair is stored there only once the operation was accepted for execution (authenticated, under
+the size, validation and cost limits), by an authenticated caller, within a size cap and a
+per-principal budget: Redis also holds the rate-limit and failed-login counters.
+Allow-list mode: only operations registered from a file by the `register-operations` command
+run; they are kept in Neo4j and cached in each process.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,8 @@ from redis.asyncio import Redis
 
 from sfm_graphql.db.database import Database
 from sfm_graphql.errors import BadUserInput, ErrorCode, OperationRefused
+from sfm_graphql.security.principal import Principal
+from sfm_graphql.security.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -32,6 +38,22 @@ def sha256(document: str) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The document to run; `store` is the hash to store it under once it was accepted."""
+
+    query: str | None
+    store: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StorePolicy:
+    max_bytes: int
+    cost: int  # points of the caller's rate-limit budget per store
+    per_window: int  # stores per principal per rate-limit window
+    limiter: RateLimiter | None = None
+
+
 class PersistedQueries:
     def __init__(
         self,
@@ -40,12 +62,14 @@ class PersistedQueries:
         db: Database,
         allow_list_only: bool,
         ttl_s: int,
+        store_policy: StorePolicy | None = None,
         cache_observer: Callable[[str, bool], None] | None = None,
     ) -> None:
         self._redis = redis
         self._db = db
         self.allow_list_only = allow_list_only
         self._ttl_s = ttl_s
+        self._policy = store_policy or StorePolicy(max_bytes=20_000, cost=0, per_window=100)
         # Told (cache, hit) on every lookup: "apq" in Redis, "allow_list" in this process.
         self._observe = cache_observer or _unobserved
         self._allowed: dict[str, str] = {}
@@ -65,8 +89,8 @@ class PersistedQueries:
             found = (await self._allow_list(refresh=True)).get(digest)
         return found
 
-    async def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
-        """The document to run, or raises the refusal the client should see."""
+    async def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> Resolved:
+        """The document to run, or raises the refusal the client should see. Stores nothing."""
         persisted = (extensions or {}).get("persistedQuery")
         if persisted is None:
             if (
@@ -75,7 +99,7 @@ class PersistedQueries:
                 and await self._registered(sha256(query)) is None
             ):
                 raise _not_allowed()
-            return query
+            return Resolved(query)
         if not isinstance(persisted, dict) or persisted.get("version") != 1:
             raise BadUserInput("persistedQuery must be {version: 1, sha256Hash: ...}")
         digest = persisted.get("sha256Hash")
@@ -87,24 +111,57 @@ class PersistedQueries:
             if self.allow_list_only:
                 if await self._registered(digest) is None:
                     raise _not_allowed()
-                return query
-            await self._store(digest, query)
-            return query
+                return Resolved(query)
+            return Resolved(query, store=digest)
         if self.allow_list_only:
             registered = await self._registered(digest)
             if registered is None:
                 raise _not_allowed()
-            return registered
+            return Resolved(registered)
         stored = await self._load(digest)
         if stored is None:
             raise OperationRefused(ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
-        return stored
+        return Resolved(stored)
 
-    async def _store(self, digest: str, query: str) -> None:
+    async def store_accepted(
+        self,
+        digest: str,
+        query: str,
+        *,
+        principal: Principal,
+        budget_key: str,
+        budget_points: int,
+    ) -> bool:
+        """Store an operation that was accepted for execution; whether it was stored.
+
+        Anonymous callers never store; a text over the cap, a caller over its stores per window
+        or out of budget is not stored (the operation has run; the client just resends its
+        text next time).
+        """
+        policy = self._policy
+        if principal.kind == "anonymous" or len(query.encode()) > policy.max_bytes:
+            return False
+        if policy.limiter is not None:
+            stores = await policy.limiter.spend(
+                f"apq-store:{budget_key}", points=policy.per_window, cost=1
+            )
+            if not stores.allowed:
+                return False
+            if policy.cost > 0:
+                budget = await policy.limiter.spend(
+                    budget_key, points=budget_points, cost=policy.cost
+                )
+                if not budget.allowed:
+                    return False
+        return await self._store(digest, query)
+
+    async def _store(self, digest: str, query: str) -> bool:
         try:
             await self._redis.set(APQ_PREFIX + digest, query, ex=self._ttl_s)
         except Exception as exc:  # noqa: BLE001 (a cache miss later only costs a resend)
             log.warning("could not store a persisted query in Redis: %s", type(exc).__name__)
+            return False
+        return True
 
     async def _load(self, digest: str) -> str | None:
         try:

@@ -144,13 +144,16 @@ async def test_a_stored_mutation_still_never_runs_over_get(
     assert (await gql.data("{ components { totalCount } }"))["components"]["totalCount"] == 1
 
 
-async def test_a_persisted_query_is_limited_like_any_other(client: httpx.AsyncClient) -> None:
+async def test_a_persisted_query_is_limited_like_any_other_and_a_refused_one_is_not_stored(
+    client: httpx.AsyncClient,
+) -> None:
     aliases = " ".join(f"a{i}: __typename" for i in range(40))
     query = fresh(f"{{ {aliases} }}")
     digest = sha256(query)
     first = await client.post("/graphql", json={"query": query, "extensions": persisted(digest)})
     again = await client.post("/graphql", json={"extensions": persisted(digest)})
-    assert code_of(first) == code_of(again) == "MAX_ALIASES_EXCEEDED"
+    assert code_of(first) == "MAX_ALIASES_EXCEEDED"
+    assert code_of(again) == "PERSISTED_QUERY_NOT_FOUND"
 
 
 # -- allow-list mode -------------------------------------------------------------------------------
