@@ -209,6 +209,10 @@ async function run() {
       },
       [EDITOR, query],
     );
+    if (!keepQuery) {
+      // A query of our own goes without the example's variables (unused ones are refused).
+      await page.evaluate((selector) => document.querySelector(selector)?.CodeMirror?.setValue(""), VARIABLES_EDITOR);
+    }
     if (!viaApi) {
       await page.locator(EDITOR).first().click();
       await page.keyboard.press("ControlOrMeta+A");
