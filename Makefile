@@ -22,6 +22,8 @@ NEO4J := tools/neo4j/neo4j.sh
 REDIS := tools/redis/redis.sh
 BIN := .venv/bin
 E2E_BROWSER := tests/e2e/browser
+# npm projects of the end-to-end tests: the GraphiQL browser check and the JS GraphQL clients.
+E2E_NPM := $(E2E_BROWSER) tests/e2e/clients
 
 # Loads the service settings of instance $(1) into the recipe's shell. Assign
 # first, then eval: a failing tools/env.sh then stops the recipe.
@@ -93,14 +95,15 @@ run: venv ## dev services, migrate, seed demo data if empty, serve on http://127
 
 test: venv promtool ## test services, browser deps, then pytest (PYTEST_ARGS passed on)
 	$(call start_services,test)
-	@# Browser end-to-end tests bring their own npm packages, never a browser
-	@# download: the browser is Debian's chromium.
-	@if [[ -f $(E2E_BROWSER)/package.json ]]; then \
-		cd $(E2E_BROWSER); \
-		export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1; \
-		if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; \
-		else npm install --no-audit --no-fund; fi; \
-	fi
+	@# End-to-end tests bring their own npm packages (from their lock files), never
+	@# a browser download: the browser is Debian's chromium.
+	@for dir in $(E2E_NPM); do \
+		[[ -f $$dir/package.json ]] || continue; \
+		( cd $$dir; \
+		  export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1; \
+		  if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; \
+		  else npm install --no-audit --no-fund; fi ); \
+	done
 	@[[ -x /usr/bin/chromium ]] || tools/apt-install.sh chromium
 	@$(call load_env,test); \
 	rc=0; $(BIN)/pytest $(PYTEST_ARGS) || rc=$$?; \

@@ -5,7 +5,8 @@ The browser builds (React, GraphiQL, the explorer plugin, ...) are vendored into
 that folder (e.g. ``StaticFiles(directory=GRAPHIQL_STATIC_DIR)`` at
 ``/static/graphiql``) and serves :func:`graphiql_html` at ``GET /graphql``.
 The page is booted by ``init.js``, which reads its settings from data attributes,
-so a Content-Security-Policy of ``script-src 'self'`` is enough.
+so a Content-Security-Policy of ``script-src 'self'`` is enough. It opens with the
+example operations of :mod:`graphiql_examples`, one tab each, and a token header template.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 from typing import Final
+
+from sfm_graphql.http.graphiql_examples import HEADERS_TEMPLATE, TOKEN_PLACEHOLDER, tabs_json
 
 __all__ = ["DEFAULT_QUERY", "GRAPHIQL_STATIC_DIR", "graphiql_html"]
 
@@ -35,7 +38,7 @@ DEFAULT_QUERY: Final[str] = """\
   }
 }
 """
-"""Query shown in the editor on a first visit."""
+"""Query of a tab the user opens with "+" (the examples fill the first tabs)."""
 
 # Stylesheets, then scripts in dependency order (React before GraphiQL before the
 # plugin, init.js last). File names as written by tools/graphiql/vendor.sh.
@@ -87,7 +90,10 @@ def graphiql_html(*, endpoint: str = "/graphql", static_prefix: str = "/static/g
   <body>
     <div id="graphiql"
          data-endpoint="{escape(endpoint, quote=True)}"
-         data-default-query="{escape(DEFAULT_QUERY, quote=True)}">
+         data-default-query="{escape(DEFAULT_QUERY, quote=True)}"
+         data-default-headers="{escape(HEADERS_TEMPLATE, quote=True)}"
+         data-token-placeholder="{escape(TOKEN_PLACEHOLDER, quote=True)}"
+         data-tabs="{escape(tabs_json(), quote=True)}">
       <div class="graphiql-loading">Loading GraphiQL&hellip;</div>
     </div>
     <noscript>GraphiQL needs JavaScript.</noscript>

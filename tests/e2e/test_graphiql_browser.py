@@ -16,9 +16,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from sfm_graphql.http.graphiql import GRAPHIQL_STATIC_DIR, graphiql_html
+from sfm_graphql.http.graphiql_examples import EXAMPLES, HEADERS_TEMPLATE, TOKEN_PLACEHOLDER
 
 pytestmark = pytest.mark.e2e
 
@@ -96,3 +98,57 @@ def test_graphiql_runs_a_query_in_chromium_offline(
         "application/json" in (req["contentType"] or "") for req in outcome["graphqlRequests"]
     )
     assert outcome["explorerPlugin"] and outcome["headersEditor"]
+
+
+def _seed_policy_and_actor(base_url: str, token: str) -> None:
+    create = (
+        "mutation($i: CreateComponentInput!) { createComponent(input: $i) { component { id } } }"
+    )
+    link = "mutation($i: CreateDeliveryInput!) { createDelivery(input: $i) { delivery { id } } }"
+    with httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as http:
+        ids = []
+        for component in (
+            {"type": "POLICY", "label": "Low-Level Radioactive Waste Policy Act"},
+            {"type": "ACTOR", "label": "Central Interstate Compact Commission"},
+        ):
+            body = http.post("/graphql", json={"query": create, "variables": {"i": component}})
+            ids.append(body.json()["data"]["createComponent"]["component"]["id"])
+        delivery = {"source": ids[0], "target": ids[1], "kind": "MANDATES", "deliveryType": "RULE"}
+        body = http.post("/graphql", json={"query": link, "variables": {"i": delivery}})
+        assert "errors" not in body.json(), body.json()
+
+
+def test_graphiql_opens_with_the_examples_and_runs_the_first_with_a_pasted_token(
+    live_server_url: str, tmp_path: Path, issue_token: Any, clean_graph: None
+) -> None:
+    """One tab per example, the token header template; the first example runs as it stands."""
+    node = _require_browser_tooling()
+    _seed_policy_and_actor(live_server_url, issue_token("editor"))
+    outcome = _run_script(
+        node,
+        live_server_url,
+        "-",  # run the example of the first tab unchanged
+        "Central Interstate Compact Commission",
+        screenshot=tmp_path / "graphiql-examples.png",
+        authorization=f"Bearer {issue_token('viewer')}",
+    )
+    assert outcome["tabs"] == [example.name for example in EXAMPLES]
+    first = EXAMPLES[0]
+    assert outcome["initialQuery"] == first.query
+    assert json.loads(outcome["initialVariables"]) == first.variables
+    assert json.loads(outcome["initialHeaders"]) == json.loads(HEADERS_TEMPLATE)
+    # Loading the page fetched the schema without sending the placeholder as a credential.
+    assert all(
+        TOKEN_PLACEHOLDER not in (request["authorization"] or "")
+        for request in outcome["graphqlRequests"]
+    )
+    result = json.loads(outcome["result"])
+    assert "errors" not in result, result
+    edges = result["data"]["components"]["edges"]
+    policy = next(e["node"] for e in edges if e["node"]["type"] == "POLICY")
+    assert policy["outgoing"]["edges"][0]["node"]["kind"] == "MANDATES"
+    assert policy["outgoing"]["edges"][0]["node"]["target"]["label"] == (
+        "Central Interstate Compact Commission"
+    )

@@ -5,6 +5,7 @@
 //
 //   node graphiql.mjs <base-url> [query] [expected-text]
 //   e.g. node graphiql.mjs http://127.0.0.1:8000 '{ __typename }' __typename
+//   A query of "-" runs the operation of the tab the page opens with, unchanged.
 //
 // Env: SCREENSHOT=<path.png> saves a screenshot at the end (also on failure);
 //      AUTHORIZATION=<value> (e.g. "Bearer abc") is typed into the Headers editor
@@ -27,10 +28,15 @@ const EXPLORER_BUTTON = 'button[aria-label="Show GraphiQL Explorer"]';
 // The tools section holds both the variables and the headers editor; the one
 // not shown carries the class "hidden".
 const HEADERS_EDITOR = 'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror';
+// The page opens on the Headers tab, so the variables editor is the hidden one.
+const VARIABLES_EDITOR = 'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor.hidden .CodeMirror';
+const TAB_TITLES = ".graphiql-tabs .graphiql-tab .graphiql-tab-button";
+const KEEP_QUERY = "-";
 
 const started = Date.now();
 const [baseArg, queryArg, expectedArg] = process.argv.slice(2);
 const query = queryArg || "{ __typename }";
+const keepQuery = query === KEEP_QUERY;
 const expected = expectedArg || "__typename";
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const authorization = process.env.AUTHORIZATION || null;
@@ -48,6 +54,11 @@ const outcome = {
   consoleErrors: [],
   explorerPlugin: false,
   headersEditor: false,
+  // What the page opens with: tab titles, and the editors' text of the active tab.
+  tabs: [],
+  initialQuery: null,
+  initialVariables: null,
+  initialHeaders: null,
   screenshot: process.env.SCREENSHOT || null,
   elapsedMs: 0,
   error: null,
@@ -75,6 +86,14 @@ function isLocal(rawUrl) {
     return true;
   }
   return LOCAL_HOSTS.has(url.hostname);
+}
+
+// The text of the first CodeMirror editor matching `selector` (null when there is none).
+function editorText(page, selector) {
+  return page.evaluate((sel) => {
+    const cm = document.querySelector(sel)?.CodeMirror;
+    return cm ? cm.getValue() : null;
+  }, selector);
 }
 
 let base;
@@ -174,9 +193,12 @@ async function run() {
     }
 
     await page.locator(EDITOR).first().waitFor({ state: "visible" });
+    outcome.tabs = await page.locator(TAB_TITLES).allInnerTexts();
+    outcome.initialQuery = await editorText(page, EDITOR);
+    outcome.initialVariables = await editorText(page, VARIABLES_EDITOR);
 
     // Set editors through CodeMirror's API (typing would fight bracket auto-closing).
-    const viaApi = await page.evaluate(
+    const viaApi = keepQuery || await page.evaluate(
       ([selector, text]) => {
         const cm = document.querySelector(selector)?.CodeMirror;
         if (!cm) {
@@ -187,6 +209,10 @@ async function run() {
       },
       [EDITOR, query],
     );
+    if (!keepQuery) {
+      // A query of our own goes without the example's variables (unused ones are refused).
+      await page.evaluate((selector) => document.querySelector(selector)?.CodeMirror?.setValue(""), VARIABLES_EDITOR);
+    }
     if (!viaApi) {
       await page.locator(EDITOR).first().click();
       await page.keyboard.press("ControlOrMeta+A");
@@ -202,6 +228,9 @@ async function run() {
       .waitFor({ state: "visible", timeout: 10_000 })
       .then(() => true)
       .catch(() => false);
+    if (outcome.headersEditor) {
+      outcome.initialHeaders = await editorText(page, HEADERS_EDITOR);
+    }
     if (authorization && outcome.headersEditor) {
       await page.evaluate(
         ([selector, text]) => document.querySelector(selector).CodeMirror.setValue(text),
@@ -211,18 +240,26 @@ async function run() {
 
     await page.locator(RUN_BUTTON).first().click();
 
+    // Wait for a whole JSON response (any), so a wrong answer fails at once with its text.
     await page.waitForFunction(
-      ([selector, text]) => {
+      (selector) => {
         const el = document.querySelector(selector);
         const value = el?.CodeMirror ? el.CodeMirror.getValue() : (el?.innerText ?? "");
-        return value.includes(text);
+        try {
+          return typeof JSON.parse(value) === "object";
+        } catch {
+          return false;
+        }
       },
-      [RESPONSE, expected],
+      RESPONSE,
     );
     outcome.result = await page.evaluate((selector) => {
       const el = document.querySelector(selector);
       return el?.CodeMirror ? el.CodeMirror.getValue() : (el?.innerText ?? null);
     }, RESPONSE);
+    if (!outcome.result.includes(expected)) {
+      throw new Error(`the response lacks ${JSON.stringify(expected)}: ${outcome.result.slice(0, 300)}`);
+    }
   } finally {
     if (outcome.screenshot) {
       await page.screenshot({ path: outcome.screenshot, fullPage: false }).catch((err) => {
