@@ -85,20 +85,7 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
         )
         # Identity: secrets, signing keys, app.state.token_verifier (docs/security.md, Identity).
         await start_identity(app, settings)
-        # API keys: the view verifies them, GraphQL manages them (docs/security.md, API keys).
-        pepper_source = create_secrets_provider(settings)
-        try:
-            pepper = await api_key_pepper(secrets_provider=pepper_source)
-        finally:
-            await pepper_source.aclose()
-        app.state.api_key_verifier = ApiKeyVerifier(
-            db=app.state.db,
-            cache=ApiKeyCache(app.state.redis, ttl_s=settings.api_key_cache_ttl_s),
-            pepper=pepper,
-            cache_observer=metrics.cache_observer,
-        )
-        # X-Neo4j-Bookmark tokens, signed with a key of every replica (docs/api.md).
-        app.state.bookmark_codec = BookmarkCodec(pepper)
+        await _start_api_keys(app, settings, metrics)
         # Failed logins per address (refused by LoginGate) and the login audit (docs/security.md).
         guard = LoginGuard(
             limiter=RateLimiter(settings.redis_url, window_s=settings.failed_login_window_s),
@@ -156,41 +143,64 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[
-            # First: everything below sees the client a trusted proxy reports (docs/deployment.md).
-            Middleware(
-                ProxyHeaders,
-                trusted_proxies=settings.trusted_proxies,
-                forwarded_header=settings.forwarded_header,
-            ),
-            *metrics.middleware(),  # request count, duration and error codes
-            *tracing.middleware(),  # the HTTP span, when tracing is on
-            Middleware(AccessLog),  # request id, access-log line
-            Middleware(SecurityHeaders),
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=[
-                    "Authorization",
-                    "Content-Type",
-                    "X-API-Key",
-                    "X-Request-ID",
-                    "Apollo-Require-Preflight",
-                    "X-Requested-With",
-                    BOOKMARK_HEADER,
-                ],
-                # Credentials are never allowed together with a wildcard origin.
-                allow_credentials="*" not in settings.cors_origins,
-                expose_headers=[BOOKMARK_HEADER],  # read your writes (docs/api.md)
-                max_age=600,
-            ),
-            Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),
-            Middleware(LoginGate),  # before any credential is read
-            Middleware(Bookmarks),  # X-Neo4j-Bookmark in and out of /graphql (docs/api.md)
-        ],
+        middleware=_middleware(settings, metrics, tracing),
     )
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.login_hooks = LoginHooks()  # failed logins and issued tokens are reported here
     return app
+
+
+def _middleware(settings: Settings, metrics: MetricsSetup, tracing: Tracing) -> list[Middleware]:
+    """The HTTP middleware, outermost first."""
+    return [
+        # First: everything below sees the client a trusted proxy reports (docs/deployment.md).
+        Middleware(
+            ProxyHeaders,
+            trusted_proxies=settings.trusted_proxies,
+            forwarded_header=settings.forwarded_header,
+        ),
+        *metrics.middleware(),  # request count, duration and error codes
+        *tracing.middleware(),  # the HTTP span, when tracing is on
+        Middleware(AccessLog),  # request id, access-log line
+        Middleware(SecurityHeaders),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-API-Key",
+                "X-Request-ID",
+                "Apollo-Require-Preflight",
+                "X-Requested-With",
+                BOOKMARK_HEADER,
+            ],
+            # Credentials are never allowed together with a wildcard origin.
+            allow_credentials="*" not in settings.cors_origins,
+            expose_headers=[BOOKMARK_HEADER],  # read your writes (docs/api.md)
+            max_age=600,
+        ),
+        Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),
+        Middleware(LoginGate),  # before any credential is read
+        Middleware(Bookmarks),  # X-Neo4j-Bookmark in and out of /graphql (docs/api.md)
+    ]
+
+
+async def _start_api_keys(app: Starlette, settings: Settings, metrics: MetricsSetup) -> None:
+    """API keys (the view verifies them, GraphQL manages them) and the bookmark codec, which
+    share the pepper (docs/security.md, API keys; docs/api.md, read your writes)."""
+    pepper_source = create_secrets_provider(settings)
+    try:
+        pepper = await api_key_pepper(secrets_provider=pepper_source)
+    finally:
+        await pepper_source.aclose()
+    app.state.api_key_verifier = ApiKeyVerifier(
+        db=app.state.db,
+        cache=ApiKeyCache(app.state.redis, ttl_s=settings.api_key_cache_ttl_s),
+        pepper=pepper,
+        cache_observer=metrics.cache_observer,
+    )
+    # X-Neo4j-Bookmark tokens, signed with a key of every replica (docs/api.md).
+    app.state.bookmark_codec = BookmarkCodec(pepper)

@@ -171,6 +171,17 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
         "a POST body in a content type the endpoint does not read: send `application/json` "
         "(HTTP 415)"
     ),
+    ErrorCode.JSON_TOO_COMPLEX: (
+        "the JSON body nests deeper or holds more elements than the caller's limit; nothing "
+        "was parsed further (HTTP 400)"
+    ),
+    ErrorCode.REQUEST_TIMEOUT: (
+        "the request body did not arrive within the body timeout; nothing was run (HTTP 408)"
+    ),
+    ErrorCode.NOT_ACCEPTABLE: (
+        "the `Accept` header names neither `application/graphql-response+json` nor "
+        "`application/json` (HTTP 406)"
+    ),
     ErrorCode.PAYLOAD_TOO_LARGE: "the request body is larger than the configured limit (HTTP 413)",
     ErrorCode.INTERNAL_SERVER_ERROR: (
         "unexpected; the message is masked and `errorId` finds the details in the logs"
