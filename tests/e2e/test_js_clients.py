@@ -130,7 +130,7 @@ def urql(seeded: dict[str, Any], apollo: dict[str, Outcome]) -> dict[str, Outcom
 
 def _data(outcome: Outcome) -> dict[str, Any]:
     """The data of a case that must have succeeded, with its errors as the failure message."""
-    assert outcome["thrown"] is None, outcome["thrown"]
+    assert outcome.get("thrown") is None, outcome["thrown"]
     assert outcome["errors"] is None, outcome["errors"]
     data: dict[str, Any] = outcome["data"]
     assert data is not None, outcome
