@@ -147,14 +147,16 @@ async def test_no_operation_can_change_or_delete_the_audit_log() -> None:
     mutation = schema.mutation_type
     assert mutation is not None
     assert not [name for name in mutation.fields if "audit" in name.lower()]
-    # In the Cypher registry, only the retention command's query deletes events, none updates them.
+    # In the Cypher registry, only the retention command's query deletes events, none updates them;
+    # the one other writer is `sfm-graphql restore`, an operator's command that loads a verified
+    # backup into an empty database (or one it emptied first with --force), never an API path.
     registry = CypherRegistry.load()
     touching = [
         name
         for name in registry.names()
         if "AuditEvent" in registry.get(name).text and registry.get(name).access == "write"
     ]
-    assert sorted(touching) == ["audit/prune_batch", "audit/record"]
+    assert sorted(touching) == ["audit/prune_batch", "audit/record", "restore/audit_events"]
     assert "SET" not in registry.get("audit/prune_batch").text
     assert "DELETE" not in registry.get("audit/record").text
 

@@ -25,6 +25,8 @@ async def test_the_drill_restores_a_generated_graph_identically(
         "SFM_NEO4J_USER": settings.neo4j_user,
         "SFM_NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
         "SFM_REDIS_URL": settings.redis_url,
+        # Development secrets of its own, never a folder inside the work tree.
+        "SFM_LOCAL_SECRETS_DIR": str(tmp_path / "secrets"),
     }
     report_path = tmp_path / "drill.json"
     proc = await asyncio.create_subprocess_exec(

@@ -252,13 +252,25 @@ async def test_cypher_statements_are_counted_per_query_file(
     assert "components/create" in ran and "compose/components_page" in ran
 
 
-async def test_cache_hits_and_misses_are_counted(http: httpx.AsyncClient, keyed_gql: Any) -> None:
+async def test_cache_hits_and_misses_are_counted(
+    http: httpx.AsyncClient, keyed_gql: Any, issue_token: Any
+) -> None:
+    # Only an authenticated caller's accepted operation is stored (docs/security.md, APQ).
+    auth = {"Authorization": f"Bearer {issue_token('viewer', subject='metrics-apq')}"}
     before = await scrape(http)
     query = f"query MetricsApq{uuid.uuid4().hex[:8]} {{ __typename }}"
     persisted = {"version": 1, "sha256Hash": hashlib.sha256(query.encode()).hexdigest()}
-    miss = await http.post("/graphql", json={"extensions": {"persistedQuery": persisted}})
-    await http.post("/graphql", json={"query": query, "extensions": {"persistedQuery": persisted}})
-    hit = await http.post("/graphql", json={"extensions": {"persistedQuery": persisted}})
+    miss = await http.post(
+        "/graphql", json={"extensions": {"persistedQuery": persisted}}, headers=auth
+    )
+    await http.post(
+        "/graphql",
+        json={"query": query, "extensions": {"persistedQuery": persisted}},
+        headers=auth,
+    )
+    hit = await http.post(
+        "/graphql", json={"extensions": {"persistedQuery": persisted}}, headers=auth
+    )
     keyed = await keyed_gql(Role.VIEWER)
     for _ in range(2):  # the first use reads the key from Neo4j, the second from the cache
         await keyed.data("{ deliveryKinds { kind } }")

@@ -89,7 +89,7 @@ async def test_apq_asks_for_the_text_stores_it_then_runs_the_hash_alone(
     assert unknown.json()["errors"][0]["message"] == "PersistedQueryNotFound"  # what Apollo expects
     for response in (stored, by_hash, over_get):
         assert response.json()["data"] == {"components": {"totalCount": 0}}, response.text
-    assert by_hash.json()["extensions"]["cost"]["requested"] == 1
+    assert by_hash.json()["extensions"]["cost"]["requested"] == 11  # totalCount costs 10
 
 
 async def test_a_hash_that_does_not_match_the_text_is_refused_and_not_stored(

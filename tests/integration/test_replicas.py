@@ -53,7 +53,11 @@ def _serve(settings: Settings) -> Iterator[str]:
 def replicas(settings: Settings) -> Iterator[tuple[str, str]]:
     """Two replicas with small rate-limit budgets, so one test can exhaust one."""
     small = settings.model_copy(
-        update={"rate_limit_points_by_role": SMALL_BUDGETS, "rate_limit_window_s": 120}
+        update={
+            "rate_limit_points_by_role": SMALL_BUDGETS,
+            "rate_limit_window_s": 120,
+            "apq_store_cost": 1,  # a store fits the small budgets
+        }
     )
     a, b = _serve(small), _serve(small)
     yield next(a), next(b)
@@ -80,12 +84,14 @@ async def test_a_budget_spent_on_one_replica_is_spent_on_the_other(
 
 
 async def test_a_persisted_query_registered_on_one_replica_is_found_on_the_other(
-    replicas: tuple[str, str],
+    replicas: tuple[str, str], issue_token: Any
 ) -> None:
+    # Only an authenticated caller's accepted operation is stored (docs/security.md, APQ).
+    auth = {"Authorization": f"Bearer {issue_token('viewer', subject=f'r-{uuid.uuid4()}')}"}
     document = f"# {uuid.uuid4()}\n{{ __typename }}"
     digest = hashlib.sha256(document.encode()).hexdigest()
     ext = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
-    async with _client(replicas[0]) as on_a, _client(replicas[1]) as on_b:
+    async with _client(replicas[0], **auth) as on_a, _client(replicas[1], **auth) as on_b:
         unknown_on_b = await on_b.post("/graphql", json={"extensions": ext})
         registered = await on_a.post("/graphql", json={"query": document, "extensions": ext})
         found_on_b = await on_b.post("/graphql", json={"extensions": ext})
