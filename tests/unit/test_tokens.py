@@ -20,7 +20,7 @@ from sfm_graphql.errors import Unauthenticated
 from sfm_graphql.security.principal import Role
 from sfm_graphql.security.secrets import SecretsError, SecretsProvider, SigningMaterial, new_pem
 from sfm_graphql.security.signing import KeyRing, KeyRingStore, load_signing_key, parse_ttl
-from sfm_graphql.security.tokens import JwtVerifier, TrustedIssuer, claim_at
+from sfm_graphql.security.tokens import JwtVerifier, TrustedIssuer, claim_at, json_depth
 
 ISSUER = "https://sfm.example"
 AUDIENCE = "sfm-graphql"
@@ -241,6 +241,29 @@ async def test_a_token_expired_within_the_clock_skew_is_accepted(setup: Any) -> 
 async def test_malformed_tokens_are_refused(setup: Any, token: str) -> None:
     _, _, verifier = setup
     await refused(verifier, token)
+
+
+@pytest.mark.parametrize(
+    ("header", "payload"),
+    [
+        (b'{"alg": "ES256", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}", b"{}"),
+        (b'{"alg": "ES256"}', b'{"iss": "x", "c": ' + b'{"a":' * 3000 + b"1" + b"}" * 3001),
+        (b'{"alg": "ES256", "x": ' + b"[" * 17 + b"]" * 17 + b"}", b"{}"),
+        (b'{"alg": "ES256"}', b'{"n": ' + b"9" * 5000 + b"}"),
+        (b'{"alg": "ES256"}', b"\xff\xfe"),
+    ],
+)
+async def test_deep_or_unparsable_json_is_refused_as_malformed(
+    setup: Any, header: bytes, payload: bytes
+) -> None:
+    _, _, verifier = setup
+    token = f"{b64(header)}.{b64(payload)}.{b64(b'sig')}"
+    assert await refused(verifier, token) == "The bearer token is not a well-formed JWT"
+
+
+def test_json_depth_ignores_brackets_inside_strings() -> None:
+    assert json_depth('{"a": "[[[\\"{{", "b": [[{}]]}') == 4
+    assert json_depth('"[[["') == 0
 
 
 async def test_an_expired_token_is_refused(setup: Any) -> None:
