@@ -120,6 +120,8 @@ lint: venv promtool ## ruff, mypy, generated schema and docs up to date, deploy 
 	$(BIN)/sfm-graphql export-schema --check schema/schema.graphql || rc=1; \
 	echo "== export-error-codes --check"; \
 	$(BIN)/sfm-graphql export-error-codes --check docs/api.md || rc=1; \
+	echo "== export-config-docs --check"; \
+	$(BIN)/sfm-graphql export-config-docs --check docs/operations/configuration.md || rc=1; \
 	tools/check-deploy.sh || rc=1; \
 	echo "== pip-audit (locked runtime dependencies)"; $(BIN)/python tools/audit_deps.py || rc=1; \
 	echo "== promtool check rules"; promtool check rules deploy/prometheus/alerts.yml || rc=1; \
@@ -135,8 +137,9 @@ promtool: ## install promtool (Debian's prometheus package) when it is missing
 schema: venv ## write the GraphQL schema to schema/schema.graphql
 	$(BIN)/sfm-graphql export-schema schema/schema.graphql
 
-docs: venv ## regenerate the generated parts of docs/ (the error-code table of docs/api.md)
+docs: venv ## regenerate the generated parts of docs/ (error codes in api.md, operations/configuration.md)
 	$(BIN)/sfm-graphql export-error-codes docs/api.md
+	$(BIN)/sfm-graphql export-config-docs docs/operations/configuration.md
 
 bench: venv ## run bench/run.py against the bench services (BENCH_ARGS passed on)
 	$(call start_services,bench)

@@ -140,6 +140,26 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_config_docs(args: argparse.Namespace) -> int:
+    """Rewrite (or --check) the settings table of docs/operations/configuration.md."""
+    from sfm_graphql.settings_reference import MissingDescription, with_table
+
+    path = Path(args.path)
+    current = path.read_text(encoding="utf-8")
+    try:
+        wanted = with_table(current)
+    except (MissingDescription, ValueError) as exc:
+        print(f"sfm-graphql export-config-docs: {exc}", file=sys.stderr)
+        return 1
+    if args.check:
+        if current != wanted:
+            print(f"{path} differs from Settings; run `make docs`", file=sys.stderr)
+            return 1
+        return 0
+    path.write_text(wanted, encoding="utf-8")
+    return 0
+
+
 def _export_error_codes(args: argparse.Namespace) -> int:
     """Rewrite (or --check) the error-code table of docs/api.md from ErrorCode."""
     from sfm_graphql.error_table import MissingDescription, with_table
@@ -287,6 +307,13 @@ def build_parser() -> argparse.ArgumentParser:
     codes.add_argument("path", nargs="?", default="docs/api.md")
     codes.add_argument("--check", action="store_true")
     codes.set_defaults(run=_export_error_codes)
+    config_docs = sub.add_parser(
+        "export-config-docs",
+        help="write (or --check) the settings table of docs/operations/configuration.md",
+    )
+    config_docs.add_argument("path", nargs="?", default="docs/operations/configuration.md")
+    config_docs.add_argument("--check", action="store_true")
+    config_docs.set_defaults(run=_export_config_docs)
     prune = sub.add_parser(
         "audit-prune", help="delete audit events older than SFM_AUDIT_RETENTION_DAYS"
     )
