@@ -17,7 +17,6 @@ from typing import Literal, Union, get_args, get_origin
 
 from pydantic import AliasChoices, BaseModel, SecretStr
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from sfm_graphql.settings import Settings
 from sfm_graphql.settings_descriptions import SETTING_DESCRIPTIONS
@@ -97,12 +96,9 @@ def _value(value: object) -> object:
 def default_text(field: FieldInfo) -> str:
     if is_secret(field):
         return HIDDEN
-    if field.default_factory is not None:
-        value = field.default_factory()  # type: ignore[call-arg]
-    elif field.default is PydanticUndefined:
+    if field.is_required():
         return "required"
-    else:
-        value = field.default
+    value = field.get_default(call_default_factory=True, validated_data={})
     if value is None:
         # None means "derived" (the description says from what) or "off".
         return UNSET
