@@ -21,7 +21,7 @@ SUFFIX = ".sfmbak"
 
 
 def add_parsers(sub: Any) -> None:
-    """Adds the three subcommands to the CLI's subparsers."""
+    """Adds the subcommands (and backup-prune, retention.py) to the CLI's subparsers."""
     backup = sub.add_parser("backup", help="write a consistent online backup to one file")
     backup.add_argument(
         "-o", "--output", help=f"the file (default sfm-graphql-<UTC time>{SUFFIX} here)"
@@ -38,6 +38,9 @@ def add_parsers(sub: Any) -> None:
     verify = sub.add_parser("verify", help="check a backup file without loading it")
     verify.add_argument("file")
     verify.set_defaults(run=_verify)
+    from sfm_graphql.operations.backup.retention import add_parser as add_prune_parser
+
+    add_prune_parser(sub)  # backup-prune: the scheduled backup's retention
 
 
 def _progress(message: str) -> None:
