@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from sfm_graphql.cli import main
+from sfm_graphql.operations.backup.commands import default_name
 from sfm_graphql.operations.backup.retention import backups_in, prune
 
 NOW = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)
 
 
 def backup_file(directory: Path, days_ago: float) -> Path:
-    stamp = (NOW - dt.timedelta(days=days_ago)).strftime("%Y%m%dT%H%M%SZ")
-    path = directory / f"sfm-graphql-{stamp}.sfmbak"
+    """Named as `sfm-graphql backup` without -o names it (the CronJob's case)."""
+    path = directory / default_name(NOW - dt.timedelta(days=days_ago))
     path.write_bytes(b"backup")
     return path
 
@@ -77,3 +78,11 @@ def test_the_command_prunes_and_reports(tmp_path: Path, capsys: pytest.CaptureFi
     assert "1 backup(s) deleted" in capsys.readouterr().out
     assert main(["backup-prune", "--dir", str(tmp_path / "missing"), "--keep", "2"]) == 1
     assert main(["backup-prune", "--dir", str(tmp_path), "--keep", "0"]) == 1
+
+
+def test_the_default_backup_name_is_recognised_with_its_time(tmp_path: Path) -> None:
+    taken = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    (tmp_path / default_name(taken)).write_bytes(b"backup")
+    [found] = backups_in(tmp_path)
+    assert found.path.name == "sfm-graphql-20260102T010405Z.sfmbak"
+    assert found.taken_at == taken

@@ -18,6 +18,12 @@ from sfm_graphql.operations.backup.errors import BackupError, KeyMissing
 from sfm_graphql.settings import Settings, load_settings
 
 SUFFIX = ".sfmbak"
+STAMP = "%Y%m%dT%H%M%SZ"  # of the default file name, which backup-prune (retention.py) parses
+
+
+def default_name(now: dt.datetime) -> str:
+    """The file name `backup` writes without -o: sfm-graphql-<UTC stamp>.sfmbak."""
+    return f"sfm-graphql-{now.astimezone(dt.UTC).strftime(STAMP)}{SUFFIX}"
 
 
 def add_parsers(sub: Any) -> None:
@@ -81,8 +87,7 @@ def _backup(args: argparse.Namespace) -> int:
     from sfm_graphql.operations.backup.writer import write_backup
 
     settings = load_settings()
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    output = Path(args.output or f"sfm-graphql-{stamp}{SUFFIX}")
+    output = Path(args.output or default_name(dt.datetime.now(dt.UTC)))
 
     async def run() -> dict[str, Any]:
         key = await _key(settings) if args.encrypt else None

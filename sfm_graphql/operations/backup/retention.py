@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sfm_graphql.operations.backup.commands import SUFFIX
+from sfm_graphql.operations.backup.commands import STAMP, SUFFIX
 
 _NAME = re.compile(r"^sfm-graphql-(\d{8}T\d{6}Z)" + re.escape(SUFFIX) + "$")
 
@@ -35,7 +35,7 @@ def backups_in(directory: Path) -> list[Backup]:
         match = _NAME.match(path.name)
         if match is None or not path.is_file() or path.is_symlink():
             continue
-        taken_at = dt.datetime.strptime(match[1], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+        taken_at = dt.datetime.strptime(match[1], STAMP).replace(tzinfo=dt.UTC)
         found.append(Backup(path, taken_at))
     return sorted(found, key=lambda b: b.taken_at, reverse=True)
 
