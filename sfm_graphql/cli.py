@@ -333,7 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     register.set_defaults(run=_register_operations)
     from sfm_graphql.operations.backup.commands import add_parsers as add_backup_parsers
 
-    add_backup_parsers(sub)  # backup, restore, verify (docs/operations/backup-restore.md)
+    # backup, restore, verify, backup-prune (docs/operations/backup-restore.md)
+    add_backup_parsers(sub)
     return parser
 
 

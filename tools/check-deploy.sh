@@ -25,7 +25,8 @@ for variant in default vault everything minimal; do
     args=()
     case $variant in
     vault)
-        args=(--set secrets.backend=vault --set metrics.serviceMonitor.enabled=false --set ingress.enabled=true)
+        args=(--set secrets.backend=vault --set metrics.serviceMonitor.enabled=false --set ingress.enabled=true
+            --set backup.enabled=true --set backup.persistence.existingClaim=sfm-backups)
         ;;
     everything)  # every optional object, and the values operators commonly set
         args=(--set metrics.serviceMonitor.enabled=true --set metrics.prometheusRule.enabled=true
@@ -33,7 +34,8 @@ for variant in default vault everything minimal; do
             --set ingress.enabled=true --set 'imagePullSecrets[0].name=registry'
             --set 'trustedProxies={10.0.0.0/8,fd00::/8}'
             --set config.extraEnv.OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318
-            --set fullnameOverride=sfm --set auditPrune.timeZone=Europe/Berlin)
+            --set fullnameOverride=sfm --set auditPrune.timeZone=Europe/Berlin
+            --set backup.enabled=true --set backup.persistence.storageClass=standard)
         ;;
     minimal)  # every optional object off, an existing ServiceAccount
         args=(--set migrations.enabled=false --set auditPrune.enabled=false

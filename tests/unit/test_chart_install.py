@@ -28,6 +28,7 @@ VARIANTS = {
         "metrics.grafanaDashboard.enabled=true",
         "ingress.enabled=true",
         "imagePullSecrets[0].name=registry",
+        "backup.enabled=true",
     ],
     "existing service account": ["serviceAccount.create=false", "serviceAccount.name=sfm-runner"],
     "no migrations": ["migrations.enabled=false"],
@@ -81,7 +82,7 @@ def test_only_the_serving_pods_are_selected() -> None:
         labels["app.kubernetes.io/component"]: labels
         for labels in (pod_labels(d) for d in docs if d["kind"] in {"Job", "CronJob", "Pod"})
     }
-    assert set(others) == {"migrate", "audit-prune", "test"}
+    assert set(others) == {"migrate", "audit-prune", "backup", "test"}
     selectors = {
         "Service": find(docs, "Service")[0]["spec"]["selector"],
         "PodDisruptionBudget": find(docs, "PodDisruptionBudget")[0]["spec"]["selector"][
@@ -102,18 +103,25 @@ def test_only_the_serving_pods_are_selected() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "component"),
+    ("kind", "component", "command"),
     [
-        ("Deployment", None),
-        ("Job", "migrate"),
-        ("CronJob", "audit-prune"),
+        ("Deployment", None, "serve"),
+        ("Job", "migrate", "migrate"),
+        ("CronJob", "audit-prune", "audit-prune"),
+        ("CronJob", "backup", "backup-prune"),
     ],
 )
-def test_every_pod_runs_a_command_the_cli_accepts(kind: str, component: str | None) -> None:
-    doc = find(render(), kind, component)[0]
-    args = pod_spec(doc)["containers"][0]["args"]
+def test_every_pod_runs_a_command_the_cli_accepts(
+    kind: str, component: str | None, command: str
+) -> None:
+    doc = find(render("backup.enabled=true"), kind, component)[0]
+    spec = pod_spec(doc)
+    assert spec is not None
+    for container in spec.get("initContainers", []):  # the backup CronJob's backup step
+        assert build_parser().parse_args(container["args"]).command == "backup"
+    args = spec["containers"][0]["args"]
     parsed = build_parser().parse_args(args)
-    assert parsed.command == {"Deployment": "serve", "Job": "migrate"}.get(kind, "audit-prune")
+    assert parsed.command == command
 
 
 def test_jobs_get_the_neo4j_settings_and_no_credentials_they_do_not_need() -> None:

@@ -18,10 +18,16 @@ from sfm_graphql.operations.backup.errors import BackupError, KeyMissing
 from sfm_graphql.settings import Settings, load_settings
 
 SUFFIX = ".sfmbak"
+STAMP = "%Y%m%dT%H%M%SZ"  # of the default file name, which backup-prune (retention.py) parses
+
+
+def default_name(now: dt.datetime) -> str:
+    """The file name `backup` writes without -o: sfm-graphql-<UTC stamp>.sfmbak."""
+    return f"sfm-graphql-{now.astimezone(dt.UTC).strftime(STAMP)}{SUFFIX}"
 
 
 def add_parsers(sub: Any) -> None:
-    """Adds the three subcommands to the CLI's subparsers."""
+    """Adds the subcommands (and backup-prune, retention.py) to the CLI's subparsers."""
     backup = sub.add_parser("backup", help="write a consistent online backup to one file")
     backup.add_argument(
         "-o", "--output", help=f"the file (default sfm-graphql-<UTC time>{SUFFIX} here)"
@@ -38,6 +44,9 @@ def add_parsers(sub: Any) -> None:
     verify = sub.add_parser("verify", help="check a backup file without loading it")
     verify.add_argument("file")
     verify.set_defaults(run=_verify)
+    from sfm_graphql.operations.backup.retention import add_parser as add_prune_parser
+
+    add_prune_parser(sub)  # backup-prune: the scheduled backup's retention
 
 
 def _progress(message: str) -> None:
@@ -78,8 +87,7 @@ def _backup(args: argparse.Namespace) -> int:
     from sfm_graphql.operations.backup.writer import write_backup
 
     settings = load_settings()
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    output = Path(args.output or f"sfm-graphql-{stamp}{SUFFIX}")
+    output = Path(args.output or default_name(dt.datetime.now(dt.UTC)))
 
     async def run() -> dict[str, Any]:
         key = await _key(settings) if args.encrypt else None
