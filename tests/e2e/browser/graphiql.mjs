@@ -238,6 +238,11 @@ async function run() {
       );
     }
 
+    if (!keepQuery) {
+      // GraphiQL re-reads the operation name from an edited document after a debounce; a click
+      // before that would send the example's operation name with our query, as no person can.
+      await page.waitForTimeout(1000);
+    }
     await page.locator(RUN_BUTTON).first().click();
 
     // Wait for a whole JSON response (any), so a wrong answer fails at once with its text.
