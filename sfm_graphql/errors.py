@@ -33,6 +33,7 @@ class ErrorCode(enum.Enum):
     JSON_TOO_COMPLEX = "JSON_TOO_COMPLEX"
     REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
     NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
+    ANALYSIS_TOO_LARGE = "ANALYSIS_TOO_LARGE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -79,6 +80,12 @@ class Conflict(SfmError):
 
 class LimitExceeded(SfmError):
     code = ErrorCode.LIMIT_EXCEEDED
+
+
+class AnalysisTooLarge(SfmError):
+    """An analysis would exceed a size or time bound; narrow its scope or lower its limits."""
+
+    code = ErrorCode.ANALYSIS_TOO_LARGE
 
 
 class ServiceUnavailable(SfmError):
@@ -183,6 +190,10 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
         "`application/json` (HTTP 406)"
     ),
     ErrorCode.PAYLOAD_TOO_LARGE: "the request body is larger than the configured limit (HTTP 413)",
+    ErrorCode.ANALYSIS_TOO_LARGE: (
+        "an analysis would exceed a bound of the service: more components or edges than it holds "
+        "in memory, or longer than its time limit; narrow the scope (scenario, kinds, types)"
+    ),
     ErrorCode.INTERNAL_SERVER_ERROR: (
         "unexpected; the message is masked and `errorId` finds the details in the logs"
     ),

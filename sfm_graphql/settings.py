@@ -219,6 +219,12 @@ class Settings(BaseSettings):
     max_matrix_deliveries: int = Field(20_000, ge=1)
     max_comparison_rows: int = Field(1000, ge=1)
 
+    # Analytics (docs/analytics.md): the largest analysis graph held in memory, and the time
+    # one analysis statement may run in Neo4j before it is cancelled (ANALYSIS_TOO_LARGE).
+    analysis_max_nodes: int = Field(100_000, ge=10)
+    analysis_max_edges: int = Field(2_000_000, ge=10)
+    analysis_timeout_s: float = Field(30.0, gt=0)
+
     # Prometheus metrics on /metrics (docs/observability.md, Metrics).
     metrics_enabled: bool = True
     # The scrape credential, sent as `Authorization: Bearer <token>`; or read from a file.

@@ -124,6 +124,11 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "max_neighborhood_nodes": "Most nodes one `neighborhood` returns.",
     "max_nodes_per_request": "Most ids one by-ids lookup or analysis takes.",
     "max_bulk_rows": "Most rows in one bulk import.",
+    "analysis_max_nodes": "Most components in one analysis graph held in memory; a larger scope "
+    "is refused with `ANALYSIS_TOO_LARGE`.",
+    "analysis_max_edges": "Most component pairs (edges) in one analysis graph held in memory.",
+    "analysis_timeout_s": "Longest time one analysis statement runs in Neo4j before it is "
+    "cancelled (`ANALYSIS_TOO_LARGE`).",
     "bulk_batch_size": "Rows written per Neo4j transaction in a bulk import.",
     "max_request_bytes": "Largest HTTP request body of any kind.",
     "max_json_body_bytes": "Largest JSON body of an authenticated caller on `/graphql`.",

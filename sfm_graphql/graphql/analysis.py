@@ -41,6 +41,8 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
+from sfm_graphql.graphql.analytics.costs import ANALYTICS_FIELD_WEIGHTS, analytics_list_size
+
 if TYPE_CHECKING:
     from sfm_graphql.settings import Settings
 
@@ -54,6 +56,7 @@ FIELD_WEIGHTS: dict[str, int] = {
     "Query.compareScenarios": 50,
     # Every delivery is read to find the scenarios deliveries use.
     "Query.scenarios": 1000,
+    **ANALYTICS_FIELD_WEIGHTS,
 }
 MUTATION_WEIGHT = 10
 # A count reads every matching item without returning them.
@@ -275,6 +278,9 @@ class _Walker:
             first = _positive(args, "first")
             if first is not None:
                 return first
+        analytics = analytics_list_size(key, args)
+        if analytics is not None:
+            return analytics
         parent, _, name = key.partition(".")
         if key in ("Matrix.components", "Matrix.rows", "MatrixRow.cells"):
             return m.matrix_components

@@ -1,0 +1,1 @@
+"""The analytics fields of the schema: centrality, paths, reach, loops, communities, jobs."""
