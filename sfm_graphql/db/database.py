@@ -30,7 +30,7 @@ from opentelemetry.trace import Span, Tracer
 
 from sfm_graphql.db.bookmarks import bookmark_manager
 from sfm_graphql.db.cypher_registry import CypherRegistry
-from sfm_graphql.errors import Conflict, ServiceUnavailable
+from sfm_graphql.errors import AnalysisTooLarge, Conflict, ServiceUnavailable
 from sfm_graphql.observability.tracing import cypher_span, neo4j_attributes, set_returned_rows
 from sfm_graphql.settings import Settings
 
@@ -237,6 +237,48 @@ class Database:
             self._reachable()
             set_returned_rows(span, len(records))
         return [to_native(r.data()) for r in records]
+
+    async def stream(
+        self, name: str, params: dict[str, Any], *, timeout_s: float
+    ) -> AsyncIterator[tuple[Any, ...]]:
+        """The rows of a named read query as value tuples, as they arrive (bounded memory).
+
+        For analyses, which read much more than a page: Neo4j cancels the transaction after
+        `timeout_s`, and that becomes ANALYSIS_TOO_LARGE. Values are the driver's own (no
+        `to_native`): the queries that stream return ids and numbers.
+        """
+        query = self.registry.get(name)
+        query.check(params)
+        if query.access == "write":
+            raise ValueError(f"query {name!r} writes; it cannot be streamed")
+        self._fail_fast()
+        started = _now()
+        rows = 0
+        self._connections(1)
+        with self.span(name) as span:
+            try:
+                async with self.driver.session(
+                    database=self._database,
+                    default_access_mode=neo4j.READ_ACCESS,
+                    bookmark_manager=bookmark_manager(self.driver),
+                ) as session:
+                    result = await session.run(Query(query.text, timeout=timeout_s), params)
+                    async for record in result:
+                        rows += 1
+                        yield tuple(record.values())
+            except neo4j_errors.ClientError as exc:
+                if "TransactionTimedOut" in (exc.code or ""):
+                    raise AnalysisTooLarge(
+                        f"The analysis took longer than {timeout_s:g} s; narrow its scope"
+                    ) from exc
+                raise
+            except CONNECTIVITY_ERRORS as exc:
+                raise self.unavailable() from exc
+            finally:
+                self._connections(-1)
+                self.notify(name, _now() - started)
+                set_returned_rows(span, rows)
+        self._reachable()
 
     @asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[Transaction]:
