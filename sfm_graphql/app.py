@@ -17,6 +17,7 @@ from sfm_graphql.db.bookmarks import HEADER as BOOKMARK_HEADER
 from sfm_graphql.db.bookmarks import BookmarkCodec
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.database import Database, create_driver
+from sfm_graphql.db.migration_lock import LockTiming
 from sfm_graphql.db.migrations import migrate
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.http.bookmarks import Bookmarks
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
         await metrics.start(app)
         try:
             if settings.migrate_on_start:
-                await migrate(driver, settings.neo4j_database)
+                await migrate(driver, settings.neo4j_database, timing=LockTiming.of(settings))
             app.state.started = True  # /startupz and /readyz answer from here on
             yield
         finally:

@@ -98,24 +98,6 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _migrate(_: argparse.Namespace) -> int:
-    from sfm_graphql.db.database import create_driver
-    from sfm_graphql.db.migrations import migrate
-
-    settings = load_settings()
-
-    async def run() -> int:
-        driver = create_driver(settings)
-        try:
-            applied = await migrate(driver, settings.neo4j_database)
-        finally:
-            await driver.close()
-        print(f"applied {len(applied)} migration(s)")
-        return 0
-
-    return asyncio.run(run())
-
-
 def _seed_demo(args: argparse.Namespace) -> int:
     from sfm_graphql.demo.loader import load_demo
 
@@ -291,7 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve a development or test environment on a non-loopback address anyway",
     )
     serve.set_defaults(run=_serve)
-    sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(run=_migrate)
+    from sfm_graphql.operations.migrate_commands import add_parser as add_migrate_parser
+
+    add_migrate_parser(sub)  # migrate [up|down|status] (docs/operations/upgrade.md)
     seed = sub.add_parser("seed-demo", help="load the demo SFM model")
     seed.add_argument(
         "--if-empty", action="store_true", help="only when the graph has no components"

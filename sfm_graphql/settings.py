@@ -76,6 +76,10 @@ class Settings(BaseSettings):
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     migrate_on_start: bool = True
+    # The lease lock that makes concurrent `migrate` runs take turns (docs/operations/upgrade.md):
+    # a holder that stops renewing (crashed) keeps it this long; a run waits this long for it.
+    migration_lock_lease_s: float = Field(60.0, ge=1, le=3600)
+    migration_lock_wait_s: float = Field(300.0, ge=0, le=86400)
 
     # Security: see docs/security.md.
     cors_origins: tuple[str, ...] = ()

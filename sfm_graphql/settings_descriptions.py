@@ -38,6 +38,10 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "redis_url": "Redis URL (rate limits, APQ, shared caches).",
     "migrate_on_start": "Apply pending schema migrations at start-up; the chart turns it off and "
     "runs a migration job instead.",
+    "migration_lock_lease_s": "Lease of the migration lock: the holder renews it every third of "
+    "this; a crashed holder's lock is taken over once it has run out.",
+    "migration_lock_wait_s": "How long `migrate` (and start-up migration) waits for another run's "
+    "migration lock before it fails.",
     "cors_origins": "JSON list of allowed CORS origins; empty: same-origin only.",
     "tls_certfile": "PEM certificate for TLS served by `serve` itself.",
     "tls_keyfile": "PEM private key for that certificate.",
