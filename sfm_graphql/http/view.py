@@ -44,6 +44,7 @@ from sfm_graphql.http.body import (
 from sfm_graphql.http.graphiql import graphiql_html
 from sfm_graphql.http.media import JSON, negotiate, wants_html
 from sfm_graphql.http.responses import error_response, nothing_spent, shape
+from sfm_graphql.http.timeout import apply_timeout_status
 from sfm_graphql.http.unavailable import apply_unavailable_status
 from sfm_graphql.observability.metrics_http import note_auth_failure, note_result
 from sfm_graphql.observability.request_context import note_error_codes
@@ -373,6 +374,7 @@ class GraphQLView(GraphQL[Context, None]):
                     budget_points=budget_points(settings, context.principal),
                 )
         apply_unavailable_status(result.errors, sub_response)  # 503 + Retry-After in an outage
+        apply_timeout_status(result.errors, sub_response)  # 504 when Neo4j ended it for time
         return result
 
     async def process_result(

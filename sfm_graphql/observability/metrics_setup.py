@@ -50,6 +50,11 @@ class MetricsSetup:
         return [Route("/metrics", self.scrape.handle, methods=["GET"])] if self.enabled else []
 
     @property
+    def on_overload(self) -> Callable[[], None] | None:
+        """Admission control's callback for a request refused as OVERLOADED."""
+        return self.metrics.overload_refused if self.enabled else None
+
+    @property
     def cache_observer(self) -> CacheObserver | None:
         return self.metrics.observe_cache if self.enabled else None
 
