@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.unit.helm_chart import ROOT, find, render
+from tests.unit.deploy.helm_chart import ROOT, find, render
 
 TOOL = ROOT / "tools" / "validate_manifests.py"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.unit.helm_chart import CHART, ROOT, RenderError, find, labels, render
+from tests.unit.deploy.helm_chart import CHART, ROOT, RenderError, find, labels, render
 
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "sfm-graphql.json"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sfm_graphql.cli import build_parser
-from tests.unit.helm_chart import (
+from tests.unit.deploy.helm_chart import (
     POD_KINDS,
     find,
     hook_of,

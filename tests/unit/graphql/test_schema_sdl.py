@@ -1,8 +1,7 @@
-from pathlib import Path
-
 from sfm_graphql.graphql.schema import export_sdl
+from tests.paths import ROOT
 
-SDL = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
+SDL = ROOT / "schema" / "schema.graphql"
 
 
 def test_committed_sdl_matches_the_code() -> None:

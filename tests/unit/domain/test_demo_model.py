@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import re
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -25,8 +24,9 @@ from sfm_graphql.domain.enums import (
     ResourceType,
 )
 from sfm_graphql.domain.kinds import DeliveryKind
+from tests.paths import ROOT
 
-DEMO_PATH = Path(__file__).resolve().parents[2] / "sfm_graphql" / "demo" / "llrw_compact.json"
+DEMO_PATH = ROOT / "sfm_graphql" / "demo" / "llrw_compact.json"
 
 KEY_PATTERN = re.compile(r"^[a-z0-9-]+$")
 TOP_LEVEL_FIELDS = {"name", "description", "source", "components", "deliveries", "matrices"}

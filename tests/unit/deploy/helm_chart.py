@@ -12,12 +12,12 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
+
 CHART = ROOT / "helm" / "sfm-graphql"
 KUBE_VERSION = "1.30.0"
 POD_KINDS = {"Pod", "Deployment", "Job", "CronJob", "StatefulSet", "DaemonSet", "ReplicaSet"}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sfm_graphql.observability.metrics_scrape import scrape_token
 from sfm_graphql.settings import Settings
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tools" / "dev-metrics-token.sh"
 
 

@@ -1,8 +1,7 @@
-from pathlib import Path
-
 import pytest
 
 from sfm_graphql.db.cypher_registry import CypherParameterError, CypherRegistry, parse_query
+from tests.paths import ROOT
 
 
 def test_parameters_are_read_from_code_not_comments_or_strings() -> None:
@@ -31,7 +30,7 @@ def test_a_query_without_an_access_header_is_refused() -> None:
 def test_every_project_query_loads_with_a_header() -> None:
     registry = CypherRegistry.load()
     assert "components/create" in registry.names()
-    root = Path(__file__).resolve().parents[2] / "cypher"
+    root = ROOT / "cypher"
     for name in registry.names():
         text = (root / f"{name}.cypher").read_text()
         assert text.startswith("//"), f"{name} lacks a header comment"

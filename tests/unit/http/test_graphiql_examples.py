@@ -17,8 +17,8 @@ from sfm_graphql.http.graphiql_examples import (
     TOKEN_PLACEHOLDER,
     Example,
 )
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = build_schema((ROOT / "schema" / "schema.graphql").read_text(encoding="utf-8"))
 CORPUS = sorted((ROOT / "tests" / "e2e" / "clients" / "operations").glob("*.graphql"))
 

@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sfm_graphql.observability.metrics import Metrics
 from sfm_graphql.observability.metrics_scrape import HitRateWindow, exposition
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "deploy" / "grafana" / "sfm-graphql.json"
 RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
 RULE_TESTS = ROOT / "deploy" / "prometheus" / "alerts_test.yml"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sfm_graphql.cli import build_parser
-from tests.unit.helm_chart import RenderError, find, pod_spec, render
+from tests.unit.deploy.helm_chart import RenderError, find, pod_spec, render
 
 
 def backup_pod(*sets: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:

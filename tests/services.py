@@ -1,8 +1,9 @@
-"""Shared fixtures. Unit tests use none of the service fixtures and need no network.
+"""Fixtures of the tests that need the real services, and the clients they hand out.
 
-Integration and end-to-end tests run against the real Neo4j and Redis that `make test` starts.
-Run without make, the suite starts the local test instances itself: a test never skips because
-a service is missing.
+Integration and end-to-end tests run against the real Neo4j and Redis that `make test` starts;
+tests/integration/conftest.py and tests/e2e/conftest.py take their fixtures from here. Run
+without make, those suites start the local test instances themselves: a test never skips because
+a service is missing. Unit tests (tests/unit/) load nothing from here and need no network.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,8 +24,8 @@ from pydantic import SecretStr
 
 from sfm_graphql.app import create_app
 from sfm_graphql.settings import Settings
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 METRICS_TOKEN = "test-metrics-scrape-credential-0123456789"  # /metrics in the test settings
 
 
@@ -180,7 +180,7 @@ def statements(app: Any) -> Iterator[StatementCounter]:
     app.state.db.remove_listener(counter)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -190,7 +190,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server_url(settings: Settings) -> Iterator[str]:
     """The app served by uvicorn over real HTTP on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

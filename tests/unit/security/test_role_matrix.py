@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import strawberry
 from graphql import GraphQLInterfaceType
@@ -12,8 +11,9 @@ from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.security.permissions import allow
 from sfm_graphql.security.principal import Role
 from sfm_graphql.security.role_matrix import markdown, rules
+from tests.paths import ROOT
 
-SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+SECURITY_DOC = ROOT / "docs" / "security.md"
 START = "<!-- role-matrix:start -->"
 END = "<!-- role-matrix:end -->"
 
