@@ -30,8 +30,8 @@ from opentelemetry.trace import Span, Tracer
 
 from sfm_graphql.db.bookmarks import bookmark_manager
 from sfm_graphql.db.cypher_registry import CypherRegistry
+from sfm_graphql.db.spans import cypher_span, neo4j_attributes, set_returned_rows
 from sfm_graphql.errors import Conflict, ServiceUnavailable
-from sfm_graphql.observability.tracing import cypher_span, neo4j_attributes, set_returned_rows
 from sfm_graphql.settings import Settings
 
 Row = dict[str, Any]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sfm_graphql.demo.loader import load_demo
-from sfm_graphql.operations.backup.commands import default_name
+from sfm_graphql.operations.backup.names import default_name
 from sfm_graphql.operations.backup.reader import verify
 from sfm_graphql.settings import Settings
 from tests.paths import ROOT

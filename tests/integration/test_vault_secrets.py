@@ -17,13 +17,10 @@ import hvac  # type: ignore[import-untyped]
 import pytest
 from pydantic import SecretStr
 
-from sfm_graphql.security.secrets import (
-    SecretsError,
-    VaultSecrets,
-    create_secrets_provider,
-    new_pem,
-)
+from sfm_graphql.security.secret_provider import SecretsError
+from sfm_graphql.security.secrets import create_secrets_provider, new_pem
 from sfm_graphql.security.signing import KeyRing
+from sfm_graphql.security.vault import VaultSecrets
 from sfm_graphql.settings import Settings
 from tests.paths import ROOT
 

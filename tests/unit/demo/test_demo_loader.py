@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sfm_graphql.demo.loader import read_demo
-from sfm_graphql.services.bulk_import import plan_import
+from sfm_graphql.services.bulk_plan import plan_import
 
 
 def test_demo_deliveries_name_their_endpoints_as_source_and_target_keys() -> None:

@@ -7,7 +7,6 @@ import ipaddress
 import pytest
 
 from sfm_graphql.http.forwarded import (
-    UNKNOWN_CLIENT,
     Client,
     forwarded_hops,
     parse_node,
@@ -16,6 +15,7 @@ from sfm_graphql.http.forwarded import (
     x_forwarded_proto,
 )
 from sfm_graphql.security.addresses import (
+    UNKNOWN_CLIENT,
     IPAddress,
     canonical,
     in_networks,

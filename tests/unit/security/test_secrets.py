@@ -13,15 +13,15 @@ import pytest
 from pydantic import SecretStr
 
 from sfm_graphql.security.oauth_clients import hash_secret, verify_secret
+from sfm_graphql.security.secret_provider import SecretsError
 from sfm_graphql.security.secrets import (
     EnvSecrets,
     FileSecrets,
     LocalDevSecrets,
-    SecretsError,
-    VaultSecrets,
     create_secrets_provider,
     new_pem,
 )
+from sfm_graphql.security.vault import VaultSecrets
 from sfm_graphql.settings import OidcIssuer, Settings
 
 

@@ -18,7 +18,8 @@ from joserfc.jwk import KeySet
 
 from sfm_graphql.errors import Unauthenticated
 from sfm_graphql.security.principal import Role
-from sfm_graphql.security.secrets import SecretsError, SecretsProvider, SigningMaterial, new_pem
+from sfm_graphql.security.secret_provider import SecretsError, SecretsProvider, SigningMaterial
+from sfm_graphql.security.secrets import new_pem
 from sfm_graphql.security.signing import KeyRing, KeyRingStore, load_signing_key, parse_ttl
 from sfm_graphql.security.tokens import JwtVerifier, TrustedIssuer, claim_at, json_depth
 

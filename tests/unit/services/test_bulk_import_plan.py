@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sfm_graphql.domain.enums import ComponentType
-from sfm_graphql.services.bulk_import import (
+from sfm_graphql.services.bulk_plan import plan_import, validate_rows
+from sfm_graphql.services.bulk_types import (
     ImportErrorCode,
     ImportSection,
     StoredComponent,
     StoredDelivery,
-    plan_import,
-    validate_rows,
 )
 
 ACTOR = {"type": "ACTOR", "label": "Utility"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sfm_graphql.cli import main
-from sfm_graphql.operations.backup.commands import default_name
+from sfm_graphql.operations.backup.names import default_name
 from sfm_graphql.operations.backup.retention import backups_in, prune
 
 NOW = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)

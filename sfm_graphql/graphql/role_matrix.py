@@ -3,7 +3,7 @@
 `rules(schema)` lists every root Query and Mutation field with its rule (None when a field has
 none, which the authorization test refuses); `markdown(schema)` renders the table that
 `docs/security.md` holds under "Authorization" (a unit test fails when the two differ).
-Print it with `python -m sfm_graphql.security.role_matrix`.
+Print it with `python -m sfm_graphql.graphql.role_matrix`.
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ import re
 import strawberry
 from graphql import GraphQLInterfaceType
 
+from sfm_graphql.graphql.role_matrix import markdown, rules
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.security.permissions import allow
 from sfm_graphql.security.principal import Role
-from sfm_graphql.security.role_matrix import markdown, rules
 from tests.paths import ROOT
 
 SECURITY_DOC = ROOT / "docs" / "security.md"
@@ -28,7 +28,7 @@ def _documented_table() -> str:
 def test_the_documented_role_matrix_is_the_schemas() -> None:
     assert _documented_table() == markdown(build_schema()), (
         "docs/security.md is out of date: paste the output of "
-        "`python -m sfm_graphql.security.role_matrix` between the role-matrix markers"
+        "`python -m sfm_graphql.graphql.role_matrix` between the role-matrix markers"
     )
 
 
