@@ -27,6 +27,7 @@ from sfm_graphql.http.headers import SecurityHeaders
 from sfm_graphql.http.health import healthz, readyz, startupz
 from sfm_graphql.http.limits import BodySizeLimit
 from sfm_graphql.http.login_gate import LoginGate
+from sfm_graphql.http.metrics import metrics_routes
 from sfm_graphql.http.proxy import ProxyHeaders
 from sfm_graphql.http.shutdown import install_drain
 from sfm_graphql.http.timeout import RequestTimeout
@@ -143,7 +144,7 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
         Route("/readyz", readyz),
         Route("/startupz", startupz),
         Route("/graphql", view),
-        *metrics.routes(),  # /metrics, for the scrape credential only
+        *metrics_routes(metrics),  # /metrics, for the scrape credential only
         *oauth_routes(),  # /oauth/token, /.well-known/jwks.json, /.well-known/openid-configuration
         Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_STATIC_DIR), name="graphiql"),
     ]

@@ -209,7 +209,7 @@ def _audit_prune(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     """Print an access token signed with the local key ring (docs/security.md, Identity)."""
-    from sfm_graphql.security.secrets import SecretsError
+    from sfm_graphql.security.secret_provider import SecretsError
     from sfm_graphql.security.signing import cli_token, parse_ttl
 
     try:

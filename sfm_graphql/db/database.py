@@ -37,8 +37,8 @@ from sfm_graphql.db.deadline import (
     past_deadline,
     transaction_timeout,
 )
+from sfm_graphql.db.spans import cypher_span, neo4j_attributes, set_returned_rows
 from sfm_graphql.errors import AnalysisTooLarge, Conflict, ServiceUnavailable
-from sfm_graphql.observability.tracing import cypher_span, neo4j_attributes, set_returned_rows
 from sfm_graphql.settings import Settings
 
 Row = dict[str, Any]

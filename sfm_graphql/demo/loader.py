@@ -18,7 +18,8 @@ from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.db.migration_lock import LockTiming
 from sfm_graphql.db.migrations import migrate
 from sfm_graphql.services import matrices as matrix_service
-from sfm_graphql.services.bulk_import import BulkImportResult, SectionCounts, bulk_import
+from sfm_graphql.services.bulk_import import bulk_import
+from sfm_graphql.services.bulk_types import BulkImportResult, SectionCounts
 from sfm_graphql.settings import Settings
 
 DEMO_PATH = Path(__file__).resolve().parent / "llrw_compact.json"
