@@ -348,7 +348,11 @@ async def test_the_token_endpoint_works_when_the_proxy_says_https(
     deployment: Deployment, connect: Any, app: Any, clean_graph: None
 ) -> None:
     record, secret = await oauth_clients.register_client(
-        db=app.state.db, name="proxied", roles=["viewer"], expires_at=None, created_by="test"
+        db=app.state.services.db,
+        name="proxied",
+        roles=["viewer"],
+        expires_at=None,
+        created_by="test",
     )
     form = {"grant_type": "client_credentials"}
     auth = (record.client_id, secret)

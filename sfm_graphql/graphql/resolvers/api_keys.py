@@ -23,9 +23,8 @@ _API_KEY_TYPES = frozenset({API_KEY_TYPE})
 
 
 def _verifier(info: Info) -> service.ApiKeyVerifier:
-    request = info.context.request
-    verifier = getattr(request.app.state, "api_key_verifier", None) if request else None
-    if not isinstance(verifier, service.ApiKeyVerifier):
+    verifier = info.context.api_key_verifier
+    if verifier is None:
         raise ServiceUnavailable("API keys are not available on this service")
     return verifier
 
