@@ -10,8 +10,6 @@ import redis.asyncio as redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from sfm_graphql.db.bookmarks import HEADER as BOOKMARK_HEADER
 from sfm_graphql.db.bookmarks import BookmarkCodec
@@ -21,14 +19,11 @@ from sfm_graphql.db.migrations import migrate
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.http.app_services import AppServices
 from sfm_graphql.http.bookmarks import Bookmarks
-from sfm_graphql.http.graphiql import GRAPHIQL_STATIC_DIR
 from sfm_graphql.http.headers import SecurityHeaders
-from sfm_graphql.http.health import healthz, readyz, startupz
 from sfm_graphql.http.limits import BodySizeLimit
 from sfm_graphql.http.login_gate import LoginGate
-from sfm_graphql.http.metrics import metrics_routes
-from sfm_graphql.http.oauth import oauth_routes
 from sfm_graphql.http.proxy import ProxyHeaders
+from sfm_graphql.http.routes import routes
 from sfm_graphql.http.view import GraphQLView
 from sfm_graphql.observability.access_log import AccessLog
 from sfm_graphql.observability.errors import init_sentry
@@ -37,16 +32,16 @@ from sfm_graphql.observability.metrics_setup import MetricsSetup
 from sfm_graphql.observability.request_context import RequestRecords
 from sfm_graphql.observability.tracing import Tracing
 from sfm_graphql.security.api_key_cache import ApiKeyCache
-from sfm_graphql.security.api_keys import ApiKeyVerifier, api_key_pepper
 from sfm_graphql.security.audit_sampling import RefusalSampler
 from sfm_graphql.security.identity import Identity, start_identity, stop_identity
 from sfm_graphql.security.login_guard import LoginGuard
 from sfm_graphql.security.login_hooks import LoginHooks
 from sfm_graphql.security.masking import install_log_masking
-from sfm_graphql.security.persisted_queries import PersistedQueries, StorePolicy
 from sfm_graphql.security.rate_limit import RateLimiter
 from sfm_graphql.security.secret_checks import SecretChecks
 from sfm_graphql.security.secrets import create_secrets_provider
+from sfm_graphql.services.access.api_keys import ApiKeyVerifier, api_key_pepper
+from sfm_graphql.services.access.persisted import PersistedQueries, StorePolicy
 from sfm_graphql.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -110,17 +105,8 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
         # on multipart requests, so a cross-site form cannot post one (docs/security.md).
         multipart_uploads_enabled=True,
     )
-    routes = [
-        Route("/healthz", healthz),
-        Route("/readyz", readyz),
-        Route("/startupz", startupz),
-        Route("/graphql", view),
-        *metrics_routes(metrics),  # /metrics, for the scrape credential only
-        *oauth_routes(),  # /oauth/token, /.well-known/jwks.json, /.well-known/openid-configuration
-        Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_STATIC_DIR), name="graphiql"),
-    ]
     return Starlette(
-        routes=routes,
+        routes=routes(view, metrics),
         lifespan=lifespan,
         middleware=_middleware(settings, metrics, tracing),
     )

@@ -214,8 +214,8 @@ def live_server_url(settings: Settings) -> Iterator[str]:
 async def issue_api_key(app: Any, clean_graph: None) -> Any:
     import datetime as dt
 
-    from sfm_graphql.security.api_keys import create_api_key
     from sfm_graphql.security.principal import Principal
+    from sfm_graphql.services.access.api_keys import create_api_key
 
     async def issue(
         role: Any,

@@ -33,7 +33,7 @@ from strawberry.utils.str_converters import to_camel_case
 from sfm_graphql.errors import BadUserInput, ErrorCode, SfmError
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.graphql.ids import from_global_id
-from sfm_graphql.security import audit
+from sfm_graphql.services.access import audit
 from sfm_graphql.services.privacy import PURGED_FIELDS
 
 log = logging.getLogger(__name__)

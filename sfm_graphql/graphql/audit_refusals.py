@@ -20,8 +20,8 @@ from strawberry.types.execution import ExecutionContext
 
 from sfm_graphql.errors import OperationRefused
 from sfm_graphql.graphql.context import Context
-from sfm_graphql.security import audit
 from sfm_graphql.security.login_guard import address_key
+from sfm_graphql.services.access import audit
 
 log = logging.getLogger(__name__)
 

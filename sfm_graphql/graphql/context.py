@@ -13,10 +13,10 @@ import strawberry
 
 from sfm_graphql.db.database import Database
 from sfm_graphql.observability.metrics import Metrics
-from sfm_graphql.security.api_keys import ApiKeyVerifier
 from sfm_graphql.security.audit_sampling import RefusalSampler
 from sfm_graphql.security.principal import ANONYMOUS, Principal
 from sfm_graphql.security.rate_limit import Budget, RateLimiter
+from sfm_graphql.services.access.api_keys import ApiKeyVerifier
 from sfm_graphql.settings import Settings
 
 

@@ -17,16 +17,16 @@ from sfm_graphql.db.bookmarks import BookmarkCodec
 from sfm_graphql.db.database import Database
 from sfm_graphql.observability.metrics import Metrics
 from sfm_graphql.observability.metrics_setup import MetricsSetup
-from sfm_graphql.security.api_keys import ApiKeyVerifier
 from sfm_graphql.security.audit_sampling import RefusalSampler
 from sfm_graphql.security.login_guard import LoginGuard
 from sfm_graphql.security.login_hooks import LoginHooks
-from sfm_graphql.security.persisted_queries import PersistedQueries
 from sfm_graphql.security.rate_limit import RateLimiter
 from sfm_graphql.security.secret_checks import SecretChecks
 from sfm_graphql.security.secret_provider import SecretsProvider
 from sfm_graphql.security.signing import KeyRingStore
 from sfm_graphql.security.tokens import JwtVerifier
+from sfm_graphql.services.access.api_keys import ApiKeyVerifier
+from sfm_graphql.services.access.persisted import PersistedQueries
 from sfm_graphql.settings import Settings
 
 

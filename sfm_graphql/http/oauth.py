@@ -28,15 +28,15 @@ from starlette.routing import Route
 from sfm_graphql.errors import ServiceUnavailable
 from sfm_graphql.http.app_services import AppServices, require_services
 from sfm_graphql.security.authenticate import client_ip
-from sfm_graphql.security.oauth_clients import (
+from sfm_graphql.security.oauth_server import StarletteOAuth2Request, TokenServer
+from sfm_graphql.security.principal import Principal, Role
+from sfm_graphql.security.secret_checks import RETRY_AFTER_S, SecretChecksBusy
+from sfm_graphql.services.access.oauth_clients import (
     AUTH_METHODS,
     GRANT_TYPE,
     OAuthClientRecord,
     get_client,
 )
-from sfm_graphql.security.oauth_server import StarletteOAuth2Request, TokenServer
-from sfm_graphql.security.principal import Principal, Role
-from sfm_graphql.security.secret_checks import RETRY_AFTER_S, SecretChecksBusy
 
 log = logging.getLogger(__name__)
 

@@ -30,12 +30,12 @@ from starlette.requests import Request
 
 from sfm_graphql.db.database import Database
 from sfm_graphql.errors import Unauthenticated
-from sfm_graphql.security import audit
 from sfm_graphql.security.addresses import subscriber_bucket
-from sfm_graphql.security.api_keys import parse_key
 from sfm_graphql.security.authenticate import API_KEY_PREFIX, client_ip
 from sfm_graphql.security.principal import Principal
 from sfm_graphql.security.rate_limit import Budget, RateLimiter
+from sfm_graphql.services.access import audit
+from sfm_graphql.services.access.api_keys import parse_key
 
 log = logging.getLogger(__name__)
 

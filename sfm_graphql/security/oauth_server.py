@@ -26,12 +26,12 @@ from authlib.oauth2.rfc6749.errors import (  # type: ignore[import-untyped]  # A
 )
 from starlette.requests import Request
 
-from sfm_graphql.security.oauth_clients import (
+from sfm_graphql.security.signing import KeyRing
+from sfm_graphql.services.access.oauth_clients import (
     AUTH_METHODS,
     GRANT_TYPE,
     OAuthClientRecord,
 )
-from sfm_graphql.security.signing import KeyRing
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ import pytest
 
 from sfm_graphql.app import create_app
 from sfm_graphql.graphql.schema import build_schema
-from sfm_graphql.security.api_keys import parse_key
 from sfm_graphql.security.principal import Role
+from sfm_graphql.services.access.api_keys import parse_key
 from sfm_graphql.settings import Settings
 from tests.services import GraphQLClient
 

@@ -14,9 +14,9 @@ import pytest
 from sfm_graphql.cli import main as cli_main
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.graphql.schema import build_schema
-from sfm_graphql.security import audit
-from sfm_graphql.security.api_keys import parse_key
 from sfm_graphql.security.principal import Principal, Role
+from sfm_graphql.services.access import audit
+from sfm_graphql.services.access.api_keys import parse_key
 from sfm_graphql.settings import Settings
 from tests.services import GraphQLClient
 

@@ -22,8 +22,8 @@ from sfm_graphql.operations.backup.errors import CorruptBackup, TargetNotEmpty, 
 from sfm_graphql.operations.backup.reader import verify
 from sfm_graphql.operations.backup.restore import restore_backup
 from sfm_graphql.operations.backup.writer import write_backup
-from sfm_graphql.security.persisted_queries import register_operations
 from sfm_graphql.security.principal import Role
+from sfm_graphql.services.access.persisted import register_operations
 from sfm_graphql.settings import Settings
 from tests.paths import ROOT
 from tests.services import GraphQLClient, wipe_graph

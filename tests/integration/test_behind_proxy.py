@@ -28,8 +28,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sfm_graphql.security import oauth_clients
 from sfm_graphql.security.principal import Role
+from sfm_graphql.services.access import oauth_clients
 from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from sfm_graphql.app import create_app
-from sfm_graphql.security import oauth_clients
+from sfm_graphql.services.access import oauth_clients
 from sfm_graphql.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -27,8 +27,8 @@ from sfm_graphql.app import create_app
 from sfm_graphql.observability.errors import init_sentry, stop_sentry
 from sfm_graphql.observability.logging import configure_logging
 from sfm_graphql.observability.tracing import Tracing
-from sfm_graphql.security.api_keys import parse_key
 from sfm_graphql.security.principal import Role
+from sfm_graphql.services.access.api_keys import parse_key
 from sfm_graphql.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -22,10 +22,10 @@ from cryptography.hazmat.primitives import serialization
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
-from sfm_graphql.security import oauth_clients
 from sfm_graphql.security.principal import Principal
 from sfm_graphql.security.secrets import new_pem
 from sfm_graphql.security.signing import KeyRing
+from sfm_graphql.services.access import oauth_clients
 from sfm_graphql.settings import Settings
 
 pytestmark = pytest.mark.integration

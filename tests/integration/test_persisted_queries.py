@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 
 from sfm_graphql import cli
 from sfm_graphql.app import create_app
-from sfm_graphql.security.persisted_queries import register_operations
+from sfm_graphql.services.access.persisted import register_operations
 from sfm_graphql.settings import Settings
 from tests.services import GraphQLClient
 

@@ -15,9 +15,9 @@ from sfm_graphql.graphql.types.api_keys import (
     CreateApiKeyInput,
     RevokeApiKeyPayload,
 )
-from sfm_graphql.security import api_keys as service
 from sfm_graphql.security.permissions import RequireRole
 from sfm_graphql.security.principal import Role
+from sfm_graphql.services.access import api_keys as service
 
 _API_KEY_TYPES = frozenset({API_KEY_TYPE})
 

@@ -10,8 +10,8 @@ from sfm_graphql.graphql.types.oauth import (
     RegisterOAuthClientInput,
     RevokeOAuthClientPayload,
 )
-from sfm_graphql.security import api_keys
-from sfm_graphql.security import oauth_clients as service
+from sfm_graphql.services.access import api_keys
+from sfm_graphql.services.access import oauth_clients as service
 
 
 async def oauth_clients(
