@@ -68,6 +68,7 @@ def build_app(variant: str) -> Any:
     from sfm_graphql.graphql.context import Context
     from sfm_graphql.graphql.limits import OperationLimits
     from sfm_graphql.graphql.schema import build_schema
+    from sfm_graphql.http.app_services import require_services
     from sfm_graphql.http.view import GraphQLView
     from sfm_graphql.security.authenticate import client_ip
     from sfm_graphql.security.principal import Principal, Role
@@ -83,11 +84,9 @@ def build_app(variant: str) -> Any:
     )
 
     class FixedPrincipalView(GraphQLView):
-        async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
-            state = request.app.state
+        async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]  # Strawberry types the request as its protocol
+            state = require_services(request.app)
             return Context(
-                request=request,
-                response=response,
                 settings=state.settings,
                 db=state.db,
                 principal=fixed,

@@ -102,7 +102,7 @@ async def in_process_checks(
     app = create_app(settings)
     checks: dict[str, Any] = {}
     async with app.router.lifespan_context(app):
-        db = app.state.db
+        db = app.state.services.db
         seen: list[tuple[str, str]] = []
         original = db.run_composed
 

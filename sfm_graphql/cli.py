@@ -188,7 +188,7 @@ def _audit_prune(args: argparse.Namespace) -> int:
     """Delete audit events older than `audit_retention_days`: the only way they are deleted."""
     from sfm_graphql.db.cypher_registry import CypherRegistry
     from sfm_graphql.db.database import Database, create_driver
-    from sfm_graphql.security.audit import prune
+    from sfm_graphql.services.access.audit import prune
 
     settings = load_settings()
 
@@ -237,7 +237,7 @@ def _register_operations(args: argparse.Namespace) -> int:
     from sfm_graphql.db.cypher_registry import CypherRegistry
     from sfm_graphql.db.database import Database, create_driver
     from sfm_graphql.graphql.schema import build_schema
-    from sfm_graphql.security.persisted_queries import (
+    from sfm_graphql.services.access.persisted import (
         OperationFileError,
         read_operation_files,
         register_operations,

@@ -175,9 +175,9 @@ class StatementCounter:
 @pytest.fixture
 def statements(app: Any) -> Iterator[StatementCounter]:
     counter = StatementCounter()
-    app.state.db.add_listener(counter)
+    app.state.services.db.add_listener(counter)
     yield counter
-    app.state.db.remove_listener(counter)
+    app.state.services.db.remove_listener(counter)
 
 
 def free_port() -> int:
@@ -214,8 +214,8 @@ def live_server_url(settings: Settings) -> Iterator[str]:
 async def issue_api_key(app: Any, clean_graph: None) -> Any:
     import datetime as dt
 
-    from sfm_graphql.security.api_keys import create_api_key
     from sfm_graphql.security.principal import Principal
+    from sfm_graphql.services.access.api_keys import create_api_key
 
     async def issue(
         role: Any,
@@ -231,9 +231,9 @@ async def issue_api_key(app: Any, clean_graph: None) -> Any:
             issuer="tests",
         )
         issued = await create_api_key(
-            db=app.state.db,
-            pepper=app.state.api_key_verifier.pepper,
-            max_ttl_days=app.state.settings.api_key_max_ttl_days,
+            db=app.state.services.db,
+            pepper=app.state.services.api_key_verifier.pepper,
+            max_ttl_days=app.state.services.settings.api_key_max_ttl_days,
             creator=creator,
             name=f"test {role.value}",
             roles=[role],

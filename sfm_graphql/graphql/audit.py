@@ -33,7 +33,7 @@ from strawberry.utils.str_converters import to_camel_case
 from sfm_graphql.errors import BadUserInput, ErrorCode, SfmError
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.graphql.ids import from_global_id
-from sfm_graphql.security import audit
+from sfm_graphql.services.access import audit
 from sfm_graphql.services.privacy import PURGED_FIELDS
 
 log = logging.getLogger(__name__)
@@ -232,17 +232,9 @@ async def _record(
             version_before=before if before is not None else payload.version_before,
             version_after=payload.version_after,
             client_ip=context.client_ip,
-            request_id=_request_id(context),
+            request_id=context.request_id,
             details=details,
             personal_fields=context.settings.personal_fields,
         )
     except Exception:
         log.exception("could not build the audit event of %s", info.field_name)
-
-
-def _request_id(context: Context) -> str | None:
-    given = getattr(context, "request_id", None)
-    if isinstance(given, str):
-        return given
-    request = context.request
-    return request.headers.get("x-request-id") if request is not None else None

@@ -20,9 +20,8 @@ from strawberry.types.execution import ExecutionContext
 
 from sfm_graphql.errors import OperationRefused
 from sfm_graphql.graphql.context import Context
-from sfm_graphql.security import audit
-from sfm_graphql.security.audit_sampling import RefusalSampler
 from sfm_graphql.security.login_guard import address_key
+from sfm_graphql.services.access import audit
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +74,7 @@ async def _record(
     context: Context, operation: OperationDefinitionNode, refusal: OperationRefused
 ) -> None:
     code = refusal.code.value
-    sampler: RefusalSampler | None = None
-    if context.request is not None:
-        sampler = getattr(context.request.app.state, "refusal_sampler", None)
+    sampler = context.refusal_sampler
     suppressed = 0
     if sampler is not None:
         admitted = await sampler.admit(caller_key(context), code)
@@ -88,7 +85,6 @@ async def _record(
         :MAX_ROOT_FIELDS
     ]
     principal = context.principal
-    request = context.request
     await audit.record_event(
         db=context.db,
         action=REFUSED,
@@ -98,7 +94,7 @@ async def _record(
         credential_id=principal.credential_id,
         outcome=code,
         client_ip=context.client_ip,
-        request_id=request.headers.get("x-request-id") if request is not None else None,
+        request_id=context.request_id,
         details={"rootFields": fields, "suppressed": suppressed},
         personal_fields=context.settings.personal_fields,
     )

@@ -1,32 +1,38 @@
-"""The typed per-request context every resolver reads."""
+"""The typed per-request context every resolver reads.
+
+Resolvers never see the HTTP request: the GraphQL view (http/view.py) copies into the context
+what they need from the request (the caller, the address, the request id) and from the app's
+services.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import strawberry
-from starlette.requests import Request
-from starlette.responses import Response
 
 from sfm_graphql.db.database import Database
+from sfm_graphql.observability.metrics import Metrics
+from sfm_graphql.security.audit_sampling import RefusalSampler
 from sfm_graphql.security.principal import ANONYMOUS, Principal
 from sfm_graphql.security.rate_limit import Budget, RateLimiter
+from sfm_graphql.services.access.api_keys import ApiKeyVerifier
 from sfm_graphql.settings import Settings
 
 
 @dataclass
 class Context:
-    request: Request | None
-    response: Response | None
     settings: Settings
     db: Database
     principal: Principal = ANONYMOUS
     client_ip: str = "127.0.0.1"
+    request_id: str | None = None  # the request's record (observability/request_context.py)
     rate_limiter: RateLimiter | None = None
+    api_key_verifier: ApiKeyVerifier | None = None
+    refusal_sampler: RefusalSampler | None = None
+    metrics: Metrics | None = None  # None when metrics are off
     cost: int = 0
     budget: Budget | None = None
-    extensions: dict[str, Any] = field(default_factory=dict)
 
 
 Info = strawberry.Info[Context, None]

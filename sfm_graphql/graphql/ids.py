@@ -5,16 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import uuid
 
 from sfm_graphql.errors import BadUserInput
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_ID_LENGTH = 200
-
-
-def new_uuid() -> str:
-    return str(uuid.uuid4())
 
 
 def to_global_id(type_name: str, local_id: str) -> str:

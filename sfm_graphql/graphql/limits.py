@@ -242,9 +242,6 @@ class OperationLimits(SchemaExtension):
         if budget.allowed:
             return None
         reset_at = dt.datetime.fromtimestamp(budget.reset_at, dt.UTC).isoformat()
-        if context.response is not None:
-            context.response.status_code = 429
-            context.response.headers["Retry-After"] = str(budget.retry_after_s)
         return _refusal(
             ErrorCode.RATE_LIMITED,
             f"Rate limit exceeded: this operation costs {cost} points and {budget.remaining} "

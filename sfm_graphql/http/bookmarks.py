@@ -12,6 +12,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sfm_graphql.db.bookmarks import HEADER, BookmarkCodec, InvalidBookmark, request_bookmarks
+from sfm_graphql.http.app_services import scope_services
 from sfm_graphql.http.responses import error_response
 
 PATHS = frozenset({"/graphql"})
@@ -22,7 +23,8 @@ class Bookmarks:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        codec: BookmarkCodec | None = getattr(scope["app"].state, "bookmark_codec", None)
+        services = scope_services(scope) if scope["type"] == "http" else None
+        codec: BookmarkCodec | None = services.bookmark_codec if services is not None else None
         if scope["type"] != "http" or scope["path"] not in PATHS or codec is None:
             await self.app(scope, receive, send)
             return

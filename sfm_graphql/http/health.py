@@ -20,11 +20,11 @@ from collections.abc import Awaitable
 from typing import Any
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sfm_graphql.db.migrations import pending_migrations
+from sfm_graphql.http.app_services import AppServices, app_services
 from sfm_graphql.http.shutdown import draining
 
 OK = "ok"
@@ -37,10 +37,10 @@ async def healthz(request: Request) -> JSONResponse:
 
 async def readyz(request: Request) -> JSONResponse:
     """Ready: Neo4j answers and migrations are applied. Redis down is reported as degraded."""
-    state = request.app.state
-    if draining(state):  # SIGTERM: the load balancer must stop sending (http/shutdown.py)
+    if draining(request.app.state):  # SIGTERM: the load balancer must stop sending
         return _answer("shutting down", {"shutdown": "draining"}, ready=False)
-    if not getattr(state, "started", False):
+    state = app_services(request.app)
+    if state is None or not state.started:
         return _answer("not ready", {"lifespan": "starting"}, ready=False)
     timeout = state.settings.health_check_timeout_s
     with suppress_instrumentation():  # a probe every few seconds is not a trace worth keeping
@@ -58,8 +58,8 @@ async def readyz(request: Request) -> JSONResponse:
 
 async def startupz(request: Request) -> JSONResponse:
     """Started: the lifespan has run and every migration is applied."""
-    state = request.app.state
-    if not getattr(state, "started", False):
+    state = app_services(request.app)
+    if state is None or not state.started:
         return _answer("starting", {"lifespan": "starting"}, ready=False)
     with suppress_instrumentation():
         migrations = await _migrations(state, state.settings.health_check_timeout_s)
@@ -84,9 +84,9 @@ async def _check(call: Awaitable[Any], limit_s: float) -> str:
     return OK
 
 
-async def _migrations(state: State, limit_s: float) -> str:
+async def _migrations(state: AppServices, limit_s: float) -> str:
     """Pending migrations; once none are, that is remembered (they are never unapplied)."""
-    if getattr(state, "migrations_applied", False):
+    if state.migrations_applied:
         return OK
     try:
         pending = await asyncio.wait_for(

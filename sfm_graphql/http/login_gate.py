@@ -15,15 +15,17 @@ from __future__ import annotations
 import datetime as dt
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sfm_graphql.errors import ErrorCode
+from sfm_graphql.http.app_services import scope_services
 from sfm_graphql.http.media import JSON, negotiate
+from sfm_graphql.http.responses import error_response
 from sfm_graphql.security.authenticate import client_ip
 from sfm_graphql.security.login_guard import LoginGuard
 
-TOKEN_PATH = "/oauth/token"  # noqa: S105 (a route, the one in security/oauth_server.py)
+TOKEN_PATH = "/oauth/token"  # noqa: S105 (a route, the one in http/oauth.py)
 CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
 
 
@@ -39,8 +41,9 @@ class LoginGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         guard: LoginGuard | None = None
-        if scope["type"] == "http" and _is_attempt(scope) and "app" in scope:
-            guard = getattr(scope["app"].state, "login_guard", None)
+        if scope["type"] == "http" and _is_attempt(scope):
+            services = scope_services(scope)
+            guard = services.login_guard if services is not None else None
         if guard is None:
             await self.app(scope, receive, send)
             return
@@ -61,18 +64,18 @@ class LoginGate:
             f" ({reset_at})"
         )
         headers = {"Retry-After": str(retry_after), "Cache-Control": "no-store"}
-        media_type = JSON
+        response: Response
         if scope.get("path") == TOKEN_PATH:  # OAuth clients read `error` (RFC 6749 5.2)
-            body: dict[str, object] = {"error": "rate_limited", "error_description": message}
+            body = {"error": "rate_limited", "error_description": message}
+            response = JSONResponse(body, status_code=429, headers=headers)
         else:
-            extensions = {
-                "code": ErrorCode.RATE_LIMITED.value,
-                "resetAt": reset_at,
-                "retryAfter": retry_after,
-            }
-            body = {"errors": [{"message": message, "extensions": extensions}]}
-            # GraphQL over HTTP: the media type the client asked for (http/media.py).
-            media_type = negotiate(Request(scope).headers.get("accept")) or JSON
-        await JSONResponse(body, status_code=429, headers=headers, media_type=media_type)(
-            scope, receive, send
-        )
+            response = error_response(
+                429,
+                ErrorCode.RATE_LIMITED,
+                message,
+                headers,
+                # GraphQL over HTTP: the media type the client asked for (http/media.py).
+                media_type=negotiate(Request(scope).headers.get("accept")) or JSON,
+                details={"resetAt": reset_at, "retryAfter": retry_after},
+            )
+        await response(scope, receive, send)

@@ -11,16 +11,13 @@ Why 504 and not a GraphQL error with 200: nothing of the operation is returned (
 operation has no partial result worth sending), and the status lets a client, a proxy or a
 load test tell a timeout from an answer without reading the body; the body is the usual error
 document with `extensions.code` TIMEOUT. When Neo4j's transaction timeout is seen before the
-deadline's cancellation, the view answers the same way (`apply_timeout_status`).
+deadline's cancellation, the response is the same (`http/responses.py`, `shape`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
-from graphql import GraphQLError
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sfm_graphql.db.deadline import request_deadline
@@ -69,9 +66,3 @@ class RequestTimeout:
                     details={"timeoutSeconds": self.timeout_s},
                 )
                 await response(scope, receive, send)
-
-
-def apply_timeout_status(errors: Sequence[GraphQLError] | None, response: Response) -> None:
-    """Make `response` a 504 when every error is TIMEOUT (Neo4j ended the transaction)."""
-    if errors and all((e.extensions or {}).get("code") == ErrorCode.TIMEOUT.value for e in errors):
-        response.status_code = TIMEOUT_STATUS

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -32,6 +31,7 @@ from sfm_graphql.errors import (
 )
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.graphql.limits import budget_points, rate_limit_key
+from sfm_graphql.http.app_services import AppServices, require_services
 from sfm_graphql.http.body import (
     BodyRefused,
     JsonLimits,
@@ -42,9 +42,7 @@ from sfm_graphql.http.body import (
 )
 from sfm_graphql.http.graphiql import graphiql_html
 from sfm_graphql.http.media import JSON, negotiate
-from sfm_graphql.http.responses import error_response, nothing_spent, shape
-from sfm_graphql.http.timeout import apply_timeout_status
-from sfm_graphql.http.unavailable import apply_unavailable_status
+from sfm_graphql.http.responses import error_response, refused_result, shape
 from sfm_graphql.http.view_rules import (
     asks_for_graphiql,
     body_limits,
@@ -53,12 +51,10 @@ from sfm_graphql.http.view_rules import (
     unauthenticated,
     unproven_multipart,
 )
-from sfm_graphql.observability.metrics_http import note_auth_failure, note_result
-from sfm_graphql.observability.request_context import note_error_codes
-from sfm_graphql.observability.tracing import trace_extension
+from sfm_graphql.observability.metrics_http import note_auth_failure
+from sfm_graphql.observability.request_context import current_request, note_error_codes
 from sfm_graphql.security.authenticate import authenticate, client_ip
 from sfm_graphql.security.principal import ANONYMOUS, Principal
-from sfm_graphql.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +78,11 @@ def _too_large(limit: int) -> SfmError:
 def _executed(result: ExecutionResult) -> bool:
     """Whether execution started: data, or an error raised at a field."""
     return result.data is not None or any(e.path is not None for e in result.errors or [])
+
+
+def _request_id() -> str | None:
+    record = current_request()
+    return record.request_id if record is not None else None
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -121,10 +122,11 @@ class GraphQLView(GraphQL[Context, None]):
     async def _respond_as(
         self, headers_only: Request, receive: Receive, media_type: str
     ) -> Response:
-        refusal, principal = await self._admit(headers_only, media_type)
+        services = require_services(headers_only.app)
+        refusal, principal = await self._admit(services, headers_only, media_type)
         if refusal is not None:
             return refusal
-        settings: Settings = headers_only.app.state.settings
+        settings = services.settings
         multipart = content_type(headers_only) == "multipart/form-data"
         max_bytes, json_limits = body_limits(settings, principal, multipart=multipart)
         declared = headers_only.headers.get("content-length", "")
@@ -155,7 +157,7 @@ class GraphQLView(GraphQL[Context, None]):
             await request.close()  # uploaded files are spooled to temporary files
 
     async def _admit(
-        self, headers_only: Request, media_type: str
+        self, services: AppServices, headers_only: Request, media_type: str
     ) -> tuple[Response | None, Principal]:
         """The refusal decided from the headers alone, else None, and the principal."""
         if unproven_multipart(headers_only):
@@ -168,9 +170,10 @@ class GraphQLView(GraphQL[Context, None]):
             )
             return refusal, ANONYMOUS
         try:
-            principal = await self._authenticate(headers_only)
+            principal = await self._authenticate(services, headers_only)
         except Unauthenticated as exc:
-            note_auth_failure(headers_only.scope, exc.message)  # sfm_auth_failures_total
+            if services.metrics is not None:  # sfm_auth_failures_total
+                note_auth_failure(services.metrics, headers_only.headers, exc.message)
             return unauthenticated(exc.message, media_type), ANONYMOUS
         if principal.kind == "anonymous" and content_type(headers_only) == "multipart/form-data":
             # Every upload needs a role: refused before a byte is spooled to a temporary file.
@@ -206,36 +209,34 @@ class GraphQLView(GraphQL[Context, None]):
             exc.status, exc.code, exc.message, headers, media_type=media_type, details=exc.details
         )
 
-    async def _authenticate(self, request: Request) -> Principal:
-        state = request.app.state
+    @staticmethod
+    async def _authenticate(services: AppServices, request: Request) -> Principal:
         try:
             return await authenticate(
-                request,
-                tokens=getattr(state, "token_verifier", None),
-                api_keys=getattr(state, "api_key_verifier", None),
+                request, tokens=services.token_verifier, api_keys=services.api_key_verifier
             )
         except Unauthenticated as exc:
             # A presented credential failed: counted per address (http/login_gate.py refuses
             # the address once its budget is spent) and audited (docs/security.md).
-            guard = getattr(state, "login_guard", None)
-            if guard is not None:
-                await guard.refused_request(request, exc)
+            await services.login_guard.refused_request(request, exc, request_id=_request_id())
             raise
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         return False  # decided in `_respond`, before anything else
 
-    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
-        state = request.app.state
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]  # Strawberry types the request as its protocol; this view serves Starlette's
+        services = require_services(request.app)
         return Context(
-            request=request,
-            response=response,
-            settings=state.settings,
-            db=state.db,
+            settings=services.settings,
+            db=services.db,
             # Set by `_respond_as` from the headers; least privilege should anything skip it.
             principal=getattr(request.state, "principal", ANONYMOUS),
             client_ip=client_ip(request),
-            rate_limiter=getattr(state, "rate_limiter", None),
+            request_id=_request_id(),
+            rate_limiter=services.rate_limiter,
+            api_key_verifier=services.api_key_verifier,
+            refusal_sampler=services.refusal_sampler,
+            metrics=services.metrics,
         )
 
     def decode_json(self, data: str | bytes) -> object:
@@ -258,21 +259,14 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Resolve persisted queries and check the document size before Strawberry runs it."""
         settings = context.settings
-        persisted = request.app.state.persisted_queries
+        persisted = require_services(request.app).persisted_queries
         try:
             resolved = await persisted.resolve(request_data.query, request_data.extensions)
             query = resolved.query
             if query is not None and len(query.encode()) > settings.max_document_bytes:
                 raise _too_large(settings.max_document_bytes)
         except SfmError as exc:
-            note_error_codes([exc.code.value])
-            result = ExecutionResult(
-                data=None,
-                errors=[
-                    GraphQLError(exc.message, extensions={**exc.extensions(), **trace_extension()})
-                ],
-                extensions=nothing_spent(),
-            )
+            result = refused_result(exc)
         else:
             request_data.query = query
             result = await super().execute_single(
@@ -287,14 +281,15 @@ class GraphQLView(GraphQL[Context, None]):
                     budget_key=rate_limit_key(context.principal, context.client_ip),
                     budget_points=budget_points(settings, context.principal),
                 )
-        apply_unavailable_status(result.errors, sub_response)  # 503 + Retry-After in an outage
-        apply_timeout_status(result.errors, sub_response)  # 504 when Neo4j ended it for time
         return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        note_result(request.scope, result.errors)  # sfm_errors_total counts the codes
+        # The request's record: the access log's outcome and sfm_errors_total read the codes.
+        note_error_codes(
+            str((error.extensions or {}).get("code", "")) for error in result.errors or []
+        )
         return await super().process_result(request, result)
 
     def create_response(
@@ -303,15 +298,11 @@ class GraphQLView(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         media_type = _TERMS.get(_DEFAULT_TERMS).media_type
-        status = sub_response.status_code or None
-        extra: dict[str, str] = {}
-        if isinstance(response_data, dict):
-            response_data, status, extra = shape(  # type: ignore[assignment]
-                dict(response_data), media_type=media_type, status=status
-            )
-        response = Response(
-            self.encode_json(response_data), status_code=status or 200, media_type=media_type
-        )
+        status, extra = 200, dict[str, str]()
+        body: object = response_data
+        if isinstance(response_data, dict):  # the status is decided from the result, here only
+            body, status, extra = shape(dict(response_data), media_type=media_type)
+        response = Response(self.encode_json(body), status_code=status, media_type=media_type)
         response.headers.raw.extend(sub_response.headers.raw)
         for name, value in extra.items():
             response.headers.setdefault(name, value)

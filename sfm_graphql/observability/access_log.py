@@ -1,8 +1,8 @@
-"""One access-log line per HTTP request, and the request id every other line carries.
+"""One access-log line per HTTP request, read from the request's record (`request_context.py`).
 
-The request id is the caller's `X-Request-ID` when well formed (`request_context.py`), else a new
-one; it replaces the header the rest of the app reads (the audit log stores it) and is returned in
-the response. The line says who asked for what, how it ended and how long it took:
+The record holds the request id (the caller's `X-Request-ID` when well formed, else a new one),
+which this middleware also puts on the HTTP span. The line says who asked for what, how it ended
+and how long it took:
 `method`, `path`, `status`, `duration_ms`, `outcome`, `error_code`, `operation_type`,
 `client_ip` (the client a trusted proxy reports, `authenticate.client_ip`), plus the
 fields every line of the request has (request id, trace and span id, principal, operation).
@@ -15,17 +15,11 @@ import time
 
 import structlog
 from opentelemetry import trace
-from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sfm_graphql.errors import ErrorCode
-from sfm_graphql.observability.request_context import (
-    REQUEST_ID_HEADER,
-    RequestInfo,
-    accept_request_id,
-    open_request,
-)
+from sfm_graphql.observability.request_context import RequestRecord, current_request
 from sfm_graphql.security.authenticate import client_ip
 
 ACCESS_LOGGER = "sfm_graphql.access"
@@ -57,35 +51,23 @@ class AccessLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        record = current_request() if scope["type"] == "http" else None
+        if record is None:  # not HTTP, or outside `RequestRecords`
             await self.app(scope, receive, send)
             return
-        given = _header(scope, REQUEST_ID_HEADER)
-        request_id = accept_request_id(given)
-        if request_id != given:
-            scope = _with_header(scope, REQUEST_ID_HEADER, request_id)
         span = trace.get_current_span()
         if span.is_recording():
-            span.set_attribute("http.request.header.x-request-id", (request_id,))
-        status = 500  # what the client sees when the app raises before answering
+            span.set_attribute("http.request.header.x-request-id", (record.request_id,))
         started = time.perf_counter()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
-            await send(message)
-
-        with open_request(request_id) as info:
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                _log_line(scope, info, status, time.perf_counter() - started)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _log_line(scope, record, time.perf_counter() - started)
 
 
-def _log_line(scope: Scope, info: RequestInfo, status: int, seconds: float) -> None:
+def _log_line(scope: Scope, info: RequestRecord, seconds: float) -> None:
     path = str(scope.get("path", ""))[:MAX_PATH]
+    status = info.status
     result = outcome(status, info.error_codes)
     level = logging.INFO
     if result == SERVER_ERROR:
@@ -106,18 +88,3 @@ def _log_line(scope: Scope, info: RequestInfo, status: int, seconds: float) -> N
     if info.operation_type:
         fields["operation_type"] = info.operation_type
     log.log(level, f"{method} {path} {status}", **fields)
-
-
-def _header(scope: Scope, name: str) -> str | None:
-    wanted = name.encode("latin-1")
-    for key, value in scope.get("headers", ()):
-        if key.lower() == wanted:
-            return str(value.decode("latin-1"))
-    return None
-
-
-def _with_header(scope: Scope, name: str, value: str) -> Scope:
-    wanted = name.encode("latin-1")
-    headers = [(k, v) for k, v in scope.get("headers", ()) if k.lower() != wanted]
-    headers.append((wanted, value.encode("latin-1")))
-    return {**scope, "headers": headers}

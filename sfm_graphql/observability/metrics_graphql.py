@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from graphql import DocumentNode, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from sfm_graphql.observability.metrics import ANONYMOUS_OPERATION, INVALID_OPERATION
-from sfm_graphql.observability.metrics_http import observation
+from sfm_graphql.observability.metrics import ANONYMOUS_OPERATION, INVALID_OPERATION, Metrics
 
 
 def operation_labels(document: DocumentNode | None, operation_name: str | None) -> tuple[str, str]:
@@ -34,14 +33,13 @@ class GraphQLMetrics(SchemaExtension):
         yield
         ctx = self.execution_context
         context = ctx.context
-        request = getattr(context, "request", None)
-        found = observation(request.scope) if request is not None else None
-        if found is None:  # run outside the HTTP app (a test calling the schema), or metrics off
+        metrics = getattr(context, "metrics", None)
+        if not isinstance(metrics, Metrics):  # metrics off, or a test calling the schema
             return
         name, kind = operation_labels(ctx.graphql_document, ctx.operation_name)
         result = ctx.result
         ok = not ctx.pre_execution_errors and not (result is not None and result.errors)
-        found.metrics.observe_operation(
+        metrics.observe_operation(
             name=name,
             kind=kind,
             seconds=time.perf_counter() - started,
@@ -50,4 +48,4 @@ class GraphQLMetrics(SchemaExtension):
         )
         principal = getattr(context, "principal", None)
         if principal is not None:
-            found.metrics.active_users.seen(principal)
+            metrics.active_users.seen(principal)

@@ -90,8 +90,8 @@ def exposition(metrics: Metrics, hit_rate: HitRateWindow) -> bytes:
     """Every metric in the text format: this process's, or every worker's in multiprocess mode."""
     directory = multiprocess_dir()
     if directory is not None:
-        collector = MultiProcessCollector(None, path=str(directory))  # type: ignore[no-untyped-call]
-        families = list(collector.collect())  # type: ignore[no-untyped-call]
+        collector = MultiProcessCollector(None, path=str(directory))  # type: ignore[no-untyped-call]  # prometheus_client is untyped
+        families = list(collector.collect())  # type: ignore[no-untyped-call]  # prometheus_client is untyped
     else:
         families = list(metrics.registry.collect())
     families.append(hit_rate.family(cache_totals(families), time.time()))

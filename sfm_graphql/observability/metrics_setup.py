@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from prometheus_client import disable_created_metrics
-from starlette.applications import Starlette
+from redis.asyncio import Redis
 from starlette.middleware import Middleware
 
+from sfm_graphql.db.database import Database
 from sfm_graphql.observability.active_users import ActiveUsers
 from sfm_graphql.observability.metrics import Metrics
 from sfm_graphql.observability.metrics_http import MetricsMiddleware
 from sfm_graphql.observability.metrics_refresh import MetricsRefresher, memory_limit_bytes
 from sfm_graphql.observability.metrics_scrape import scrape_token
 from sfm_graphql.observability.multiprocess import worker_started, worker_stopped
+from sfm_graphql.security.login_hooks import LoginHooks
 from sfm_graphql.settings import Settings
 
 CacheObserver = Callable[[str, bool], None]
@@ -39,6 +41,7 @@ class MetricsSetup:
         )
         self.scrape_token: bytes | None = None  # read in start()
         self.refresher: MetricsRefresher | None = None
+        self._listening: tuple[Database, LoginHooks] | None = None
 
     def middleware(self) -> list[Middleware]:
         """Outermost, so the time and status include every other middleware's work."""
@@ -55,31 +58,34 @@ class MetricsSetup:
     def cache_observer(self) -> CacheObserver | None:
         return self.metrics.observe_cache if self.enabled else None
 
-    async def start(self, app: Starlette) -> None:
-        """In the lifespan, once `app.state.db` and `app.state.redis` exist."""
+    async def start(self, *, db: Database, redis: Redis, login_hooks: LoginHooks) -> None:
+        """In the lifespan, once the database and Redis clients exist."""
         if not self.enabled:
             return
         worker_started()
         self.scrape_token = scrape_token(self.settings)  # the credential /metrics accepts
-        app.state.db.add_listener(self.metrics.observe_statement)
-        app.state.db.add_connection_listener(self.metrics.connections_changed)
-        app.state.login_hooks.failed_login.append(self.metrics.on_failed_login)
+        db.add_listener(self.metrics.observe_statement)
+        db.add_connection_listener(self.metrics.connections_changed)
+        login_hooks.failed_login.append(self.metrics.on_failed_login)
+        self._listening = (db, login_hooks)
         self.refresher = MetricsRefresher(
             metrics=self.metrics,
-            db=app.state.db,
-            redis=app.state.redis,
+            db=db,
+            redis=redis,
             interval_s=self.settings.metrics_refresh_s,
             memory_limit=memory_limit_bytes(self.settings.memory_limit_bytes),
         )
         self.refresher.start()
 
-    async def stop(self, app: Starlette) -> None:
-        if self.refresher is None:
+    async def stop(self) -> None:
+        if self.refresher is None or self._listening is None:
             return
         await self.refresher.stop()
         self.refresher = None
-        app.state.login_hooks.failed_login.remove(self.metrics.on_failed_login)
-        app.state.db.remove_listener(self.metrics.observe_statement)
+        db, login_hooks = self._listening
+        self._listening = None
+        login_hooks.failed_login.remove(self.metrics.on_failed_login)
+        db.remove_listener(self.metrics.observe_statement)
         worker_stopped()
 
     async def refresh(self) -> None:

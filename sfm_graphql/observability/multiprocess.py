@@ -78,11 +78,11 @@ def worker_started() -> None:
         if found and not _alive(int(found.group(1))):
             dead.add(int(found.group(1)))
     for pid in dead:
-        multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]  # prometheus_client is untyped
 
 
 def worker_stopped() -> None:
     """Remove this worker's live gauges, so memory and pool use stop counting it."""
     directory = multiprocess_dir()
     if directory is not None:
-        multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]  # prometheus_client is untyped

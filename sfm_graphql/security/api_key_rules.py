@@ -51,7 +51,7 @@ def networks(cidrs: tuple[str, ...] | list[str]) -> list[Network]:
 
 
 def _within(inner: Network, outer: Network) -> bool:
-    return inner.version == outer.version and inner.subnet_of(outer)  # type: ignore[arg-type]
+    return inner.version == outer.version and inner.subnet_of(outer)  # type: ignore[arg-type]  # same IP version, checked just before
 
 
 def intersect_cidrs(parent: tuple[str, ...], asked: tuple[str, ...]) -> tuple[str, ...]:

@@ -30,12 +30,12 @@ from starlette.requests import Request
 
 from sfm_graphql.db.database import Database
 from sfm_graphql.errors import Unauthenticated
-from sfm_graphql.security import audit
 from sfm_graphql.security.addresses import subscriber_bucket
-from sfm_graphql.security.api_keys import parse_key
 from sfm_graphql.security.authenticate import API_KEY_PREFIX, client_ip
 from sfm_graphql.security.principal import Principal
 from sfm_graphql.security.rate_limit import Budget, RateLimiter
+from sfm_graphql.services.access import audit
+from sfm_graphql.services.access.api_keys import parse_key
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,9 @@ class LoginGuard:
             personal_fields=self._personal_fields,
         )
 
-    async def refused_request(self, request: Request, exc: Unauthenticated) -> None:
+    async def refused_request(
+        self, request: Request, exc: Unauthenticated, *, request_id: str | None
+    ) -> None:
         """A credential presented to the GraphQL view did not verify."""
         method, subject = presented_credential(request)
         await self.failed(
@@ -166,10 +168,10 @@ class LoginGuard:
             method=method,
             reason=exc.message,
             subject=subject,
-            request_id=request.headers.get("x-request-id"),
+            request_id=request_id,
         )
 
-    # -- LoginHooks callbacks of the token endpoint (security/oauth_server.py) -------------------
+    # -- LoginHooks callbacks of the token endpoint (http/oauth.py) -------------------
 
     async def on_failed_login(self, *, client_ip: str, client_id: str | None, reason: str) -> None:
         await self.failed(

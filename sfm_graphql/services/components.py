@@ -13,8 +13,9 @@ from sfm_graphql.domain.models import (
     to_properties,
     validate_component,
 )
-from sfm_graphql.errors import Conflict, NotFound
+from sfm_graphql.errors import Conflict
 from sfm_graphql.security.personal_data import restore_masked
+from sfm_graphql.services.versioning import refuse_delete, update_versioned
 
 
 async def create_component(
@@ -36,14 +37,10 @@ async def update_component(
     *, db: Database, component_id: str, version: int, changes: dict[str, Any]
 ) -> None:
     """Apply `changes` (None clears a field) if the component is still at `version`."""
-    async with db.write_transaction() as tx:
-        rows = await tx.run("components/get_for_update", id=component_id)
-        if not rows:
-            raise NotFound("No component has this id", id=component_id)
-        stored = from_properties(rows[0]["props"])
-        if stored["version"] != version:
-            raise Conflict.stale_version("component", version, stored["version"])
-        component_type = ComponentType.from_labels(rows[0]["labels"])
+
+    async def merge(row: dict[str, Any]) -> dict[str, Any]:
+        stored = from_properties(row["props"])
+        component_type = ComponentType.from_labels(row["labels"])
         fields = FIELDS_BY_TYPE[component_type].model_fields
         merged = {k: stored[k] for k in fields if stored.get(k) is not None}
         merged.update(changes)
@@ -54,11 +51,18 @@ async def update_component(
         model = validate_component(
             component_type, {k: v for k, v in merged.items() if v is not None}
         )
-        updated = await tx.run(
-            "components/update", id=component_id, version=version, props=to_properties(model)
+        return to_properties(model)
+
+    async with db.write_transaction() as tx:
+        await update_versioned(
+            tx,
+            what="component",
+            item_id=component_id,
+            version=version,
+            read="components/get_for_update",
+            write="components/update",
+            merge=merge,
         )
-        if not updated:  # another writer won between our read and write
-            raise Conflict("The component changed while it was being updated; try again")
 
 
 async def delete_component(
@@ -66,18 +70,17 @@ async def delete_component(
 ) -> list[str]:
     """Delete a component; returns the ids of the deliveries removed with it."""
     rows = await db.write("components/delete", id=component_id, cascade=cascade, version=version)
-    if rows:
-        return list(rows[0]["deliveryIds"])
-    state = await db.read("components/state", id=component_id)
-    if not state:
-        raise NotFound("No component has this id", id=component_id)
-    if version is not None and state[0]["version"] != version:
-        raise Conflict(
-            f"The component is at version {state[0]['version']}, not {version}",
-            currentVersion=state[0]["version"],
+    if not rows:
+        await refuse_delete(
+            db,
+            what="component",
+            state="components/state",
+            item_id=component_id,
+            version=version,
+            otherwise=lambda state: Conflict(
+                f"The component has {state['degree']} deliveries; "
+                "delete them first or pass cascade: true",
+                deliveryCount=state["degree"],
+            ),
         )
-    raise Conflict(
-        f"The component has {state[0]['degree']} deliveries; "
-        "delete them first or pass cascade: true",
-        deliveryCount=state[0]["degree"],
-    )
+    return list(rows[0]["deliveryIds"])

@@ -14,7 +14,8 @@ from sfm_graphql.domain.models import (
     to_properties,
     validate_delivery,
 )
-from sfm_graphql.errors import BadUserInput, Conflict, NotFound
+from sfm_graphql.errors import BadUserInput, NotFound
+from sfm_graphql.services.versioning import refuse_delete, update_versioned
 
 
 def check_kind(kind: DeliveryKind, source: ComponentType, target: ComponentType) -> None:
@@ -62,35 +63,33 @@ async def create_delivery(
 async def update_delivery(
     *, db: Database, delivery_id: str, version: int, changes: dict[str, Any]
 ) -> None:
-    async with db.write_transaction() as tx:
-        rows = await tx.run("deliveries/get_for_update", id=delivery_id)
-        if not rows:
-            raise NotFound("No delivery has this id", id=delivery_id)
-        stored = from_properties(rows[0]["props"])
-        if stored["version"] != version:
-            raise Conflict.stale_version("delivery", version, stored["version"])
+    async def merge(row: dict[str, Any]) -> dict[str, Any]:
+        stored = from_properties(row["props"])
         merged = {k: stored[k] for k in DeliveryFields.model_fields if stored.get(k) is not None}
         merged.update(changes)
         model = validate_delivery({k: v for k, v in merged.items() if v is not None})
         check_kind(
             model.kind,
-            ComponentType.from_labels(rows[0]["sourceLabels"]),
-            ComponentType.from_labels(rows[0]["targetLabels"]),
+            ComponentType.from_labels(row["sourceLabels"]),
+            ComponentType.from_labels(row["targetLabels"]),
         )
-        updated = await tx.run(
-            "deliveries/update", id=delivery_id, version=version, props=to_properties(model)
+        return to_properties(model)
+
+    async with db.write_transaction() as tx:
+        await update_versioned(
+            tx,
+            what="delivery",
+            item_id=delivery_id,
+            version=version,
+            read="deliveries/get_for_update",
+            write="deliveries/update",
+            merge=merge,
         )
-        if not updated:
-            raise Conflict("The delivery changed while it was being updated; try again")
 
 
 async def delete_delivery(*, db: Database, delivery_id: str, version: int | None) -> None:
     if await db.write("deliveries/delete", id=delivery_id, version=version):
         return
-    state = await db.read("deliveries/state", id=delivery_id)
-    if not state:
-        raise NotFound("No delivery has this id", id=delivery_id)
-    raise Conflict(
-        f"The delivery is at version {state[0]['version']}, not {version}",
-        currentVersion=state[0]["version"],
+    await refuse_delete(
+        db, what="delivery", state="deliveries/state", item_id=delivery_id, version=version
     )

@@ -28,6 +28,7 @@ from sfm_graphql.domain.models import (
 )
 from sfm_graphql.errors import BadUserInput, Conflict, NotFound
 from sfm_graphql.services.csv_safety import neutralise
+from sfm_graphql.services.versioning import refuse_delete, update_versioned
 
 CELL_SEPARATOR = "; "
 
@@ -119,23 +120,26 @@ async def update_matrix(
 ) -> None:
     """Apply `changes` (None clears a field; scenario falls back to baseline) and, when given,
     replace the components, if the matrix is still at `version`."""
-    async with db.write_transaction() as tx:
-        rows = await tx.run("matrices/get_for_update", id=matrix_id)
-        if not rows:
-            raise NotFound("No matrix has this id", id=matrix_id)
-        stored = rows[0]["props"]
-        if stored["version"] != version:
-            raise Conflict.stale_version("matrix", version, stored["version"])
+
+    async def merge(row: dict[str, Any]) -> dict[str, Any]:
+        stored = row["props"]
         merged = {k: stored.get(k) for k in MatrixFields.model_fields}
         merged.update(changes)
         model = validate_matrix(merged)
         if component_ids is not None:
             await _check_components(tx, component_ids, max_components)
-        updated = await tx.run(
-            "matrices/update", id=matrix_id, version=version, props=to_properties(model)
+        return to_properties(model)
+
+    async with db.write_transaction() as tx:
+        await update_versioned(
+            tx,
+            what="matrix",
+            item_id=matrix_id,
+            version=version,
+            read="matrices/get_for_update",
+            write="matrices/update",
+            merge=merge,
         )
-        if not updated:  # another writer won between our read and write
-            raise Conflict("The matrix changed while it was being updated; try again")
         if component_ids is not None:
             replaced = await tx.run(
                 "matrices/replace_components", id=matrix_id, componentIds=component_ids
@@ -147,12 +151,8 @@ async def delete_matrix(*, db: Database, matrix_id: str, version: int) -> None:
     """Delete a matrix (never its components) if it is still at `version`."""
     if await db.write("matrices/delete", id=matrix_id, version=version):
         return
-    state = await db.read("matrices/state", id=matrix_id)
-    if not state:
-        raise NotFound("No matrix has this id", id=matrix_id)
-    raise Conflict(
-        f"The matrix is at version {state[0]['version']}, not {version}",
-        currentVersion=state[0]["version"],
+    await refuse_delete(
+        db, what="matrix", state="matrices/state", item_id=matrix_id, version=version
     )
 
 

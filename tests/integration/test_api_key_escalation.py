@@ -235,14 +235,14 @@ async def test_production_needs_mfa_for_sensitive_operations_by_default(
         environment="production", require_mfa_for_sensitive=False
     ).mfa_required_for_sensitive
     async with production(settings, secrets_dir, require_mfa_for_sensitive=None) as (app, _):
-        ring = app.state.signing_keys.ring
+        ring = app.state.services.signing_keys.ring
         variables = {"input": {"name": "x", "roles": ["VIEWER"], "expiresAt": _in()}}
         for amr, expected in ((None, "FORBIDDEN"), (["mfa"], None)):
             token = ring.issue_token(
                 "prod-viewer",
                 ["viewer"],
                 ttl=dt.timedelta(minutes=5),
-                audience=app.state.settings.auth_audience,
+                audience=app.state.services.settings.auth_audience,
                 amr=amr,
             )
             gql = _client(app, {"Authorization": f"Bearer {token}"}, OFFICE)

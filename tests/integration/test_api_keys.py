@@ -14,8 +14,8 @@ import pytest
 
 from sfm_graphql.app import create_app
 from sfm_graphql.graphql.schema import build_schema
-from sfm_graphql.security.api_keys import parse_key
 from sfm_graphql.security.principal import Role
+from sfm_graphql.services.access.api_keys import parse_key
 from sfm_graphql.settings import Settings
 from tests.services import GraphQLClient
 
@@ -88,7 +88,7 @@ async def test_created_key_works_is_shown_once_and_stored_only_as_a_keyed_hash(
         ).single()["p"]
     assert all(secret not in str(value) for value in props.values())
     expected = hmac.new(
-        app.state.api_key_verifier.pepper, f"{key_id}:{secret}".encode(), hashlib.sha256
+        app.state.services.api_key_verifier.pepper, f"{key_id}:{secret}".encode(), hashlib.sha256
     )
     assert props["secretHash"] == expected.hexdigest()
     assert props["secretHash"] != hashlib.sha256(secret.encode()).hexdigest()  # keyed, not plain

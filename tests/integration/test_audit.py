@@ -14,9 +14,9 @@ import pytest
 from sfm_graphql.cli import main as cli_main
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.graphql.schema import build_schema
-from sfm_graphql.security import audit
-from sfm_graphql.security.api_keys import parse_key
 from sfm_graphql.security.principal import Principal, Role
+from sfm_graphql.services.access import audit
+from sfm_graphql.services.access.api_keys import parse_key
 from sfm_graphql.settings import Settings
 from tests.services import GraphQLClient
 
@@ -173,7 +173,7 @@ async def test_audit_log_pages_newest_first_and_filters(app: Any, keyed_gql: Any
     for minute in range(5):
         event = audit.build_event(action="test.page", principal="pager", principal_kind="system")
         event = dataclasses.replace(event, at=base + dt.timedelta(minutes=minute))
-        await audit.store(db=app.state.db, event=event)
+        await audit.store(db=app.state.services.db, event=event)
 
     seen: list[dt.datetime] = []
     after = None
@@ -209,14 +209,14 @@ async def test_login_hooks_record_masked_events_and_json_lines(
     principal = Principal(subject="alice", roles=frozenset({Role.ANALYST}), kind="user")
     with caplog.at_level(logging.INFO, logger=audit.AUDIT_LOGGER):
         await audit.record_login(
-            db=app.state.db,
+            db=app.state.services.db,
             principal=principal,
             client_ip="192.0.2.7",
             method="client_credentials",
             details={"access_token": jwt, "email": "alice@example.org", "scope": "read"},
         )
         await audit.record_failed_login(
-            db=app.state.db,
+            db=app.state.services.db,
             client_ip="192.0.2.8",
             method="api_key",
             reason=f"unknown key {api_key}",

@@ -53,7 +53,7 @@ async def _peak(run: Callable[[], Awaitable[Any]]) -> int:
 async def test_peak_memory_does_not_grow_with_the_graph(
     app: Any, neo4j_driver: Any, clean_graph: None, tmp_path: Path
 ) -> None:
-    settings = app.state.settings
+    settings = app.state.services.settings
     peaks: list[tuple[int, int, int]] = []
     for scale in (1, 4):
         wipe_graph(neo4j_driver)
@@ -62,8 +62,8 @@ async def test_peak_memory_does_not_grow_with_the_graph(
 
         async def backup(path: Path = path) -> Any:
             return await write_backup(
-                driver=app.state.db.driver,
-                registry=app.state.db.registry,
+                driver=app.state.services.db.driver,
+                registry=app.state.services.db.registry,
                 database=settings.neo4j_database,
                 output=path,
                 key=bytes(32),
@@ -72,7 +72,7 @@ async def test_peak_memory_does_not_grow_with_the_graph(
 
         async def restore(path: Path = path) -> Any:
             return await restore_backup(
-                db=app.state.db,
+                db=app.state.services.db,
                 database=settings.neo4j_database,
                 path=path,
                 key=bytes(32),

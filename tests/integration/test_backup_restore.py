@@ -22,8 +22,8 @@ from sfm_graphql.operations.backup.errors import CorruptBackup, TargetNotEmpty, 
 from sfm_graphql.operations.backup.reader import verify
 from sfm_graphql.operations.backup.restore import restore_backup
 from sfm_graphql.operations.backup.writer import write_backup
-from sfm_graphql.security.persisted_queries import register_operations
 from sfm_graphql.security.principal import Role
+from sfm_graphql.services.access.persisted import register_operations
 from sfm_graphql.settings import Settings
 from tests.paths import ROOT
 from tests.services import GraphQLClient, wipe_graph
@@ -56,13 +56,13 @@ async def _populate(settings: Settings, gql: GraphQLClient, app: Any, issue_api_
     await gql.data(CREATE_SCENARIO, {"i": {"name": "carbon-tax", "description": "a levy"}})
     await gql.data(REGISTER_CLIENT, {"i": {"name": "backup test", "roles": ["VIEWER"]}})
     await issue_api_key(Role.EDITOR)
-    await register_operations(app.state.db, {"Count": "{ components { totalCount } }"})
+    await register_operations(app.state.services.db, {"Count": "{ components { totalCount } }"})
 
 
 async def _backup(app: Any, settings: Settings, path: Path, key: bytes | None = None) -> Any:
     return await write_backup(
-        driver=app.state.db.driver,
-        registry=app.state.db.registry,
+        driver=app.state.services.db.driver,
+        registry=app.state.services.db.registry,
         database=settings.neo4j_database,
         output=path,
         key=key,
@@ -74,7 +74,7 @@ async def _restore(
     app: Any, settings: Settings, path: Path, key: bytes | None = None, *, force: bool = False
 ) -> Any:
     return await restore_backup(
-        db=app.state.db,
+        db=app.state.services.db,
         database=settings.neo4j_database,
         path=path,
         key=key,
@@ -99,7 +99,7 @@ async def test_a_round_trip_restores_the_same_graph(
     neo4j_driver: Any,
     tmp_path: Path,
 ) -> None:
-    settings = app.state.settings
+    settings = app.state.services.settings
     first = await _backup(app, settings, tmp_path / "a.sfmbak", KEY)
     counts = {s["name"]: s["count"] for s in first["sections"]}
     assert all(counts[name] > 0 for name in counts), counts  # every kind of data is in it

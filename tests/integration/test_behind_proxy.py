@@ -28,8 +28,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sfm_graphql.security import oauth_clients
 from sfm_graphql.security.principal import Role
+from sfm_graphql.services.access import oauth_clients
 from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration
@@ -232,7 +232,18 @@ async def _post(
     return await http.post("/graphql", json={"query": query}, headers=headers or {})
 
 
-def _access_lines(log: Path, client: str) -> list[dict[str, Any]]:
+def _access_lines(log: Path, client: str, *, at_least: int = 0) -> list[dict[str, Any]]:
+    """The client's access-log lines; waits (5 s at most) for `at_least` of them, since a line is
+    written once its response has been sent, a moment after the client has it."""
+    deadline = time.monotonic() + 5
+    while True:
+        lines = _read_access_lines(log, client)
+        if len(lines) >= at_least or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def _read_access_lines(log: Path, client: str) -> list[dict[str, Any]]:
     lines = []
     for raw in log.read_text(errors="replace").splitlines():
         if raw.startswith("{"):
@@ -266,7 +277,7 @@ async def test_failed_logins_behind_the_proxy_lock_out_only_that_client(
     )
     addresses = [e["node"]["clientIp"] for e in audit["auditLog"]["edges"]]
     assert addresses.count(guesser) == FAILED_LOGINS and PROXY_ADDRESS not in addresses
-    lines = _access_lines(deployment.log, guesser)
+    lines = _access_lines(deployment.log, guesser, at_least=FAILED_LOGINS + 1)
     assert [line["status"] for line in lines] == [401] * FAILED_LOGINS + [429]
     assert not _access_lines(deployment.log, PROXY_ADDRESS)
 
@@ -282,7 +293,8 @@ async def test_forwarded_addresses_from_an_untrusted_client_are_ignored(
         assert (await _post(direct, PING, forged)).status_code == 401
     again = {**_bearer(issue_token("viewer")), "X-Forwarded-For": "198.51.100.99"}
     assert (await _post(direct, PING, again)).status_code == 429
-    assert len(_access_lines(deployment.log, "127.0.0.40")) == FAILED_LOGINS + 1
+    lines = _access_lines(deployment.log, "127.0.0.40", at_least=FAILED_LOGINS + 1)
+    assert len(lines) == FAILED_LOGINS + 1
     assert not _access_lines(deployment.log, "198.51.100.99")
 
 
@@ -348,7 +360,11 @@ async def test_the_token_endpoint_works_when_the_proxy_says_https(
     deployment: Deployment, connect: Any, app: Any, clean_graph: None
 ) -> None:
     record, secret = await oauth_clients.register_client(
-        db=app.state.db, name="proxied", roles=["viewer"], expires_at=None, created_by="test"
+        db=app.state.services.db,
+        name="proxied",
+        roles=["viewer"],
+        expires_at=None,
+        created_by="test",
     )
     form = {"grant_type": "client_credentials"}
     auth = (record.client_id, secret)

@@ -61,7 +61,7 @@ def bolt_log() -> Iterator[BoltLog]:
 
 def _bookmarks(app: Any, response: httpx.Response) -> frozenset[str]:
     token = response.headers[HEADER]
-    codec: BookmarkCodec = app.state.bookmark_codec
+    codec: BookmarkCodec = app.state.services.bookmark_codec
     return codec.decode(token)
 
 

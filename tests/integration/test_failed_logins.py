@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from sfm_graphql.app import create_app
-from sfm_graphql.security import oauth_clients
+from sfm_graphql.services.access import oauth_clients
 from sfm_graphql.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -170,7 +170,7 @@ async def test_the_token_endpoint_counts_wrong_secrets_and_audits_logins(
     form = {"grant_type": "client_credentials"}
     async with guarded_app(settings, failed_logins_per_ip=3) as application:
         record, secret = await oauth_clients.register_client(
-            db=application.state.db,
+            db=application.state.services.db,
             name="etl",
             roles=["viewer"],
             expires_at=None,

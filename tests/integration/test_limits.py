@@ -439,7 +439,7 @@ async def test_without_redis_the_limit_falls_back_to_this_process_and_says_so(
         codes = [
             (await http.post("/graphql", json={"query": PAGE_OF_TEN})).status_code for _ in range(3)
         ]
-        assert offline.state.rate_limiter.degraded
+        assert offline.state.services.rate_limiter.degraded
     assert codes == [200, 200, 429]
     warnings = [r.getMessage() for r in caplog.records if r.name.endswith("rate_limit")]
     assert any("per-process limits" in message for message in warnings), warnings

@@ -27,8 +27,8 @@ from sfm_graphql.app import create_app
 from sfm_graphql.observability.errors import init_sentry, stop_sentry
 from sfm_graphql.observability.logging import configure_logging
 from sfm_graphql.observability.tracing import Tracing
-from sfm_graphql.security.api_keys import parse_key
 from sfm_graphql.security.principal import Role
+from sfm_graphql.services.access.api_keys import parse_key
 from sfm_graphql.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -221,7 +221,7 @@ async def test_an_unexpected_error_is_logged_once_as_json_with_its_ids(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"lost the connection holding Bearer {token}")
 
-    monkeypatch.setattr(app.state.db, "run_composed", broken)
+    monkeypatch.setattr(app.state.services.db, "run_composed", broken)
     capsys.readouterr()
     body = (
         await http.post(
@@ -303,7 +303,7 @@ async def test_unexpected_errors_go_to_sentry_with_their_ids_and_without_persona
         logging.getLogger("sfm_graphql.tests").info("user", extra={"email": email})
         raise RuntimeError(f"failed for Bearer {token} with password=hunter2-secret")
 
-    monkeypatch.setattr(app.state.db, "run_composed", broken)
+    monkeypatch.setattr(app.state.services.db, "run_composed", broken)
     body = (
         await http.post(
             "/graphql",

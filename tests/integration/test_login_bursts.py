@@ -22,7 +22,7 @@ import pytest
 import uvicorn
 
 from sfm_graphql.app import create_app
-from sfm_graphql.security import oauth_clients
+from sfm_graphql.services.access import oauth_clients
 from sfm_graphql.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -174,6 +174,6 @@ async def test_token_requests_beyond_the_bound_get_a_fast_503_and_are_no_failed_
 async def _register_client(app: Any) -> tuple[Any, str]:
     """A client registered through the shared app's database (the same Neo4j)."""
     record, secret = await oauth_clients.register_client(
-        db=app.state.db, name="burst", roles=["viewer"], expires_at=None, created_by="test"
+        db=app.state.services.db, name="burst", roles=["viewer"], expires_at=None, created_by="test"
     )
     return record, secret

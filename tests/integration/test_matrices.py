@@ -253,7 +253,7 @@ async def test_nested_selection_under_a_matrix_is_one_statement(
 ) -> None:
     async with small_matrices_app(settings, issue_token("admin", mfa=True)) as (application, gql):
         statements = StatementCounter()
-        application.state.db.add_listener(statements)
+        application.state.services.db.add_listener(statements)
         await _nested_selection_is_one_statement(gql, statements)
 
 
@@ -353,7 +353,7 @@ async def test_model_matrices_are_created_once_by_external_key(
             "components": ["k-waste", "k-agency"],
         }
     ]
-    db, limit = app.state.db, app.state.settings.max_matrix_components
+    db, limit = app.state.services.db, app.state.services.settings.max_matrix_components
     assert await matrix_service.ensure_matrices(db=db, matrices=entries, max_components=limit) == (
         "1 matrices (1 created, 0 already present)"
     )

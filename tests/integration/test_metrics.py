@@ -340,7 +340,7 @@ async def test_with_metrics_disabled_there_is_no_endpoint_and_nothing_is_observe
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             assert (await http.post("/graphql", json={"query": KINDS})).status_code == 200
             assert (await http.get("/metrics", headers=SCRAPE)).status_code == 404
-    assert application.state.metrics.metrics.requests.collect()[0].samples == []
+    assert application.state.services.metrics_setup.metrics.requests.collect()[0].samples == []
 
 
 async def test_routes_are_labelled_by_template_never_by_raw_path(http: httpx.AsyncClient) -> None:
@@ -359,7 +359,7 @@ async def test_graph_size_and_active_users_are_refreshed_on_the_timer(
     policy = await create_component(gql, "POLICY", "Counted policy")
     actor = await create_component(gql, "ACTOR", "Counted actor")
     await create_delivery(gql, policy, actor, "REGULATES", deliveryType="RULE")
-    await app.state.metrics.refresh()
+    await app.state.services.metrics_setup.refresh()
     before = await scrape(http)
     for subject in (f"metrics-user-{uuid.uuid4()}", f"metrics-user-{uuid.uuid4()}"):
         token = issue_token("viewer", subject=subject)
@@ -367,7 +367,7 @@ async def test_graph_size_and_active_users_are_refreshed_on_the_timer(
             await http.post(
                 "/graphql", json={"query": KINDS}, headers={"Authorization": f"Bearer {token}"}
             )
-    await app.state.metrics.refresh()
+    await app.state.services.metrics_setup.refresh()
     after = await scrape(http)
     assert after.value("sfm_graph_nodes_total") == 2
     assert after.value("sfm_graph_deliveries_total") == 1
@@ -383,7 +383,7 @@ async def test_db_connections_count_statements_in_flight_against_the_pool_size(
     assert idle.value("sfm_db_connections", state="size") == settings.neo4j_pool_size
     assert idle.value("sfm_db_connections", state="in_use") == 0
     slow = asyncio.create_task(
-        app.state.db.run_composed(
+        app.state.services.db.run_composed(
             "compose/metrics_test_slow", "UNWIND range(1, 3000000) AS x RETURN count(x) AS n", {}
         )
     )

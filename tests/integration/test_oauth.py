@@ -22,10 +22,10 @@ from cryptography.hazmat.primitives import serialization
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
-from sfm_graphql.security import oauth_clients
 from sfm_graphql.security.principal import Principal
 from sfm_graphql.security.secrets import new_pem
 from sfm_graphql.security.signing import KeyRing
+from sfm_graphql.services.access import oauth_clients
 from sfm_graphql.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -296,7 +296,11 @@ async def test_login_hooks_hear_failed_logins_and_issued_tokens(
     app: Any, clean_graph: None
 ) -> None:
     record, secret = await oauth_clients.register_client(
-        db=app.state.db, name="hooked", roles=["analyst"], expires_at=None, created_by="test"
+        db=app.state.services.db,
+        name="hooked",
+        roles=["analyst"],
+        expires_at=None,
+        created_by="test",
     )
     failed: list[dict[str, Any]] = []
     issued: list[Principal] = []
@@ -307,7 +311,7 @@ async def test_login_hooks_hear_failed_logins_and_issued_tokens(
     async def on_issued(*, principal: Principal, client_ip: str) -> None:
         issued.append(principal)
 
-    hooks = app.state.login_hooks
+    hooks = app.state.services.login_hooks
     hooks.failed_login.append(on_failed)
     hooks.token_issued.append(on_issued)
     try:

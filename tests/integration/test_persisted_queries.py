@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 
 from sfm_graphql import cli
 from sfm_graphql.app import create_app
-from sfm_graphql.security.persisted_queries import register_operations
+from sfm_graphql.services.access.persisted import register_operations
 from sfm_graphql.settings import Settings
 from tests.services import GraphQLClient
 
@@ -54,7 +54,7 @@ async def allow_list_app(
     application = create_app(settings.model_copy(update={"persisted_queries_only": True}))
     async with application.router.lifespan_context(application):
         if operations:
-            await register_operations(application.state.db, operations)
+            await register_operations(application.state.services.db, operations)
         yield application
 
 
@@ -269,8 +269,8 @@ async def test_register_operations_refuses_bad_files_and_registers_nothing(
 
 
 async def test_an_operation_hash_is_registered_once(app: Starlette, neo4j_driver: Any) -> None:
-    await register_operations(app.state.db, {"A": REGISTERED})
-    await register_operations(app.state.db, {"B": REGISTERED})
+    await register_operations(app.state.services.db, {"A": REGISTERED})
+    await register_operations(app.state.services.db, {"B": REGISTERED})
     records, _, _ = neo4j_driver.execute_query(
         "MATCH (p:PersistedOperation) RETURN p.hash AS hash, p.name AS name"
     )

@@ -18,7 +18,7 @@ import redis.asyncio as redis
 from starlette.applications import Starlette
 
 from sfm_graphql.app import create_app
-from sfm_graphql.security.persisted_queries import APQ_PREFIX
+from sfm_graphql.services.access.persisted import APQ_PREFIX
 from sfm_graphql.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]

@@ -59,7 +59,7 @@ async def production(settings: Settings, secrets_dir: Path, **update: Any) -> As
     def as_role(role: str | None) -> httpx.AsyncClient:
         headers = {}
         if role is not None:
-            token = application.state.signing_keys.ring.issue_token(
+            token = application.state.services.signing_keys.ring.issue_token(
                 f"prod-{role}",
                 [role],
                 ttl=dt.timedelta(minutes=5),
@@ -165,7 +165,7 @@ async def test_unexpected_errors_are_masked_and_their_id_is_logged(
 
     caplog.set_level(logging.ERROR)
     async with production(settings, secrets_dir) as (app, as_role):
-        monkeypatch.setattr(app.state.db, "run_composed", broken)
+        monkeypatch.setattr(app.state.services.db, "run_composed", broken)
         response = await as_role("viewer").post(
             "/graphql", json={"query": "{ components(first: 1) { totalCount } }"}
         )

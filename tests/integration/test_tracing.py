@@ -204,7 +204,7 @@ async def test_errors_carry_the_trace_id_and_unexpected_ones_mark_the_trace(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"the driver broke while holding {leaked}")
 
-    monkeypatch.setattr(app.state.db, "run_composed", broken)
+    monkeypatch.setattr(app.state.services.db, "run_composed", broken)
     body = await _post(http, "query Broken { components(first: 1) { totalCount } }", {}, "boom")
 
     (error,) = body["errors"]

@@ -15,17 +15,16 @@ from sfm_graphql.graphql.types.api_keys import (
     CreateApiKeyInput,
     RevokeApiKeyPayload,
 )
-from sfm_graphql.security import api_keys as service
 from sfm_graphql.security.permissions import RequireRole
 from sfm_graphql.security.principal import Role
+from sfm_graphql.services.access import api_keys as service
 
 _API_KEY_TYPES = frozenset({API_KEY_TYPE})
 
 
 def _verifier(info: Info) -> service.ApiKeyVerifier:
-    request = info.context.request
-    verifier = getattr(request.app.state, "api_key_verifier", None) if request else None
-    if not isinstance(verifier, service.ApiKeyVerifier):
+    verifier = info.context.api_key_verifier
+    if verifier is None:
         raise ServiceUnavailable("API keys are not available on this service")
     return verifier
 

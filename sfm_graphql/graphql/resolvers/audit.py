@@ -14,7 +14,7 @@ from sfm_graphql.graphql.types.audit import (
     AuditLogFilter,
 )
 from sfm_graphql.graphql.types.connections import PageInfo
-from sfm_graphql.security import audit
+from sfm_graphql.services.access import audit
 
 SORT = "at"
 MAX_FILTER_TEXT = 200

@@ -10,8 +10,8 @@ from sfm_graphql.graphql.types.oauth import (
     RegisterOAuthClientInput,
     RevokeOAuthClientPayload,
 )
-from sfm_graphql.security import api_keys
-from sfm_graphql.security import oauth_clients as service
+from sfm_graphql.services.access import api_keys
+from sfm_graphql.services.access import oauth_clients as service
 
 
 async def oauth_clients(
@@ -52,11 +52,10 @@ async def rotate_oauth_client_secret(info: Info, client_id: str) -> OAuthClientS
 async def revoke_oauth_client(info: Info, client_id: str) -> RevokeOAuthClientPayload:
     record = await service.revoke_client(db=info.context.db, client_id=client_id)
     # Keys made with the client's tokens must not outlive it (docs/security.md, API keys).
-    request = info.context.request
-    verifier = getattr(request.app.state, "api_key_verifier", None) if request else None
+    verifier = info.context.api_key_verifier
     await api_keys.revoke_keys_of_client(
         db=info.context.db,
-        cache=verifier.cache if isinstance(verifier, api_keys.ApiKeyVerifier) else None,
+        cache=verifier.cache if verifier is not None else None,
         client_id=record.client_id,
     )
     return RevokeOAuthClientPayload(client=OAuthClient.of(record))

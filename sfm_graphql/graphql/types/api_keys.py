@@ -9,8 +9,8 @@ import strawberry
 from strawberry.types.enum import has_enum_definition
 
 from sfm_graphql.graphql.ids import to_global_id
-from sfm_graphql.security.api_keys import ApiKeyRecord
 from sfm_graphql.security.principal import Role
+from sfm_graphql.services.access.api_keys import ApiKeyRecord
 
 API_KEY_TYPE = "ApiKey"
 

@@ -7,8 +7,8 @@ import datetime as dt
 import strawberry
 from strawberry.types.enum import has_enum_definition
 
-from sfm_graphql.security.oauth_clients import OAuthClientRecord
 from sfm_graphql.security.principal import Role
+from sfm_graphql.services.access.oauth_clients import OAuthClientRecord
 
 # Registered in place, once, whichever module of the schema gets here first.
 if not has_enum_definition(Role):

@@ -17,6 +17,8 @@ from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from sfm_graphql.errors import ErrorCode
+from sfm_graphql.http.responses import error_response
 from sfm_graphql.observability import multiprocess
 from sfm_graphql.observability.active_users import ActiveUsers, principal_digest
 from sfm_graphql.observability.metrics import (
@@ -31,6 +33,7 @@ from sfm_graphql.observability.metrics_graphql import operation_labels
 from sfm_graphql.observability.metrics_http import MetricsMiddleware
 from sfm_graphql.observability.metrics_refresh import memory_limit_bytes, rss_bytes
 from sfm_graphql.observability.metrics_scrape import HitRateWindow, exposition
+from sfm_graphql.observability.request_context import RequestRecords
 from sfm_graphql.security.principal import ANONYMOUS, Principal, Role
 
 
@@ -128,10 +131,10 @@ def test_token_endpoint_failures_are_sorted_into_reason_classes(reason: str, exp
 
 def _app(metrics: Metrics) -> Starlette:
     async def refused(request: Any) -> JSONResponse:
-        body = {"errors": [{"message": "no", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}
-        return JSONResponse(body, status_code=413)
+        return error_response(413, ErrorCode.PAYLOAD_TOO_LARGE, "no")  # notes its code
 
     async def huge(request: Any) -> JSONResponse:
+        # A JSON error body the service's envelope did not build: its codes are not counted.
         errors = [{"message": "x" * 100, "extensions": {"code": "BAD_REQUEST"}}] * 500
         return JSONResponse({"errors": errors}, status_code=400)
 
@@ -151,10 +154,13 @@ def _app(metrics: Metrics) -> Starlette:
         Route("/broken", broken),
         Route("/readyz", probe),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(MetricsMiddleware, metrics=metrics)])
+    middleware = [Middleware(RequestRecords), Middleware(MetricsMiddleware, metrics=metrics)]
+    return Starlette(routes=routes, middleware=middleware)
 
 
-async def test_the_middleware_reads_codes_from_refusals_and_labels_route_templates() -> None:
+async def test_the_middleware_reads_codes_from_the_request_record_and_labels_route_templates() -> (
+    None
+):
     metrics = Metrics(max_operation_names=5, pool_size=1)
     transport = httpx.ASGITransport(app=_app(metrics), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -171,7 +177,7 @@ async def test_the_middleware_reads_codes_from_refusals_and_labels_route_templat
     assert value(metrics, count, method="other", route="unmatched", status="4xx") == 1
     assert value(metrics, count, route="/broken", status="5xx") == 1
     assert value(metrics, "sfm_errors_total", code="PAYLOAD_TOO_LARGE") == 1
-    assert value(metrics, "sfm_errors_total", code="HTTP_4XX") == 4  # too big to read, no code
+    assert value(metrics, "sfm_errors_total", code="HTTP_4XX") == 4  # no envelope, no code
     assert value(metrics, "sfm_errors_total", code="HTTP_5XX") == 1  # the probe is not counted
     assert value(metrics, "sfm_rate_limited_total", route="/limited") == 1
     assert value(metrics, "sfm_request_duration_seconds_count", route="/readyz") == 1

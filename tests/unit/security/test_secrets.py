@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from sfm_graphql.security.oauth_clients import hash_secret, verify_secret
 from sfm_graphql.security.secret_provider import SecretsError
 from sfm_graphql.security.secrets import (
     EnvSecrets,
@@ -22,6 +21,7 @@ from sfm_graphql.security.secrets import (
     new_pem,
 )
 from sfm_graphql.security.vault import VaultSecrets
+from sfm_graphql.services.access.oauth_clients import hash_secret, verify_secret
 from sfm_graphql.settings import OidcIssuer, Settings
 
 

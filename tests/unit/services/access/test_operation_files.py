@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sfm_graphql.security.persisted_queries import OperationFileError, read_operation_files
+from sfm_graphql.services.access.persisted import OperationFileError, read_operation_files
 
 
 def _manifest(path: Path, operations: list[dict[str, str]]) -> Path:

@@ -38,9 +38,9 @@ from sfm_graphql.security.api_key_rules import (
     require_roles_at_least,
 )
 from sfm_graphql.security.authenticate import API_KEY_PREFIX
-from sfm_graphql.security.oauth_clients import get_client
 from sfm_graphql.security.principal import Principal, Role
 from sfm_graphql.security.secret_provider import SecretsProvider
+from sfm_graphql.services.access.oauth_clients import get_client
 
 log = logging.getLogger(__name__)
 
