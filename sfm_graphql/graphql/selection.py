@@ -114,12 +114,12 @@ class Planner:
     def component_plan(self, nodes: list[FieldNode], depth: int = 0) -> ComponentPlan:
         if depth > MAX_PLAN_DEPTH:
             raise LimitExceeded(f"Selections may nest at most {MAX_PLAN_DEPTH} connections deep")
-        plan = ComponentPlan()
+        connections: dict[str, ConnectionPlan] = {}
         for key, group in self.children(nodes).items():
             name = group[0].name.value
             if name in _CONNECTIONS:
-                plan.connections[key] = self.connection_plan(name, group, depth + 1)
-        return plan
+                connections[key] = self.connection_plan(name, group, depth + 1)
+        return ComponentPlan(connections=connections)
 
     def connection_plan(self, name: str, group: list[FieldNode], depth: int = 0) -> ConnectionPlan:
         """The plan of one `outgoing`/`incoming` field (all nodes of one response key)."""
