@@ -62,8 +62,9 @@ def node_read(graph: Graph, count: int, seed: int) -> Workload:
     ]
     statements = []
     for c in picked:
-        # `node` plans no nested connection for this selection (see resolvers/queries.node).
-        q = compose_graph.components_by_ids(ComponentPlan(), [c.id])
+        # What the Planner makes of NODE_QUERY: no nested connection, the selected properties.
+        plan = ComponentPlan(fields=frozenset({"id", "label", "certainty", "version", "updatedAt"}))
+        q = compose_graph.components_by_ids(plan, [c.id])
         statements.append(Statement(q.name, q.text, q.params))
     return Workload("node(id:) read", requests, statements)
 
@@ -77,9 +78,12 @@ def page_plan(settings: Settings) -> ComponentPlan:
                 page=convert.delivery_page(settings, {"first": NESTED_SIZE}),
                 filter=convert.delivery_filter(None),
                 total=False,
-                delivery=DeliveryPlan(target=ComponentPlan()),
+                delivery=DeliveryPlan(
+                    target=ComponentPlan(fields=frozenset({"label"})), fields=frozenset({"kind"})
+                ),
             )
-        }
+        },
+        fields=frozenset({"id", "label"}),
     )
 
 

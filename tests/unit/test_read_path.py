@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import sfm_graphql
-from sfm_graphql.db import compose_graph
+from sfm_graphql.db import compose_graph, compose_matrix
 from sfm_graphql.db.plan import (
     ComponentFilter,
     ComponentPlan,
@@ -18,6 +18,7 @@ from sfm_graphql.db.plan import (
     Page,
 )
 from sfm_graphql.graphql import hydrate
+from sfm_graphql.graphql.resolvers.matrices import position_shapes
 from sfm_graphql.graphql.types.connections import DeliveryConnection
 
 
@@ -115,3 +116,18 @@ def test_no_module_outside_services_and_db_runs_composed_statements() -> None:
         and path.relative_to(package).parts[0] not in {"services", "db"}
     )
     assert callers == []
+
+
+def test_each_matrix_position_gets_back_its_own_connections_from_the_members_shape() -> None:
+    shared = _outgoing()
+    members = ComponentPlan(connections={"components:outgoing": shared, "cells.source:out": shared})
+    q = compose_matrix.matrices_by_ids(
+        compose_matrix.MatrixProjection(members=members), ["m"], max_deliveries=10
+    )
+    positions = position_shapes(q.shape)
+    assert set(positions) == {("components",), ("cells", "source")}
+    assert list(positions[("components",)].connections) == ["outgoing"]
+    assert list(positions[("cells", "source")].connections) == ["out"]
+    keys = {positions[("components",)].connections["outgoing"].key}
+    keys.add(positions[("cells", "source")].connections["out"].key)
+    assert len(keys) == 2 and all(f"{k}: COLLECT {{" in q.text for k in keys)

@@ -63,15 +63,17 @@ def plan_matrix(planner: Planner, nodes: list[Any]) -> MatrixProjection:
     every member is fetched once however many positions the selection uses.
     """
     connections: dict[str, ConnectionPlan] = {}
+    fields: set[str] = set()
     for path in POSITIONS:
         found = planner.descend(nodes, *path)
         if found:
             plan = planner.component_plan(found)
+            fields |= plan.fields or set()
             for key, conn in plan.connections.items():
                 connections[f"{'.'.join(path)}{_POSITION}{key}"] = conn
     wants_cells = any(planner.selects(nodes, name) for name in ("cells", "rows", "csv"))
     wants_members = wants_cells or planner.selects(nodes, "components")
-    members = ComponentPlan(connections=connections)
+    members = ComponentPlan(connections=connections, fields=frozenset(fields))
     return MatrixProjection(members=members if wants_members else None, deliveries=wants_cells)
 
 
