@@ -1,6 +1,6 @@
 """The operations the benchmark times, each as a GraphQL request and as the service's Cypher.
 
-The Cypher side is built with the service's own functions (`convert` for pages, `compose` for
+The Cypher side is built with the service's own functions (`convert` for pages, `compose_graph` for
 the statement), so the raw driver runs exactly the text and parameters the service would; the
 in-process check in run.py compares the two texts to make sure of it.
 """
@@ -16,7 +16,7 @@ import httpx
 from graphgen import Graph
 from neo4j import AsyncDriver, Query, RoutingControl
 
-from sfm_graphql.db import compose
+from sfm_graphql.db import compose_graph
 from sfm_graphql.db.plan import ComponentFilter, ComponentPlan, ConnectionPlan, DeliveryPlan
 from sfm_graphql.graphql import convert
 from sfm_graphql.graphql.cursors import encode_cursor
@@ -62,8 +62,9 @@ def node_read(graph: Graph, count: int, seed: int) -> Workload:
     ]
     statements = []
     for c in picked:
-        # `node` plans no nested connection for this selection (see resolvers/queries.node).
-        q = compose.components_by_ids(ComponentPlan(), [c.id])
+        # What the Planner makes of NODE_QUERY: no nested connection, the selected properties.
+        plan = ComponentPlan(fields=frozenset({"id", "label", "certainty", "version", "updatedAt"}))
+        q = compose_graph.components_by_ids(plan, [c.id])
         statements.append(Statement(q.name, q.text, q.params))
     return Workload("node(id:) read", requests, statements)
 
@@ -77,9 +78,12 @@ def page_plan(settings: Settings) -> ComponentPlan:
                 page=convert.delivery_page(settings, {"first": NESTED_SIZE}),
                 filter=convert.delivery_filter(None),
                 total=False,
-                delivery=DeliveryPlan(target=ComponentPlan()),
+                delivery=DeliveryPlan(
+                    target=ComponentPlan(fields=frozenset({"label"})), fields=frozenset({"kind"})
+                ),
             )
-        }
+        },
+        fields=frozenset({"id", "label"}),
     )
 
 
@@ -92,7 +96,7 @@ def nested_page(graph: Graph, count: int, seed: int, settings: Settings) -> Work
         cursor = encode_cursor("label", {"label": c.fields["label"], "id": c.id})
         requests.append({"query": PAGE_QUERY, "variables": {"after": cursor}})
         page = convert.component_page(settings, {"first": PAGE_SIZE, "after": cursor})
-        q = compose.components_page(page_plan(settings), ComponentFilter(), page, total=False)
+        q = compose_graph.components_page(page_plan(settings), ComponentFilter(), page, total=False)
         statements.append(Statement(q.name, q.text, q.params))
     return Workload("components page + outgoing(first:5)", requests, statements)
 

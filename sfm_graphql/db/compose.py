@@ -1,15 +1,20 @@
 """Plans to Cypher: each fragment comes from this module and every value travels as a parameter.
 
-Labels come from `ComponentType.label`, sort keys from the sort enums, depths are validated
-integers; no user string is ever placed in the query text.
+Labels come from `ComponentType.label`, sort keys from the sort enums, property names from the
+domain models (`plan.COMPONENT_PROPERTIES`), depths are validated integers; no user string is ever
+placed in the query text. Each statement returns the properties its plan names plus what
+hydration needs, and comes with the shape of its rows (`db/shape.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sfm_graphql.db.plan import (
+    COMPONENT_PROPERTIES,
+    DELIVERY_PROPERTIES,
     ComponentFilter,
     ComponentPlan,
     ConnectionPlan,
@@ -18,21 +23,36 @@ from sfm_graphql.db.plan import (
     DirectionName,
     Page,
 )
+from sfm_graphql.db.shape import (
+    NO_CONNECTIONS,
+    ComponentShape,
+    ConnectionShape,
+    DeliveryShape,
+)
 from sfm_graphql.domain.enums import (
     COMPONENT_LABEL,
     ComponentSortField,
     ComponentType,
     DeliverySortField,
 )
+from sfm_graphql.domain.models import JSON_PROPERTIES
 
 _SORT_KEYS = {f.value for f in ComponentSortField} | {f.value for f in DeliverySortField}
+# Always returned, whatever the selection: what hydration builds every object from.
+COMPONENT_HYDRATION = ("id", "label", "version")
+DELIVERY_HYDRATION = ("id", "kind", "version")
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
-class ComposedQuery:
+class ComposedQuery(Generic[S]):
+    """One statement, its parameters and the shape of its rows (what hydration walks)."""
+
     name: str
     text: str
     params: dict[str, Any]
+    shape: S
 
 
 def type_labels(types: tuple[ComponentType, ...]) -> str:
@@ -56,41 +76,78 @@ class Composer:
 
     # -- projections -------------------------------------------------------------------------
 
-    def component_map(self, var: str, plan: ComponentPlan | None) -> str:
-        parts = [".*", f"__labels: labels({var})"]
-        for conn in plan.connections.values() if plan else ():
-            conn.key = self.var("c")
-            parts.append(f"{conn.key}: {self.connection(var, conn)}")
-            if conn.total:
-                parts.append(f"{conn.key}_total: {self.connection_count(var, conn)}")
-        return f"{var} {{{', '.join(parts)}}}"
+    @staticmethod
+    def properties(
+        fields: frozenset[str] | None,
+        always: Iterable[str],
+        known: frozenset[str],
+    ) -> list[str]:
+        """Map-projection entries for `fields` plus `always` (stored names); None means all."""
+        if fields is None:
+            return [".*"]
+        names = {*fields, *always}
+        unknown = names - known
+        if unknown:
+            raise ValueError(f"unknown properties {sorted(unknown)!r}")
+        return [f".{JSON_PROPERTIES.get(n, n)}" for n in sorted(names)]
 
-    def delivery_map(self, d: str, s: str, t: str, plan: DeliveryPlan) -> str:
-        parts = [f"d: {d} {{.*}}", f"sid: {s}.id", f"tid: {t}.id"]
-        if plan.source is not None:
-            parts.append(f"s: {self.component_map(s, plan.source)}")
-        if plan.target is not None:
-            parts.append(f"t: {self.component_map(t, plan.target)}")
-        return "{" + ", ".join(parts) + "}"
+    def component_map(
+        self, var: str, plan: ComponentPlan | None, sort: str | None = None
+    ) -> tuple[str, ComponentShape]:
+        """The map of one component (and its nested connections); `sort` is the page's key."""
+        if plan is None:
+            return f"{var} {{.*, __labels: labels({var})}}", NO_CONNECTIONS
+        always = COMPONENT_HYDRATION if sort is None else (*COMPONENT_HYDRATION, sort)
+        parts = [*self.properties(plan.fields, always, COMPONENT_PROPERTIES)]
+        parts.append(f"__labels: labels({var})")
+        shapes: dict[str, ConnectionShape] = {}
+        for response_key, conn in plan.connections.items():
+            key = self.var("c")
+            text, delivery = self.connection(var, conn)
+            parts.append(f"{key}: {text}")
+            total_key = None
+            if conn.total:
+                total_key = f"{key}_total"
+                parts.append(f"{total_key}: {self.connection_count(var, conn)}")
+            shapes[response_key] = ConnectionShape(conn, key, total_key, delivery)
+        return f"{var} {{{', '.join(parts)}}}", ComponentShape(shapes)
+
+    def delivery_map(
+        self, d: str, s: str, t: str, plan: DeliveryPlan | None, sort: str | None = None
+    ) -> tuple[str, DeliveryShape]:
+        """The map of one delivery: `d` its properties, `sid`/`tid`, `s`/`t` when planned."""
+        fields = None if plan is None else plan.fields
+        always = DELIVERY_HYDRATION if sort is None else (*DELIVERY_HYDRATION, sort)
+        props = ", ".join(self.properties(fields, always, DELIVERY_PROPERTIES))
+        parts = [f"d: {d} {{{props}}}", f"sid: {s}.id", f"tid: {t}.id"]
+        source = target = None
+        if plan is not None and plan.source is not None:
+            text, source = self.component_map(s, plan.source)
+            parts.append(f"s: {text}")
+        if plan is not None and plan.target is not None:
+            text, target = self.component_map(t, plan.target)
+            parts.append(f"t: {text}")
+        return "{" + ", ".join(parts) + "}", DeliveryShape(source, target)
 
     def _pattern(self, parent: str, d: str, other: str, direction: DirectionName) -> str:
         if direction == "OUTGOING":
             return f"({parent})-[{d}:DELIVERS]->({other}:{COMPONENT_LABEL})"
         return f"({parent})<-[{d}:DELIVERS]-({other}:{COMPONENT_LABEL})"
 
-    def connection(self, parent: str, conn: ConnectionPlan) -> str:
+    def connection(self, parent: str, conn: ConnectionPlan) -> tuple[str, DeliveryShape]:
         d, other = self.var("d"), self.var("o")
         conditions = self.delivery_where(d, conn.filter)
         keyset = self.keyset(d, conn.page)
         if keyset:
             conditions.append(keyset)
         source, target = (parent, other) if conn.direction == "OUTGOING" else (other, parent)
-        return (
+        head = (
             f"COLLECT {{ MATCH {self._pattern(parent, d, other, conn.direction)}"
             f"{self.where(conditions)} WITH {parent}, {d}, {other}"
             f" ORDER BY {self.order_by(d, conn.page)} LIMIT {self.param(conn.page.size + 1)}"
-            f" RETURN {self.delivery_map(d, source, target, conn.delivery)} }}"
         )
+        item, shape = self.delivery_map(d, source, target, conn.delivery, conn.page.sort)
+        return f"{head} RETURN {item} }}", shape
 
     def connection_count(self, parent: str, conn: ConnectionPlan) -> str:
         d, other = self.var("d"), self.var("o")
@@ -201,132 +258,3 @@ class Composer:
             f"{var}.{page.sort} {op}= {value}"
             f" AND ({var}.{page.sort} {op} {value} OR {var}.id {op} {cursor_id})"
         )
-
-
-# -- root statements ---------------------------------------------------------------------------
-
-
-def components_page(
-    plan: ComponentPlan, f: ComponentFilter, page: Page, *, total: bool
-) -> ComposedQuery:
-    q = Composer()
-    conditions = q.component_where("n", f)
-    count = (
-        f"CALL {{ MATCH (n:{COMPONENT_LABEL}){q.where(conditions)} RETURN count(n) AS total }} "
-        if total
-        else ""
-    )
-    keyset = q.keyset("n", page)
-    page_conditions = [*conditions, keyset] if keyset else conditions
-    text = (
-        f"{count}CALL {{ MATCH (n:{COMPONENT_LABEL}){q.where(page_conditions)}"
-        f" WITH n ORDER BY {q.order_by('n', page)} LIMIT {q.param(page.size + 1)}"
-        f" RETURN collect({q.component_map('n', plan)}) AS items }}"
-        f" RETURN items, {'total' if total else 'null AS total'}"
-    )
-    return ComposedQuery("compose/components_page", text, q.params)
-
-
-def components_by_ids(plan: ComponentPlan, ids: list[str]) -> ComposedQuery:
-    q = Composer()
-    text = (
-        f"UNWIND {q.param(ids)} AS wanted MATCH (n:{COMPONENT_LABEL} {{id: wanted}})"
-        f" RETURN {q.component_map('n', plan)} AS item"
-    )
-    return ComposedQuery("compose/components_by_ids", text, q.params)
-
-
-def deliveries_page(
-    plan: DeliveryPlan, f: DeliveryFilter, page: Page, *, total: bool
-) -> ComposedQuery:
-    q = Composer()
-    pattern = f"(s:{COMPONENT_LABEL})-[d:DELIVERS]->(t:{COMPONENT_LABEL})"
-    conditions = q.delivery_where("d", f)
-    count = (
-        f"CALL {{ MATCH {pattern}{q.where(conditions)} RETURN count(d) AS total }} "
-        if total
-        else ""
-    )
-    keyset = q.keyset("d", page)
-    page_conditions = [*conditions, keyset] if keyset else conditions
-    text = (
-        f"{count}CALL {{ MATCH {pattern}{q.where(page_conditions)}"
-        f" WITH s, d, t ORDER BY {q.order_by('d', page)} LIMIT {q.param(page.size + 1)}"
-        f" RETURN collect({q.delivery_map('d', 's', 't', plan)}) AS items }}"
-        f" RETURN items, {'total' if total else 'null AS total'}"
-    )
-    return ComposedQuery("compose/deliveries_page", text, q.params)
-
-
-def deliveries_by_ids(plan: DeliveryPlan, ids: list[str]) -> ComposedQuery:
-    q = Composer()
-    text = (
-        f"UNWIND {q.param(ids)} AS wanted"
-        f" MATCH (s:{COMPONENT_LABEL})-[d:DELIVERS {{id: wanted}}]->(t:{COMPONENT_LABEL})"
-        f" RETURN {q.delivery_map('d', 's', 't', plan)} AS item"
-    )
-    return ComposedQuery("compose/deliveries_by_ids", text, q.params)
-
-
-def search(
-    plan: ComponentPlan, lucene_query: str, types: tuple[ComponentType, ...], limit: int
-) -> ComposedQuery:
-    q = Composer()
-    type_filter = f" WHERE n:{type_labels(types)}" if types else ""
-    text = (
-        f"CALL db.index.fulltext.queryNodes('component_text', {q.param(lucene_query)})"
-        f" YIELD node AS n, score{type_filter}"
-        f" WITH n, score ORDER BY score DESC, n.id LIMIT {q.param(limit)}"
-        f" RETURN score, {q.component_map('n', plan)} AS item"
-    )
-    return ComposedQuery("compose/search", text, q.params)
-
-
-def neighborhood(
-    *,
-    center_plan: ComponentPlan | None,
-    component_plan: ComponentPlan | None,
-    delivery_plan: DeliveryPlan | None,
-    center_id: str,
-    depth: int,
-    direction: DirectionName,
-    f: DeliveryFilter,
-    max_nodes: int,
-) -> ComposedQuery:
-    """Components within `depth` hops (shortest-path distance) and the deliveries among them.
-
-    `ANY SHORTEST` keeps one shortest path per reached component, so the traversal is a
-    breadth-first search rather than an enumeration of every path.
-    """
-    if not 1 <= depth <= 10:
-        raise ValueError("depth out of range")
-    q = Composer()
-    hop_where = q.where(q.delivery_where("r", f))
-    left, right = {"OUTGOING": ("-", "->"), "INCOMING": ("<-", "-"), "BOTH": ("-", "-")}[direction]
-    max_param = q.param(max_nodes)
-    edge_where = "".join(f" AND {cond}" for cond in q.delivery_where("e", f))
-    deliveries = "[] AS deliveries"
-    delivery_call = ""
-    if delivery_plan is not None:
-        delivery_call = (
-            " CALL (members) { UNWIND members AS a MATCH (a)-[e:DELIVERS]->(b)"
-            f" WHERE b IN members{edge_where} WITH a, e, b ORDER BY e.id"
-            f" RETURN collect({q.delivery_map('e', 'a', 'b', delivery_plan)}) AS deliveries }}"
-        )
-        deliveries = "deliveries"
-    text = (
-        f"MATCH (c:{COMPONENT_LABEL} {{id: {q.param(center_id)}}})"
-        f" CALL (c) {{ MATCH p = ANY SHORTEST (c)(()"
-        f"{left}[r:DELIVERS{hop_where}]{right}()){{1,{int(depth)}}}(x:{COMPONENT_LABEL})"
-        f" WHERE x <> c WITH x, min(length(p)) AS hops ORDER BY hops, x.id"
-        f" LIMIT {max_param} + 1 RETURN collect({{hops: hops, x: x}}) AS reached }}"
-        f" WITH c, reached[0..{max_param}] AS found, size(reached) > {max_param} AS truncated"
-        f" WITH c, found, truncated, [c] + [f IN found | f.x] AS members"
-        f" CALL (found) {{ UNWIND found AS f WITH f.hops AS hops, f.x AS x"
-        f" RETURN collect({{hops: hops, item: {q.component_map('x', component_plan)}}})"
-        " AS components }"
-        f"{delivery_call}"
-        f" RETURN {q.component_map('c', center_plan)} AS center, components, {deliveries},"
-        " truncated"
-    )
-    return ComposedQuery("compose/neighborhood", text, q.params)

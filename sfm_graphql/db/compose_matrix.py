@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sfm_graphql.db.compose import ComposedQuery, Composer
 from sfm_graphql.db.plan import ComponentPlan, Cursor
+from sfm_graphql.db.shape import ComparisonShape, ComponentShape
 from sfm_graphql.domain.enums import COMPONENT_LABEL
 
 MATRIX_LABEL = "Matrix"
@@ -24,15 +25,20 @@ class MatrixProjection:
     deliveries: bool = False
 
 
-def _matrix_calls(q: Composer, m: str, projection: MatrixProjection, max_deliveries: int) -> str:
-    """Subqueries binding `members` and `deliveries` for the matrix bound to `m`."""
+def _matrix_calls(
+    q: Composer, m: str, projection: MatrixProjection, max_deliveries: int
+) -> tuple[str, ComponentShape | None]:
+    """Subqueries binding `members` and `deliveries` for the matrix bound to `m`, and the
+    shape of the members (None when they are not fetched)."""
     calls = []
+    shape = None
     if projection.members is not None:
         n = q.var("n")
+        member, shape = q.component_map(n, projection.members)
         calls.append(
             f"CALL ({m}) {{ MATCH ({m})-[i:INCLUDES]->({n}:{COMPONENT_LABEL})"
             f" WITH i, {n} ORDER BY i.position"
-            f" RETURN collect({q.component_map(n, projection.members)}) AS members }}"
+            f" RETURN collect({member}) AS members }}"
         )
     if projection.deliveries:
         # The target's membership is an EXISTS, not a second INCLUDES in the pattern: a pattern
@@ -48,19 +54,20 @@ def _matrix_calls(q: Composer, m: str, projection: MatrixProjection, max_deliver
         )
     members = "members" if projection.members is not None else "[] AS members"
     deliveries = "deliveries" if projection.deliveries else "[] AS deliveries"
-    return " ".join([*calls, f"WITH {m}, {members}, {deliveries}"])
+    return " ".join([*calls, f"WITH {m}, {members}, {deliveries}"]), shape
 
 
 def matrices_by_ids(
     projection: MatrixProjection, ids: list[str], *, max_deliveries: int
-) -> ComposedQuery:
+) -> ComposedQuery[ComponentShape | None]:
     q = Composer()
+    wanted = q.param(ids)
+    calls, shape = _matrix_calls(q, "m", projection, max_deliveries)
     text = (
-        f"UNWIND {q.param(ids)} AS wanted MATCH (m:{MATRIX_LABEL} {{id: wanted}})"
-        f" {_matrix_calls(q, 'm', projection, max_deliveries)}"
-        f" RETURN m {{.*}} AS matrix, members, deliveries"
+        f"UNWIND {wanted} AS wanted MATCH (m:{MATRIX_LABEL} {{id: wanted}})"
+        f" {calls} RETURN m {{.*}} AS matrix, members, deliveries"
     )
-    return ComposedQuery("compose/matrices_by_ids", text, q.params)
+    return ComposedQuery("compose/matrices_by_ids", text, q.params, shape)
 
 
 def matrices_page(
@@ -70,7 +77,7 @@ def matrices_page(
     after: Cursor | None,
     total: bool,
     max_deliveries: int,
-) -> ComposedQuery:
+) -> ComposedQuery[ComponentShape | None]:
     """Matrices sorted by name then id, `size + 1` of them (the extra one says a page follows)."""
     q = Composer()
     keyset = ""
@@ -78,14 +85,15 @@ def matrices_page(
         name, after_id = q.param(after.value), q.param(after.id)
         keyset = f" WHERE m.name > {name} OR (m.name = {name} AND m.id > {after_id})"
     count = f"CALL () {{ MATCH (m:{MATRIX_LABEL}) RETURN count(m) AS total }} " if total else ""
+    limit = q.param(size + 1)
+    calls, shape = _matrix_calls(q, "m", projection, max_deliveries)
     text = (
         f"{count}CALL () {{ MATCH (m:{MATRIX_LABEL}){keyset}"
-        f" WITH m ORDER BY m.name, m.id LIMIT {q.param(size + 1)}"
-        f" {_matrix_calls(q, 'm', projection, max_deliveries)}"
+        f" WITH m ORDER BY m.name, m.id LIMIT {limit} {calls}"
         " RETURN collect({matrix: m {.*}, members: members, deliveries: deliveries}) AS items }"
         f" RETURN items, {'total' if total else 'null AS total'}"
     )
-    return ComposedQuery("compose/matrices_page", text, q.params)
+    return ComposedQuery("compose/matrices_page", text, q.params, shape)
 
 
 def compare_scenarios(
@@ -95,7 +103,7 @@ def compare_scenarios(
     base: str,
     other: str,
     limit: int,
-) -> ComposedQuery:
+) -> ComposedQuery[ComparisonShape]:
     """Deliveries of two scenarios matched by (source, target, kind), grouped by outcome.
 
     Returns one row: whether each scenario is known (declared or used) and, per outcome
@@ -104,6 +112,9 @@ def compare_scenarios(
     """
     q = Composer()
     b, o = q.param(base), q.param(other)
+    kept_limit = q.param(limit)
+    source, source_shape = q.component_map("s", source_plan)
+    target, target_shape = q.component_map("t", target_plan)
     known = (
         "EXISTS {{ MATCH (:Scenario {{name: {0}}}) }}"
         " OR EXISTS {{ MATCH ()-[x:DELIVERS]->() WHERE x.scenario = {0} }}"
@@ -124,13 +135,13 @@ def compare_scenarios(
         " WITH outcome, collect({s: s, t: t, kind: kind, inBase: inBase, inOther: inOther,"
         " baseWeight: baseWeight, otherWeight: otherWeight}) AS matches"
         " WITH outcome, size(matches) AS total,"
-        f" CASE outcome WHEN 'unchanged' THEN [] ELSE matches[0..{q.param(limit)}] END AS kept"
+        f" CASE outcome WHEN 'unchanged' THEN [] ELSE matches[0..{kept_limit}] END AS kept"
         " CALL (kept) { UNWIND kept AS r WITH r, r.s AS s, r.t AS t"
-        f" RETURN collect({{source: {q.component_map('s', source_plan)},"
-        f" target: {q.component_map('t', target_plan)}, kind: r.kind,"
+        f" RETURN collect({{source: {source}, target: {target}, kind: r.kind,"
         " base: [x IN r.inBase | x {.*}], other: [x IN r.inOther | x {.*}],"
         " baseWeight: r.baseWeight, otherWeight: r.otherWeight}) AS rows }"
         " RETURN collect({outcome: outcome, total: total, rows: rows}) AS groups }"
         f" RETURN {known.format(b)} AS baseKnown, {known.format(o)} AS otherKnown, groups"
     )
-    return ComposedQuery("compose/compare_scenarios", text, q.params)
+    shape = ComparisonShape(source_shape, target_shape)
+    return ComposedQuery("compose/compare_scenarios", text, q.params, shape)

@@ -2,17 +2,21 @@
 
 The GraphQL layer turns a selection set into these plans; `compose` turns a plan into one Cypher
 statement. Nested connections are part of the plan, which is how a two-level selection still
-costs one round trip.
+costs one round trip. Plans are immutable: the composer never writes into them, it returns the
+result shape next to the statement (`db/shape.py`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from sfm_graphql.domain.enums import ComponentType
 from sfm_graphql.domain.kinds import DeliveryKind
+from sfm_graphql.domain.models import FIELDS_BY_TYPE, DeliveryFields
 
 DirectionName = Literal["OUTGOING", "INCOMING", "BOTH"]
 
@@ -73,24 +77,53 @@ class ComponentFilter:
     updated_before: dt.datetime | None = None
 
 
-@dataclass(slots=True)
+def _frozen(connections: Mapping[str, ConnectionPlan]) -> Mapping[str, ConnectionPlan]:
+    return (
+        connections
+        if isinstance(connections, MappingProxyType)
+        else MappingProxyType(dict(connections))
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ComponentPlan:
-    """Nested connections to fetch with each component, by GraphQL response key."""
+    """What to fetch with each component.
 
-    connections: dict[str, ConnectionPlan] = field(default_factory=dict)
+    `connections`: the nested connections, by GraphQL response key (kept read-only).
+    `fields`: the component properties the selection reads (names as in `COMPONENT_PROPERTIES`);
+    None fetches every property. The composer adds what hydration always needs.
+    """
+
+    connections: Mapping[str, ConnectionPlan] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
+    fields: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "connections", _frozen(self.connections))
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ConnectionPlan:
     direction: DirectionName
     page: Page
     filter: DeliveryFilter
     total: bool
     delivery: DeliveryPlan
-    key: str = ""  # the map key in the Cypher result, set by the composer
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class DeliveryPlan:
+    """What to fetch with each delivery: its endpoints' plans and the properties it reads
+    (names as in `DELIVERY_PROPERTIES`; None fetches every property)."""
+
     source: ComponentPlan | None = None
     target: ComponentPlan | None = None
+    fields: frozenset[str] | None = None
+
+
+# The properties a plan's `fields` may name: the domain models' fields and the ones every item
+# carries. GraphQL field names are the same, so the planner keeps the selected names it finds here.
+_STORED = frozenset({"id", "createdAt", "updatedAt", "version"})
+COMPONENT_PROPERTIES = _STORED.union(*(m.model_fields for m in FIELDS_BY_TYPE.values()))
+DELIVERY_PROPERTIES = _STORED | frozenset(DeliveryFields.model_fields)

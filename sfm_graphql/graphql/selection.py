@@ -25,7 +25,13 @@ from graphql.execution.values import VariableValues, get_argument_values, get_di
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import get_object_definition
 
-from sfm_graphql.db.plan import ComponentPlan, ConnectionPlan, DeliveryPlan
+from sfm_graphql.db.plan import (
+    COMPONENT_PROPERTIES,
+    DELIVERY_PROPERTIES,
+    ComponentPlan,
+    ConnectionPlan,
+    DeliveryPlan,
+)
 from sfm_graphql.errors import LimitExceeded
 from sfm_graphql.graphql import convert
 from sfm_graphql.graphql.types.components import Component
@@ -114,12 +120,17 @@ class Planner:
     def component_plan(self, nodes: list[FieldNode], depth: int = 0) -> ComponentPlan:
         if depth > MAX_PLAN_DEPTH:
             raise LimitExceeded(f"Selections may nest at most {MAX_PLAN_DEPTH} connections deep")
-        plan = ComponentPlan()
+        connections: dict[str, ConnectionPlan] = {}
+        fields: set[str] = set()
         for key, group in self.children(nodes).items():
             name = group[0].name.value
             if name in _CONNECTIONS:
-                plan.connections[key] = self.connection_plan(name, group, depth + 1)
-        return plan
+                connections[key] = self.connection_plan(name, group, depth + 1)
+            elif name in COMPONENT_PROPERTIES:
+                # GraphQL field names are the property names (fields such as `type` or
+                # `__typename` read what every component carries anyway).
+                fields.add(name)
+        return ComponentPlan(connections=connections, fields=frozenset(fields))
 
     def connection_plan(self, name: str, group: list[FieldNode], depth: int = 0) -> ConnectionPlan:
         """The plan of one `outgoing`/`incoming` field (all nodes of one response key)."""
@@ -140,7 +151,9 @@ class Planner:
     def delivery_plan(self, nodes: list[FieldNode], depth: int = 0) -> DeliveryPlan:
         source = self.descend(nodes, "source")
         target = self.descend(nodes, "target")
+        selected = {n.name.value for group in self.children(nodes).values() for n in group}
         return DeliveryPlan(
             source=self.component_plan(source, depth) if source else None,
             target=self.component_plan(target, depth) if target else None,
+            fields=frozenset(selected & DELIVERY_PROPERTIES),
         )

@@ -17,8 +17,10 @@ from pydantic import ValidationError
 from sfm_graphql.db import compose_matrix
 from sfm_graphql.db.database import Database
 from sfm_graphql.db.plan import ComponentPlan
+from sfm_graphql.db.shape import ComparisonShape
 from sfm_graphql.domain.models import Dimension, Strict, Text, validation_error_to_input
 from sfm_graphql.errors import BadUserInput, Conflict, NotFound
+from sfm_graphql.services import reads
 
 # Fixed forever: changing it would change every scenario id.
 SCENARIO_NAMESPACE = uuid.UUID("5f0c7c2e-3b9a-5d7e-9a51-6c2f8e4b1d03")
@@ -42,11 +44,13 @@ class ScenarioRecord:
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """Per outcome, the number of matches and the first rows (as the composed query returns)."""
+    """Per outcome, the number of matches and the first rows (as the composed query returns),
+    and the shape of the rows' source and target components."""
 
     totals: dict[str, int]
     rows: dict[str, list[dict[str, Any]]]
     limit: int
+    shape: ComparisonShape
 
     @property
     def truncated(self) -> bool:
@@ -142,7 +146,8 @@ async def compare_scenarios(
     q = compose_matrix.compare_scenarios(
         source_plan=source_plan, target_plan=target_plan, base=base, other=other, limit=limit
     )
-    row = (await db.run_composed(q.name, q.text, q.params))[0]
+    result = await reads.run(db, q)
+    row = result.rows[0]
     for known, name, field in (
         (row["baseKnown"], base, "base"),
         (row["otherKnown"], other, "other"),
@@ -156,4 +161,5 @@ async def compare_scenarios(
         totals={o: groups[o]["total"] if o in groups else 0 for o in OUTCOMES},
         rows={o: groups[o]["rows"] if o in groups else [] for o in OUTCOMES},
         limit=limit,
+        shape=result.shape,
     )

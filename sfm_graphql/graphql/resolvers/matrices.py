@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import strawberry
 
-from sfm_graphql.db import compose_matrix
 from sfm_graphql.db.compose_matrix import MatrixProjection
-from sfm_graphql.db.plan import ComponentPlan
+from sfm_graphql.db.plan import ComponentPlan, ConnectionPlan
+from sfm_graphql.db.shape import ComponentShape, ConnectionShape
 from sfm_graphql.errors import BadUserInput, LimitExceeded, NotFound
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.cursors import encode_cursor, make_page
@@ -31,6 +31,7 @@ from sfm_graphql.graphql.types.matrices import (
 )
 from sfm_graphql.graphql.types.mutations import provided_fields
 from sfm_graphql.services import matrices as matrix_service
+from sfm_graphql.services import reads
 from sfm_graphql.settings import Settings
 
 MATRIX = frozenset({"Matrix"})
@@ -50,46 +51,47 @@ POSITIONS: tuple[Path, ...] = (
 )
 
 
-@dataclass(slots=True)
-class MatrixSelection:
-    """The planned positions (only those with nested connections) and what to fetch."""
-
-    projection: MatrixProjection
-    positions: dict[Path, ComponentPlan] = field(default_factory=dict)
+# Each position's nested connections join the members' one plan under `<path>:<response key>`.
+_POSITION = ":"
+FULL = MatrixProjection(members=ComponentPlan(), deliveries=True)
 
 
-FULL = MatrixSelection(MatrixProjection(members=ComponentPlan(), deliveries=True))
-
-
-def plan_matrix(planner: Planner, nodes: list[Any]) -> MatrixSelection:
+def plan_matrix(planner: Planner, nodes: list[Any]) -> MatrixProjection:
     """What the selection under `nodes` (matrix fields) needs, as one projection.
 
     Each position's nested connections join one component projection under distinct keys, so
     every member is fetched once however many positions the selection uses.
     """
-    positions: dict[Path, ComponentPlan] = {}
+    connections: dict[str, ConnectionPlan] = {}
+    fields: set[str] = set()
     for path in POSITIONS:
         found = planner.descend(nodes, *path)
         if found:
             plan = planner.component_plan(found)
-            if plan.connections:
-                positions[path] = plan
+            fields |= plan.fields or set()
+            for key, conn in plan.connections.items():
+                connections[f"{'.'.join(path)}{_POSITION}{key}"] = conn
     wants_cells = any(planner.selects(nodes, name) for name in ("cells", "rows", "csv"))
     wants_members = wants_cells or planner.selects(nodes, "components")
-    members = ComponentPlan(
-        connections={
-            f"{'.'.join(path)}:{key}": conn
-            for path, plan in positions.items()
-            for key, conn in plan.connections.items()
-        }
-    )
-    return MatrixSelection(
-        MatrixProjection(members=members if wants_members else None, deliveries=wants_cells),
-        positions,
-    )
+    members = ComponentPlan(connections=connections, fields=frozenset(fields))
+    return MatrixProjection(members=members if wants_members else None, deliveries=wants_cells)
 
 
-def _matrix(row: dict[str, Any], selection: MatrixSelection, settings: Settings) -> Matrix:
+def position_shapes(members: ComponentShape | None) -> dict[Path, ComponentShape]:
+    """The members' shape split back into one shape per position of the selection."""
+    grouped: dict[Path, dict[str, ConnectionShape]] = {}
+    for joined, conn in (members.connections if members else {}).items():
+        path, _, key = joined.rpartition(_POSITION)
+        grouped.setdefault(tuple(path.split(".")), {})[key] = conn
+    return {path: ComponentShape(connections) for path, connections in grouped.items()}
+
+
+def _matrix(
+    row: Mapping[str, Any],
+    projection: MatrixProjection,
+    positions: dict[Path, ComponentShape],
+    settings: Settings,
+) -> Matrix:
     props, deliveries = row["matrix"], row["deliveries"]
     if len(deliveries) > settings.max_matrix_deliveries:
         raise LimitExceeded(
@@ -97,23 +99,24 @@ def _matrix(row: dict[str, Any], selection: MatrixSelection, settings: Settings)
             "deliveries in its scenario and time slice; set a timeSlice or use fewer components"
         )
     data = None
-    if selection.projection.members is not None:
-        data = MatrixData(row["members"], deliveries, selection.positions)
+    if projection.members is not None:
+        data = MatrixData(row["members"], deliveries, positions)
     return matrix_from_props(props, data)
 
 
 async def load_matrices(
-    info: Info, ids: list[str], selection: MatrixSelection
+    info: Info, ids: list[str], projection: MatrixProjection
 ) -> dict[str, Matrix]:
-    if not ids:
-        return {}
     settings = info.context.settings
-    q = compose_matrix.matrices_by_ids(
-        selection.projection, ids, max_deliveries=settings.max_matrix_deliveries
+    found = await reads.matrices_by_ids(
+        db=info.context.db,
+        projection=projection,
+        ids=ids,
+        max_deliveries=settings.max_matrix_deliveries,
     )
-    rows = await info.context.db.run_composed(q.name, q.text, q.params)
-    found = [_matrix(r, selection, settings) for r in rows]
-    return {m.uuid: m for m in found}
+    positions = position_shapes(found.shape)
+    matrices = [_matrix(r, projection, positions, settings) for r in found.rows]
+    return {m.uuid: m for m in matrices}
 
 
 async def load_matrix_data(info: Info, matrix_id: str) -> MatrixData:
@@ -127,8 +130,8 @@ async def load_matrix_data(info: Info, matrix_id: str) -> MatrixData:
 
 async def _planned(info: Info, matrix_id: str, *path: str) -> Matrix:
     planner = Planner(info)
-    selection = plan_matrix(planner, planner.descend(planner.root_nodes, *path))
-    found = await load_matrices(info, [matrix_id], selection)
+    projection = plan_matrix(planner, planner.descend(planner.root_nodes, *path))
+    found = await load_matrices(info, [matrix_id], projection)
     if matrix_id not in found:
         raise NotFound("The matrix no longer exists")
     return found[matrix_id]
@@ -159,19 +162,23 @@ async def matrices(
         max_size=settings.max_page_size,
     )
     planner = Planner(info)
-    selection = plan_matrix(planner, planner.descend(planner.root_nodes, "edges", "node"))
-    q = compose_matrix.matrices_page(
-        selection.projection,
+    projection = plan_matrix(planner, planner.descend(planner.root_nodes, "edges", "node"))
+    found = await reads.matrices_page(
+        db=info.context.db,
+        projection=projection,
         size=page.size,
         after=page.cursor,
         total=planner.selects(planner.root_nodes, "totalCount"),
         max_deliveries=settings.max_matrix_deliveries,
     )
-    row = (await info.context.db.run_composed(q.name, q.text, q.params))[0]
-    items = sorted(row["items"], key=lambda i: (i["matrix"]["name"], i["matrix"]["id"]))
+    positions = position_shapes(found.shape)
+    items = sorted(found.items, key=lambda i: (i["matrix"]["name"], i["matrix"]["id"]))
     kept = items[: page.size]
     edges = [
-        MatrixEdge(cursor=encode_cursor(_SORT, i["matrix"]), node=_matrix(i, selection, settings))
+        MatrixEdge(
+            cursor=encode_cursor(_SORT, i["matrix"]),
+            node=_matrix(i, projection, positions, settings),
+        )
         for i in kept
     ]
     return MatrixConnection(
@@ -182,7 +189,7 @@ async def matrices(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total=row["total"],
+        total=found.total,
     )
 
 

@@ -7,8 +7,7 @@ from collections import defaultdict
 
 import strawberry
 
-from sfm_graphql.db import compose
-from sfm_graphql.errors import BadUserInput, LimitExceeded, NotFound
+from sfm_graphql.errors import BadUserInput, LimitExceeded
 from sfm_graphql.graphql import convert, hydrate
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import from_global_id
@@ -29,6 +28,7 @@ from sfm_graphql.graphql.types.inputs import (
 from sfm_graphql.graphql.types.node import Node
 from sfm_graphql.graphql.types.rate_limit import RateLimit
 from sfm_graphql.graphql.types.results import ComponentDistance, Neighborhood, SearchHit
+from sfm_graphql.services import reads
 
 MAX_SEARCH_TEXT = 200
 MAX_SEARCH_RESULTS = 100
@@ -50,10 +50,14 @@ async def components(
     )
     planner = Planner(info)
     plan = planner.component_plan(planner.descend(planner.root_nodes, "edges", "node"))
-    total = planner.selects(planner.root_nodes, "totalCount")
-    q = compose.components_page(plan, convert.component_filter(filter), page, total=total)
-    row = (await info.context.db.run_composed(q.name, q.text, q.params))[0]
-    return hydrate.component_connection(row["items"], page, plan, row["total"])
+    found = await reads.components_page(
+        db=info.context.db,
+        plan=plan,
+        where=convert.component_filter(filter),
+        page=page,
+        total=planner.selects(planner.root_nodes, "totalCount"),
+    )
+    return hydrate.component_connection(found.items, page, found.shape, found.total)
 
 
 async def deliveries(
@@ -72,10 +76,14 @@ async def deliveries(
     )
     planner = Planner(info)
     plan = planner.delivery_plan(planner.descend(planner.root_nodes, "edges", "node"))
-    total = planner.selects(planner.root_nodes, "totalCount")
-    q = compose.deliveries_page(plan, convert.delivery_filter(filter), page, total=total)
-    row = (await info.context.db.run_composed(q.name, q.text, q.params))[0]
-    return hydrate.delivery_connection(row["items"], page, plan, row["total"])
+    found = await reads.deliveries_page(
+        db=info.context.db,
+        plan=plan,
+        where=convert.delivery_filter(filter),
+        page=page,
+        total=planner.selects(planner.root_nodes, "totalCount"),
+    )
+    return hydrate.delivery_connection(found.items, page, found.shape, found.total)
 
 
 async def node(info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
@@ -109,8 +117,8 @@ async def nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
             )
         )
     if wanted["Matrix"]:
-        selection = matrix_resolvers.plan_matrix(planner, planner.root_nodes)
-        found.update(await matrix_resolvers.load_matrices(info, wanted["Matrix"], selection))
+        projection = matrix_resolvers.plan_matrix(planner, planner.root_nodes)
+        found.update(await matrix_resolvers.load_matrices(info, wanted["Matrix"], projection))
     if wanted["Scenario"]:
         found.update(await scenario_resolvers.scenarios_by_ids(info, wanted["Scenario"]))
     # A node is returned only under the type its id names.
@@ -135,9 +143,17 @@ async def search(
         raise BadUserInput(f"first must be between 1 and {MAX_SEARCH_RESULTS}", field="first")
     planner = Planner(info)
     plan = planner.component_plan(planner.descend(planner.root_nodes, "component"))
-    q = compose.search(plan, lucene_terms(text), tuple(types or ()), first)
-    rows = await info.context.db.run_composed(q.name, q.text, q.params)
-    return [SearchHit(score=r["score"], component=hydrate.component(r["item"], plan)) for r in rows]
+    scores, found = await reads.search(
+        db=info.context.db,
+        plan=plan,
+        lucene_query=lucene_terms(text),
+        types=tuple(types or ()),
+        limit=first,
+    )
+    return [
+        SearchHit(score=score, component=hydrate.component(item, found.shape))
+        for score, item in zip(scores, found.items, strict=True)
+    ]
 
 
 async def neighborhood(
@@ -163,33 +179,31 @@ async def neighborhood(
     member_plan = planner.component_plan(member_nodes)
     delivery_nodes = planner.descend(root, "deliveries")
     delivery_plan = planner.delivery_plan(delivery_nodes) if delivery_nodes else None
-    q = compose.neighborhood(
+    found = await reads.neighborhood(
+        db=info.context.db,
         center_plan=center_plan,
         component_plan=member_plan,
         delivery_plan=delivery_plan,
         center_id=center_id,
         depth=depth,
         direction=Direction(direction).value,
-        f=convert.delivery_filter(DeliveryFilter(kinds=kinds, scenario=scenario)),
+        where=convert.delivery_filter(DeliveryFilter(kinds=kinds, scenario=scenario)),
         max_nodes=settings.max_neighborhood_nodes,
     )
-    rows = await info.context.db.run_composed(q.name, q.text, q.params)
-    if not rows:
-        raise NotFound("No component has this id", field="id")
-    row = rows[0]
-    center = hydrate.component(row["center"], center_plan)
-    members = [hydrate.component(m["item"], member_plan) for m in row["components"]]
+    shape = found.shape
+    center = hydrate.component(found.center, shape.center)
+    members = [hydrate.component(item, shape.components) for _, item in found.members]
     return Neighborhood(
         center=center,
         components=[center, *members],
         distances=[ComponentDistance(component_id=center.id, hops=0)]
         + [
-            ComponentDistance(component_id=c.id, hops=m["hops"])
-            for c, m in zip(members, row["components"], strict=True)
+            ComponentDistance(component_id=c.id, hops=hops)
+            for c, (hops, _) in zip(members, found.members, strict=True)
         ],
-        deliveries=[hydrate.delivery(d, delivery_plan) for d in row["deliveries"]],
+        deliveries=[hydrate.delivery(d, shape.deliveries) for d in found.deliveries],
         depth=depth,
-        truncated=row["truncated"],
+        truncated=found.truncated,
     )
 
 

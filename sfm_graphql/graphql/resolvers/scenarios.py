@@ -67,4 +67,4 @@ async def compare_scenarios(
         source_plan=source_plan,
         target_plan=target_plan,
     )
-    return comparison_of(result, base, other, source_plan, target_plan)
+    return comparison_of(result, base, other)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from sfm_graphql.db.plan import ComponentPlan
+from sfm_graphql.db.shape import NO_CONNECTIONS, ComponentShape
 from sfm_graphql.domain.models import DEFAULT_SCENARIO, from_properties
 from sfm_graphql.errors import SfmError
 from sfm_graphql.graphql import hydrate
@@ -37,7 +37,7 @@ class MatrixData:
         self,
         members: list[dict[str, Any]],
         deliveries: list[dict[str, Any]],
-        positions: dict[Path, ComponentPlan],
+        positions: dict[Path, ComponentShape],
     ) -> None:
         self._members = members
         self._positions = positions
@@ -56,8 +56,8 @@ class MatrixData:
     def components_at(self, path: Path) -> list[Component]:
         """The members as objects for one position, with that position's nested connections."""
         if path not in self._hydrated:
-            plan = self._positions.get(path, ComponentPlan())
-            self._hydrated[path] = [hydrate.component(m, plan) for m in self._members]
+            shape = self._positions.get(path, NO_CONNECTIONS)
+            self._hydrated[path] = [hydrate.component(m, shape) for m in self._members]
         return self._hydrated[path]
 
     def cell(self, prefix: Path, i: int, j: int) -> MatrixCell:

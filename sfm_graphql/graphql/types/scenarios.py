@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from sfm_graphql.db.plan import ComponentPlan
+from sfm_graphql.db.shape import ComparisonShape
 from sfm_graphql.domain.kinds import DeliveryKind
 from sfm_graphql.domain.models import from_properties
 from sfm_graphql.graphql import hydrate
@@ -99,11 +99,9 @@ class ScenarioComparison:
     )
 
 
-def _difference(
-    row: dict[str, Any], source_plan: ComponentPlan, target_plan: ComponentPlan
-) -> ScenarioDifference:
-    source = hydrate.component(row["source"], source_plan)
-    target = hydrate.component(row["target"], target_plan)
+def _difference(row: dict[str, Any], shape: ComparisonShape) -> ScenarioDifference:
+    source = hydrate.component(row["source"], shape.source)
+    target = hydrate.component(row["target"], shape.target)
     ends = {"source": source, "target": target}
 
     def deliveries(items: list[dict[str, Any]]) -> list[Delivery]:
@@ -127,15 +125,9 @@ def _difference(
     )
 
 
-def comparison_of(
-    result: Comparison,
-    base: str,
-    other: str,
-    source_plan: ComponentPlan,
-    target_plan: ComponentPlan,
-) -> ScenarioComparison:
+def comparison_of(result: Comparison, base: str, other: str) -> ScenarioComparison:
     def rows(outcome: str) -> list[ScenarioDifference]:
-        return [_difference(r, source_plan, target_plan) for r in result.rows[outcome]]
+        return [_difference(r, result.shape) for r in result.rows[outcome]]
 
     return ScenarioComparison(
         base=base,

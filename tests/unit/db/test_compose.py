@@ -1,6 +1,6 @@
 """The composer places only enum-derived names in Cypher text; every value is a parameter."""
 
-from sfm_graphql.db import compose
+from sfm_graphql.db import compose_graph
 from sfm_graphql.db.plan import (
     ComponentFilter,
     ComponentPlan,
@@ -19,14 +19,14 @@ EVIL = "x') DETACH DELETE n //"
 def test_user_strings_never_reach_the_query_text() -> None:
     f = ComponentFilter(text=EVIL, sector=EVIL, deliveries=DeliveryFilter(scenario=EVIL))
     page = Page(size=5, sort="label", cursor=Cursor(value=EVIL, id=EVIL))
-    q = compose.components_page(ComponentPlan(), f, page, total=True)
+    q = compose_graph.components_page(ComponentPlan(), f, page, total=True)
     assert EVIL not in q.text
     assert EVIL in q.params.values()
     assert EVIL.lower() in q.params.values()
 
 
 def test_type_filters_become_enum_labels() -> None:
-    q = compose.components_page(
+    q = compose_graph.components_page(
         ComponentPlan(),
         ComponentFilter(types=(ComponentType.POLICY, ComponentType.VALUE_SYSTEM)),
         Page(size=3),
@@ -36,8 +36,10 @@ def test_type_filters_become_enum_labels() -> None:
 
 
 def test_total_is_counted_only_when_asked() -> None:
-    without = compose.components_page(ComponentPlan(), ComponentFilter(), Page(size=3), total=False)
-    with_total = compose.components_page(
+    without = compose_graph.components_page(
+        ComponentPlan(), ComponentFilter(), Page(size=3), total=False
+    )
+    with_total = compose_graph.components_page(
         ComponentPlan(), ComponentFilter(), Page(size=3), total=True
     )
     assert "count(" not in without.text
@@ -57,14 +59,14 @@ def test_nested_connections_compose_into_the_same_statement() -> None:
             )
         }
     )
-    q = compose.components_page(plan, ComponentFilter(), Page(size=3), total=False)
+    q = compose_graph.components_page(plan, ComponentFilter(), Page(size=3), total=False)
     assert q.text.count("COLLECT {") == 1
     assert "COUNT {" in q.text
     assert ["FUNDS"] in q.params.values()
 
 
 def test_descending_backward_pages_read_in_ascending_order() -> None:
-    q = compose.components_page(
+    q = compose_graph.components_page(
         ComponentPlan(),
         ComponentFilter(),
         Page(size=3, sort="label", descending=True, backward=True, cursor=Cursor("m", "id")),
