@@ -14,6 +14,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from sfm_graphql.errors import ErrorCode
+from sfm_graphql.http import jsonio
 from sfm_graphql.http.media import GRAPHQL_RESPONSE, JSON
 from sfm_graphql.observability.request_context import note_error_codes
 from sfm_graphql.observability.tracing import trace_extension
@@ -30,6 +31,13 @@ REQUEST_ERROR_STATUS: dict[str, int] = {
     ErrorCode.INTERNAL_SERVER_ERROR.value: 500,
     ErrorCode.SERVICE_UNAVAILABLE.value: 503,
 }
+
+
+class FastJSONResponse(JSONResponse):
+    """A JSONResponse whose body is written by `jsonio` (orjson)."""
+
+    def render(self, content: Any) -> bytes:
+        return jsonio.dumps(content)
 
 
 def nothing_spent() -> dict[str, Any]:
@@ -49,7 +57,7 @@ def error_response(
     """A GraphQL-shaped error document (no `data`) for failures before execution."""
     note_error_codes([code.value])  # for the access-log line
     extensions = {**(details or {}), "code": code.value, **trace_extension()}
-    return JSONResponse(
+    return FastJSONResponse(
         {"errors": [{"message": message, "extensions": extensions}], "extensions": nothing_spent()},
         status_code=status,
         headers=headers,

@@ -33,6 +33,7 @@ from sfm_graphql.errors import (
 )
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.graphql.limits import budget_points, rate_limit_key
+from sfm_graphql.http import jsonio
 from sfm_graphql.http.body import (
     BodyRefused,
     JsonLimits,
@@ -406,5 +407,5 @@ class GraphQLView(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html(endpoint=str(request.url.path)))
 
-    def encode_json(self, data: Any) -> str:
-        return json.dumps(data, separators=(",", ":"), default=str)
+    def encode_json(self, data: Any) -> bytes:
+        return jsonio.dumps(data)
