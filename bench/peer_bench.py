@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -46,6 +47,7 @@ from sfm_graphql.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WARMUP_CONCURRENCY = 8
+CHECK_TIMEOUT_S = 180.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -144,7 +146,8 @@ async def http_cell(
 ) -> dict[str, Any]:
     headers = await side.headers(settings, f"bench-peer-{run}-{side.name}-{read.name}-{level}")
     body = read.peer if side.name == "peer" else read.sfm
-    async with httpx.AsyncClient(timeout=60) as http:
+    # Generous: the previous cell's requests may still be queued at the side.
+    async with httpx.AsyncClient(timeout=CHECK_TIMEOUT_S) as http:
         peer_reads.check_response(
             side.name, read.name, await http.post(side.url, json=body, headers=headers)
         )
@@ -192,6 +195,29 @@ async def driver_cell(
     }
 
 
+def failed_cell(error: str) -> dict[str, Any]:
+    return {
+        "requests": 0, "errors": 1, "seconds": 0.0, "rps": None, "p50_ms": None, "p95_ms": None,
+        "first_error": error, "cpu_ms_per_req": None, "neo4j_cpu_ms_per_req": None,
+    }  # fmt: skip
+
+
+def result_path(args: argparse.Namespace, report: dict[str, Any]) -> Path:
+    if args.json is None:
+        args.json = RESULTS / f"peer-{report['date'][:16].replace(':', '')}.json"
+    return Path(args.json)
+
+
+def save(args: argparse.Namespace, report: dict[str, Any]) -> Path:
+    """Write the figures so far: a run cut short keeps the cells it measured."""
+    path = result_path(args, report)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    public = {k: v for k, v in report.items() if not k.startswith("_")}
+    public["rows"] = peer_report.rows(report)
+    path.write_text(json.dumps(public, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 async def measure(
     args: argparse.Namespace, sides: list[Side], sfm_driver: AsyncDriver, report: dict[str, Any]
 ) -> None:
@@ -212,25 +238,33 @@ async def measure(
     for name in wanted:
         read = all_reads[name]
         for side in sides:  # warm-up, not recorded
-            await http_cell(
-                side,
-                read,
-                WARMUP_CONCURRENCY,
-                seconds=args.warmup_seconds,
-                settings=settings,
-                run=run,
-            )
+            with contextlib.suppress(httpx.HTTPError, RuntimeError):  # the cells report it
+                await http_cell(
+                    side,
+                    read,
+                    WARMUP_CONCURRENCY,
+                    seconds=args.warmup_seconds,
+                    settings=settings,
+                    run=run,
+                )
         for level in levels:
             for side in sides:
-                cell = await http_cell(
-                    side, read, level, seconds=args.seconds, settings=settings, run=run
-                )
+                try:
+                    cell = await http_cell(
+                        side, read, level, seconds=args.seconds, settings=settings, run=run
+                    )
+                except (httpx.HTTPError, RuntimeError) as exc:
+                    # A failed check or a side that did not answer: the cell has no figures.
+                    side.process.check_running()
+                    cell = failed_cell(f"{type(exc).__name__}: {exc}"[:300])
                 cells.append({"read": name, "c": level, "side": side.name, **cell})
                 print(f"  {name} c={level} {side.name}: {cell['rps']} req/s", flush=True)
+                save(args, report)
             if level in driver_levels:
                 cell = await driver_cell(args, sfm_driver, statements[name], level, settings)
                 cells.append({"read": name, "c": level, "side": "driver", **cell})
                 print(f"  {name} c={level} driver: {cell['rps']} req/s", flush=True)
+                save(args, report)
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -321,11 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench-peer: {exc}", file=sys.stderr)
         return 2
     peer_report.print_table(report)
-    report["rows"] = peer_report.rows(report)
-    path = args.json or RESULTS / f"peer-{report['date'][:16].replace(':', '')}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"figures written to {path}")
+    print(f"figures written to {save(args, report)}")
     return 0 if not any(c["errors"] for c in report["cells"]) else 1
 
 

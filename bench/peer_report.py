@@ -34,7 +34,7 @@ def rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             ),
             None,
         )
-        ratio = cell["rps"] / peer["rps"] if peer and peer["rps"] else None
+        ratio = cell["rps"] / peer["rps"] if cell["rps"] and peer and peer["rps"] else None
         out.append({**cell, "x_peer": round(ratio, 2) if ratio is not None else None})
     return out
 
