@@ -85,6 +85,10 @@ def _serve(args: argparse.Namespace) -> int:
             host=args.host or settings.host,
             port=args.port or settings.port,
             workers=args.workers,
+            # uvloop and httptools (uvicorn[standard]) by name, so a missing one fails the
+            # start instead of falling back to the slower pure-Python loop and parser.
+            loop="uvloop",
+            http="httptools",
             log_level=settings.log_level.lower(),
             # Our JSON handler and access log (observability/logging.py), not uvicorn's.
             log_config=None,
