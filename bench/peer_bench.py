@@ -48,6 +48,7 @@ from sfm_graphql.settings import Settings
 RESULTS = Path(__file__).resolve().parent / "results"
 WARMUP_CONCURRENCY = 8
 CHECK_TIMEOUT_S = 180.0
+IDLE_CPU_S = 0.1  # CPU seconds in half a second (a fifth of a core): idle enough
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -141,6 +142,17 @@ class Side:
         return {"Authorization": f"Bearer {token}"}
 
 
+async def settle(side: Side, neo4j: int | None, *, max_s: float = 30.0) -> None:
+    """Wait until the side and its Neo4j are idle: the last cell's requests have drained."""
+    deadline = time.monotonic() + max_s
+    while time.monotonic() < deadline:
+        before = {**side.process.cpu_ticks(), **(svc.tree_ticks(neo4j) if neo4j else {})}
+        await asyncio.sleep(0.5)
+        after = {**side.process.cpu_ticks(), **(svc.tree_ticks(neo4j) if neo4j else {})}
+        if svc.cpu_seconds_between(before, after) < IDLE_CPU_S:
+            return
+
+
 async def http_cell(
     side: Side, read: peer_reads.Read, level: int, *, seconds: float, settings: Settings, run: str
 ) -> dict[str, Any]:
@@ -152,6 +164,7 @@ async def http_cell(
             side.name, read.name, await http.post(side.url, json=body, headers=headers)
         )
     neo4j = svc.neo4j_pid(side.neo4j_instance)
+    await settle(side, neo4j)
     cpu0, db0 = side.process.cpu_ticks(), svc.tree_ticks(neo4j) if neo4j else {}
     result = await peer_hey.run_hey(side.url, body, headers, concurrency=level, seconds=seconds)
     cpu, db = side.process.cpu_ticks(), svc.tree_ticks(neo4j) if neo4j else {}

@@ -2,8 +2,9 @@
 
 Starts `sfm-graphql serve` (one worker, production settings as in peer_bench.py) against the
 bench instance, drives one read with hey at a fixed concurrency, and samples the server with
-`py-spy record --format raw` meanwhile. Prints the share of samples by area (inclusive: a
-sample counts for every area on its stack) and the top functions by own time; `--out` keeps the
+`py-spy record --format raw` meanwhile. Prints the share of samples by area (a sample goes to
+the area of its innermost frame that belongs to one: the work, not the middleware around it)
+and the top functions by own time; `--out` keeps the
 collapsed stacks (flamegraph.pl / speedscope read them).
 
     make bench-peer BENCH_ARGS=...   # once, to load the graphs; then:
@@ -31,19 +32,28 @@ from peer_bench import Side
 
 from sfm_graphql.settings import Settings
 
-# Areas by the file a frame comes from, first match wins; a sample counts once per area.
+# Areas by the file a frame comes from; a sample goes to its innermost frame's area.
 AREAS = [
-    ("neo4j driver", ("site-packages/neo4j/",)),
-    ("strawberry / graphql-core", ("site-packages/strawberry/", "site-packages/graphql/")),
-    ("json", ("json/", "orjson")),
-    ("auth (tokens, joserfc)", ("security/tokens.py", "site-packages/joserfc/", "cryptography")),
-    ("rate limits / Redis", ("rate_limit.py", "login_guard.py", "site-packages/redis/", "limits/")),
-    ("tracing (opentelemetry)", ("site-packages/opentelemetry/",)),
-    ("metrics (prometheus)", ("site-packages/prometheus_client/", "observability/metrics")),
-    ("logging", ("logging/", "access_log.py", "observability/logging.py", "structlog")),
-    ("starlette / uvicorn", ("site-packages/starlette/", "site-packages/uvicorn/")),
-    ("sfm hydrate/compose", ("graphql/hydrate.py", "db/compose.py", "db/plan.py")),
+    ("neo4j driver (packstream, temporal types)", ("(neo4j/",)),
+    ("strawberry / graphql-core", ("(strawberry/", "(graphql/")),
+    ("sfm hydrate/compose", ("(sfm_graphql/graphql/hydrate.py", "(sfm_graphql/db/compose")),
+    ("json", ("(json/", "orjson")),
+    ("auth (tokens, joserfc, cryptography)", ("security/tokens.py", "(joserfc/", "(cryptography/")),
+    ("rate limits / Redis", ("(redis/", "(limits/", "security/rate_limit.py")),
+    ("tracing (opentelemetry)", ("(opentelemetry/",)),
+    ("metrics (prometheus_client)", ("(prometheus_client/",)),
+    ("logging", ("(logging/", "(sfm_graphql/observability/logging.py")),
+    ("asyncio streams / sockets", ("(asyncio/streams.py", "(asyncio/selector_events.py")),
+    ("starlette / uvicorn / httptools", ("(starlette/", "(uvicorn/")),
 ]
+
+
+def _area(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for name, needles in AREAS:
+            if any(n in frame for n in needles):
+                return name
+    return "other (asyncio, sfm code, stdlib)"
 
 
 def summarize(raw: str, top: int = 25) -> str:
@@ -57,9 +67,7 @@ def summarize(raw: str, top: int = 25) -> str:
         count = int(count_text)
         total += count
         frames = stack.split(";")
-        for name, needles in AREAS:
-            if any(n in f for f in frames for n in needles):
-                areas[name] += count
+        areas[_area(frames)] += count
         own[frames[-1].split(" (")[0] + " " + frames[-1].rsplit("/", 1)[-1]] += count
     lines = [f"{total} samples"]
     lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in areas.most_common()]
@@ -95,13 +103,15 @@ async def run(args: argparse.Namespace) -> str:
                 out = Path(args.out or f.name)
             spy = subprocess.Popen(  # noqa: ASYNC220 (started once, waited on below)
                 [args.py_spy, "record", "--format", "raw", "--rate", "200", "--nonblocking",
-                 "-d", str(args.seconds), "-o", str(out), "-p", str(process.pid)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                 "-d", str(round(args.seconds)), "-o", str(out), "-p", str(process.pid)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             )  # fmt: skip
             result = await peer_hey.run_hey(
                 side.url, read.sfm, headers, concurrency=args.concurrency, seconds=args.seconds
             )
-            await asyncio.to_thread(spy.wait, args.seconds + 30)
+            _, err = await asyncio.to_thread(spy.communicate, None, args.seconds + 30)
+            if spy.returncode != 0:
+                raise RuntimeError(f"py-spy failed: {err.decode()[-800:]}")
         finally:
             await process.stop()
     print(f"{args.read} c={args.concurrency}: {result.rps} req/s, {result.errors} errors")
@@ -119,7 +129,11 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", help="keep the collapsed stacks here")
     p.add_argument("--py-spy", default=str(Path(sys.executable).with_name("py-spy")))
+    p.add_argument("--summarize", type=Path, help="only summarize collapsed stacks of a run")
     args = p.parse_args()
+    if args.summarize:
+        print(summarize(args.summarize.read_text(encoding="utf-8")))
+        return 0
     print(summarize(asyncio.run(run(args))))
     return 0
 
