@@ -74,3 +74,45 @@ def print_table(report: dict[str, Any]) -> None:
         "cpu ms/req: utime+stime of the side's processes (all workers) from /proc over the "
         "cell; for the driver, the benchmark process itself (decoding and the driver)."
     )
+
+
+def markdown(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """The docs/benchmarks.md table: each figure of each cell as "before -> after"."""
+
+    def cells(report: dict[str, Any]) -> dict[tuple[str, int, str], dict[str, Any]]:
+        return {(r["read"], r["c"], r["side"]): r for r in rows(report)}
+
+    b, a = cells(before), cells(after)
+
+    def pair(key: tuple[str, int, str], field: str, digits: int = 1) -> str:
+        old, new = b.get(key, {}).get(field), a.get(key, {}).get(field)
+        return f"{_fmt(old, digits)} -> {_fmt(new, digits)}"
+
+    out = [
+        "| read | c | side | req/s | x peer | p50 ms | p95 ms | CPU ms/req | Neo4j CPU ms/req "
+        "| errors |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key in sorted(a, key=lambda k: (READ_ORDER.index(k[0]), k[1], SIDE_ORDER.index(k[2]))):
+        read, level, side = key
+        errors = f"{b.get(key, {}).get('errors', '-')} -> {a[key]['errors']}"
+        out.append(
+            f"| {TITLES[read]} | {level} | {side} | {pair(key, 'rps')} | {pair(key, 'x_peer', 2)} "
+            f"| {pair(key, 'p50_ms')} | {pair(key, 'p95_ms')} | {pair(key, 'cpu_ms_per_req', 2)} "
+            f"| {pair(key, 'neo4j_cpu_ms_per_req', 2)} | {errors} |"
+        )
+    return "\n".join(out)
+
+
+READ_ORDER = ["node", "page", "largest"]
+SIDE_ORDER = list(SIDE_TITLES)
+
+if __name__ == "__main__":
+    import json
+    import sys
+    from pathlib import Path
+
+    if len(sys.argv) != 3:
+        sys.exit("usage: peer_report.py BEFORE.json AFTER.json  (prints the markdown table)")
+    first, second = (json.loads(Path(p).read_text(encoding="utf-8")) for p in sys.argv[1:])
+    print(markdown(first, second))
