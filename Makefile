@@ -17,6 +17,8 @@ BENCH_ARGS ?=
 # Where make run serves the app.
 APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8000
+# The Neo4j of the peer in make bench-peer (tools/neo4j/neo4j.sh instance `peer`).
+PEER_NEO4J_PORT ?= 7691
 
 NEO4J := tools/neo4j/neo4j.sh
 REDIS := tools/redis/redis.sh
@@ -41,7 +43,7 @@ fi
 endef
 
 .PHONY: help venv neo4j-start neo4j-stop neo4j-status redis-start redis-stop \
-	services services-stop run test lint schema docs bench clean-local promtool audit-deps
+	services services-stop run test lint schema docs bench bench-peer clean-local promtool audit-deps
 
 help: ## list the targets
 	@echo "usage: make TARGET [INSTANCE=dev|test|bench] [PYTEST_ARGS=...]"
@@ -154,9 +156,20 @@ bench: venv ## run bench/run.py against the bench services (BENCH_ARGS passed on
 	@$(call load_env,bench); \
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+bench-peer: venv ## sfm-graphql against the Neo4j GraphQL Library with hey (bench/peer_bench.py; BENCH_ARGS)
+	$(call start_services,bench)
+	@SFM_NEO4J_PORT=$(PEER_NEO4J_PORT) $(NEO4J) start peer
+	@tools/install-hey.sh >/dev/null
+	@cd bench/peer && npm ci --no-audit --no-fund --silent
+	@$(call load_env,bench); \
+	export PEER_NEO4J_URI=$$(SFM_NEO4J_PORT=$(PEER_NEO4J_PORT) $(NEO4J) uri peer); \
+	export PEER_NEO4J_PASSWORD=$$($(NEO4J) password peer); \
+	$(BIN)/python bench/peer_bench.py $(BENCH_ARGS)
+
 clean-local: ## stop all local services and delete .local/
 	@for i in dev test bench outage; do \
 		$(NEO4J) stop $$i || true; \
 		$(REDIS) stop $$i || true; \
 	done
+	@$(NEO4J) stop peer || true
 	rm -rf .local

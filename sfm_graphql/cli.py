@@ -107,6 +107,10 @@ def _serve(args: argparse.Namespace) -> int:
             workers=workers,
             # SIGTERM: requests in flight get this long to finish (http/shutdown.py).
             timeout_graceful_shutdown=settings.shutdown_grace_s,
+            # uvloop and httptools (uvicorn[standard]) by name, so a missing one fails the
+            # start instead of falling back to the slower pure-Python loop and parser.
+            loop="uvloop",
+            http="httptools",
             log_level=settings.log_level.lower(),
             # Our JSON handler and access log (observability/logging.py), not uvicorn's.
             log_config=None,

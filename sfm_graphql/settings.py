@@ -150,6 +150,8 @@ class Settings(BaseSettings):
     jwks_cache_ttl_s: int = Field(600, ge=10)
     jwks_min_refresh_s: float = Field(30.0, ge=0)
     jwks_fetch_timeout_s: float = Field(5.0, gt=0)
+    # Verified bearer tokens kept per process until they expire (security/token_cache.py).
+    token_cache_entries: int = Field(10_000, ge=0, le=1_000_000)
 
     # API keys and the audit log (docs/security.md, "API keys" and "Audit log").
     api_key_max_ttl_days: int = Field(90, ge=1, le=3650)

@@ -106,6 +106,10 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "jwks_cache_ttl_s": "How long a fetched JWKS is kept.",
     "jwks_min_refresh_s": "Least time between two refetches of a JWKS for an unknown kid.",
     "jwks_fetch_timeout_s": "Time a JWKS or discovery fetch may take.",
+    "token_cache_entries": (
+        "Verified bearer tokens each process remembers until they expire, as long as their "
+        "key is still published; 0 verifies every request in full."
+    ),
     "api_key_max_ttl_days": "Longest lifetime of an API key.",
     "api_key_cache_ttl_s": "How long replicas share a verified API key.",
     "audit_retention_days": "Audit events older than this are deleted by "

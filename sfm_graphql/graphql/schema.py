@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from opentelemetry.trace import Tracer
-from strawberry.extensions import MaxTokensLimiter
+from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
@@ -53,6 +53,7 @@ from sfm_graphql.graphql.types.privacy import PurgePayload
 from sfm_graphql.graphql.types.rate_limit import RateLimit
 from sfm_graphql.graphql.types.results import Neighborhood, SearchHit
 from sfm_graphql.graphql.types.scenarios import Scenario, ScenarioComparison, ScenarioPayload
+from sfm_graphql.graphql.validation import CACHE_SIZE as VALIDATION_CACHE_SIZE
 from sfm_graphql.graphql.validation import CachedValidation
 from sfm_graphql.observability.graphql_tracing import graphql_tracing
 from sfm_graphql.observability.metrics_graphql import GraphQLMetrics
@@ -285,6 +286,9 @@ def build_schema(
             *_observability(settings, tracer),
             ErrorCodes,
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            # A repeated document is parsed once per process (within the token limit above,
+            # which the cache key includes); the documents are never modified after parsing.
+            lambda: ParserCache(maxsize=VALIDATION_CACHE_SIZE),
             # A repeated document is validated once per process (most of a cheap read's time).
             lambda: CachedValidation(hide_suggestions=hide_suggestions),
             OperationLimits,

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse
 from strawberry.types import ExecutionResult
 
 from sfm_graphql.errors import ErrorCode, SfmError
+from sfm_graphql.http import jsonio
 from sfm_graphql.http.media import GRAPHQL_RESPONSE, JSON
 from sfm_graphql.observability.request_context import note_error_codes
 from sfm_graphql.observability.tracing import trace_extension
@@ -46,6 +47,13 @@ UNAVAILABLE_STATUS = 503
 TIMEOUT_STATUS = 504
 RATE_LIMITED_STATUS = 429
 DEFAULT_RETRY_AFTER_S = 1
+
+
+class FastJSONResponse(JSONResponse):
+    """A JSONResponse whose body is written by `jsonio` (orjson)."""
+
+    def render(self, content: Any) -> bytes:
+        return jsonio.dumps(content)
 
 
 def nothing_spent() -> dict[str, Any]:
@@ -74,7 +82,7 @@ def error_response(
     details: dict[str, Any] | None = None,
 ) -> JSONResponse:
     """A GraphQL-shaped error document (no `data`) for failures before execution."""
-    return JSONResponse(
+    return FastJSONResponse(
         {"errors": [error_entry(code, message, details)], "extensions": nothing_spent()},
         status_code=status,
         headers=headers,

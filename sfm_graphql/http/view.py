@@ -31,6 +31,7 @@ from sfm_graphql.errors import (
 )
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.graphql.limits import budget_points, rate_limit_key
+from sfm_graphql.http import jsonio
 from sfm_graphql.http.app_services import AppServices, require_services
 from sfm_graphql.http.body import (
     BodyRefused,
@@ -313,5 +314,5 @@ class GraphQLView(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html(endpoint=str(request.url.path)))
 
-    def encode_json(self, data: Any) -> str:
-        return json.dumps(data, separators=(",", ":"), default=str)
+    def encode_json(self, data: Any) -> bytes:
+        return jsonio.dumps(data)

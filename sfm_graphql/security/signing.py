@@ -90,6 +90,9 @@ class KeyRing:
         self.active = self.keys[active_kid]
         self.issuer = issuer
         self.max_token_ttl = max_token_ttl
+        # The public key set of the published kids, built again only when they change: the
+        # token verifier asks for it on every request, and importing keys is not free.
+        self._public: tuple[tuple[str, ...], KeySet] | None = None
 
     @classmethod
     def from_material(
@@ -111,8 +114,12 @@ class KeyRing:
         ]
 
     def public_key_set(self, now: dt.datetime | None = None) -> KeySet:
-        public = [k.key.as_dict(private=False) for k in self.published(now)]
-        return KeySet.import_key_set({"keys": public})
+        published = self.published(now)
+        kids = tuple(k.kid for k in published)
+        if self._public is None or self._public[0] != kids:
+            public = [k.key.as_dict(private=False) for k in published]
+            self._public = (kids, KeySet.import_key_set({"keys": public}))
+        return self._public[1]
 
     def jwks(self, now: dt.datetime | None = None) -> dict[str, Any]:
         """The JSON Web Key Set to publish: public halves only."""

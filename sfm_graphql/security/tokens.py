@@ -27,6 +27,7 @@ from joserfc.jws import JWSRegistry
 from sfm_graphql.errors import Unauthenticated
 from sfm_graphql.security.jwks import KeysUnavailable, RemoteJwks
 from sfm_graphql.security.principal import Principal, PrincipalKind, Role
+from sfm_graphql.security.token_cache import CachedToken, TokenCache
 from sfm_graphql.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ class JwtVerifier:
         mfa_acr_values: Sequence[str] = (),
         clock: Callable[[], float] = time.time,
         http: httpx.AsyncClient | None = None,
+        cache_entries: int = 0,
     ) -> None:
         self._issuers = {i.issuer: i for i in issuers}
         if len(self._issuers) != len(issuers):
@@ -144,6 +146,7 @@ class JwtVerifier:
         self._mfa_acr = frozenset(mfa_acr_values)
         self._clock = clock
         self._http = http
+        self._cache = TokenCache(cache_entries)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, builtin_keys: KeySource) -> JwtVerifier:
@@ -184,6 +187,7 @@ class JwtVerifier:
             mfa_amr_values=settings.jwt_mfa_amr_values,
             mfa_acr_values=settings.jwt_mfa_acr_values,
             http=http,
+            cache_entries=settings.token_cache_entries,
         )
 
     async def aclose(self) -> None:
@@ -192,6 +196,12 @@ class JwtVerifier:
 
     async def verify(self, credential: str, *, client_ip: str) -> Principal:
         """The principal of a valid token; raises `Unauthenticated` saying why otherwise."""
+        digest = self._cache.digest(credential)
+        cached = self._cache.get(digest, self._clock())
+        if cached is not None:
+            if await self._still_published(cached):
+                return cached.principal
+            self._cache.discard(digest)
         parts = credential.split(".")
         if len(parts) != 3 or not all(parts):
             raise _refuse(MALFORMED, "malformed", ip=client_ip)
@@ -215,12 +225,30 @@ class JwtVerifier:
             raise _refuse(
                 "The token's algorithm is not accepted", "algorithm", alg=alg, iss=issuer.issuer
             )
-        claims = await self._verified_claims(credential, issuer, alg, kid, client_ip)
-        return self._principal(claims, issuer)
+        claims, key = await self._verified_claims(credential, issuer, alg, kid, client_ip)
+        principal = self._principal(claims, issuer)
+        entry = CachedToken(principal, issuer.issuer, kid, key, float(claims["exp"]))
+        self._cache.put(digest, entry)
+        return principal
+
+    async def _still_published(self, cached: CachedToken) -> bool:
+        """Whether the issuer's current keys still hold the key object that verified a token."""
+        issuer = self._issuers.get(cached.issuer)
+        if issuer is None:
+            return False
+        try:
+            key_set = await issuer.keys.key_set(cached.kid)
+        except KeysUnavailable:
+            return False  # the full check says so to the caller
+        if cached.kid is None:
+            candidates = list(key_set)
+        else:
+            candidates = [k for k in key_set if k.kid == cached.kid]
+        return len(candidates) == 1 and candidates[0] is cached.key
 
     async def _verified_claims(
         self, credential: str, issuer: TrustedIssuer, alg: str, kid: str | None, ip: str
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], Any]:
         context = {"iss": issuer.issuer, "kid": kid, "ip": ip}
         try:
             key_set = await issuer.keys.key_set(kid)
@@ -267,7 +295,7 @@ class JwtVerifier:
                 "iat": "The token was issued in the future",
             }.get(claim, f"The token's claim {claim or 'set'} is invalid")
             raise _refuse(message, f"claim {claim}", **context) from None
-        return token.claims
+        return token.claims, candidates[0]
 
     def _principal(self, claims: dict[str, Any], issuer: TrustedIssuer) -> Principal:
         roles = Role.parse_many(_strings(claim_at(claims, issuer.roles_claim)))

@@ -10,8 +10,11 @@
 #   neo4j.sh uri      INSTANCE   print the Bolt URI
 #
 # INSTANCE is dev (port 7687), test (port 7688), bench (port 7689, for bench/: its
-# data is wiped by the benchmarks) or outage (port 7690, small: the outage test kills
-# and restarts it, so it must not be the test instance); SFM_NEO4J_PORT overrides the port.
+# data is wiped by the benchmarks), outage (port 7690, small: the outage test kills
+# and restarts it, so it must not be the test instance) or peer (port 7691: the Neo4j
+# GraphQL Library's database in bench/peer_bench.py); SFM_NEO4J_PORT overrides the port.
+# Any other name (lower-case letters, digits, dashes) is an instance with the bench
+# instance's memory settings and no default port: SFM_NEO4J_PORT must give one.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -24,7 +27,7 @@ START_TIMEOUT=${SFM_NEO4J_START_TIMEOUT:-90}
 die() { echo "neo4j.sh: $*" >&2; exit 1; }
 
 usage() {
-    echo "usage: $0 {start|stop|status|password|uri} {dev|test|bench|outage}" >&2
+    echo "usage: $0 {start|stop|status|password|uri} {dev|test|bench|outage|peer|NAME}" >&2
     exit 2
 }
 
@@ -33,14 +36,21 @@ CMD=$1
 INSTANCE=$2
 HEAP_INITIAL=512m
 HEAP_MAX=1g
+WITH_APOC=no
 case $INSTANCE in
     dev)  DEFAULT_PORT=7687; PAGECACHE=512m ;;
     test) DEFAULT_PORT=7688; PAGECACHE=256m ;;
     bench) DEFAULT_PORT=7689; PAGECACHE=512m ;;
     outage) DEFAULT_PORT=7690; PAGECACHE=32m; HEAP_INITIAL=256m; HEAP_MAX=512m ;;
-    *)    usage ;;
+    # The peer's database gets the bench instance's memory, so the two compare fairly, and
+    # APOC core, which the Neo4j GraphQL Library needs (it formats temporal values with it).
+    peer) DEFAULT_PORT=7691; PAGECACHE=512m; WITH_APOC=yes ;;
+    *)
+        [[ $INSTANCE =~ ^[a-z][a-z0-9-]{0,31}$ ]] || usage
+        DEFAULT_PORT=; PAGECACHE=512m ;;
 esac
 PORT=${SFM_NEO4J_PORT:-$DEFAULT_PORT}
+[[ -n $PORT ]] || die "instance '$INSTANCE' has no default port: set SFM_NEO4J_PORT"
 [[ $PORT =~ ^[0-9]+$ ]] || die "SFM_NEO4J_PORT must be a port number, got '$PORT'"
 H=$BASE/$INSTANCE                    # NEO4J_HOME of this instance
 PASSWORD_FILE=$H/password
@@ -92,6 +102,33 @@ ensure_lib() {
     rm -rf "$LIB"
     mv "$tmp" "$LIB"
     exec 9>&-
+}
+
+# APOC core of the Neo4j version (apoc-core and the apoc-common it needs) into the instance's
+# plugins folder, fetched once.
+ensure_apoc() {
+    local version dir artifact
+    version=$(sed -n 's:.*<neo4j.version>\(.*\)</neo4j.version>.*:\1:p' "$POM")
+    dir=$BASE/apoc-$version
+    if [[ ! -f $dir/.complete ]]; then
+        echo "neo4j.sh: fetching APOC core $version from Maven Central" >&2
+        rm -rf "$dir.tmp"
+        for artifact in apoc-core apoc-common; do
+            if ! mvn -B -Dstyle.color=never dependency:copy \
+                    "-Dartifact=org.neo4j.procedure:$artifact:$version:jar" \
+                    -DoutputDirectory="$dir.tmp" >"$BASE/mvn-apoc.log" 2>&1; then
+                tail -n 20 "$BASE/mvn-apoc.log" >&2
+                rm -rf "$dir.tmp"
+                die "mvn could not fetch $artifact $version (full log: $BASE/mvn-apoc.log)"
+            fi
+        done
+        touch "$dir.tmp/.complete"
+        rm -rf "$dir"
+        mv "$dir.tmp" "$dir"
+    fi
+    rm -rf "$H/plugins"
+    mkdir -p "$H/plugins"
+    ln -s "$dir"/*.jar "$H/plugins/"
 }
 
 # --------------------------------------------------------------- instance home
@@ -241,6 +278,7 @@ cmd_start() {
         ! port_open || die "port $PORT is already in use by another process (set SFM_NEO4J_PORT to use another)"
         ensure_password
         write_conf
+        [[ $WITH_APOC == no ]] || ensure_apoc
         mkdir -p "$H/logs" "$H/run"
         if [[ ! -d $H/data/databases/system ]]; then
             # Only possible before the very first start; later it would be ignored.
