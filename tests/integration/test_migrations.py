@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from neo4j import AsyncDriver
 
-from sfm_graphql.db.database import create_driver
+from sfm_graphql.db.cypher_registry import CypherRegistry
+from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.db.migration_files import MigrationError, default_migrations_dir, load_migrations
 from sfm_graphql.db.migration_lock import LockTiming, migration_lock
 from sfm_graphql.db.migrations import migrate, migrate_down, read_status
@@ -338,3 +339,15 @@ async def test_the_holder_renews_its_lease_and_notices_a_takeover(
     # The holder's release left the thief's lock alone.
     found = await rows(driver, settings, "MATCH (l:MigrationLock) RETURN l.owner AS owner")
     assert found == [{"owner": "thief"}]
+
+
+async def test_the_lock_node_does_not_make_an_empty_database_look_full_to_restore(
+    driver: AsyncDriver, settings: Settings, restored: None, clean_graph: None
+) -> None:
+    await migrate(driver, settings.neo4j_database, timing=FAST)  # leaves the :MigrationLock node
+    assert await rows(driver, settings, "MATCH (l:MigrationLock) RETURN count(l) AS n") == [
+        {"n": 1}
+    ]
+    db = Database(driver, CypherRegistry.load(), settings)
+    state = (await db.read("restore/target_state"))[0]
+    assert state == {"nodes": 0, "markers": []}
