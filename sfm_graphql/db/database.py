@@ -5,6 +5,10 @@ selection compiler from enum-checked fragments) come with their own parameters. 
 errors are retried by the driver's managed transactions. Listeners see every statement, which
 is how metrics and the N+1 tests count round trips.
 
+A committed write that changed the analysed graph (a statement whose file says
+`// revision: bump` and whose summary reports updates) advances the graph revision in the same
+transaction, as its last statement (db/revision.py): the one place that happens.
+
 When Neo4j is unreachable a statement fails fast (docs/observability.md, "When Neo4j is
 unreachable"): the driver's waits derive from `neo4j_unavailable_timeout_s`, every connectivity
 error becomes `ServiceUnavailable` (SERVICE_UNAVAILABLE, HTTP 503 with `Retry-After`), and for
@@ -40,6 +44,7 @@ StatementListener = Callable[[str, float], None]
 # it gives it back: how the metrics count the pool in use (the driver's pool is not public API).
 ConnectionListener = Callable[[int], None]
 Access = Literal["read", "write"]
+BUMP_REVISION = "revision/bump"  # the query that advances the graph revision (db/revision.py)
 
 
 def to_native(value: Any) -> Any:
@@ -112,6 +117,7 @@ class Transaction:
     def __init__(self, db: Database, tx: neo4j.AsyncTransaction) -> None:
         self._db = db
         self._tx = tx
+        self.changed_graph = False  # a `revision: bump` statement updated something
 
     async def run(self, name: str, **params: Any) -> list[Row]:
         query = self._db.registry.get(name)
@@ -122,6 +128,9 @@ class Transaction:
                 async with asyncio.timeout(self._db.statement_deadline_s):
                     result = await self._tx.run(query.text, params)
                     records = [record async for record in result]
+                    if query.bumps_revision:
+                        summary = await result.consume()
+                        self.changed_graph |= summary.counters.contains_updates
             except neo4j_errors.ConstraintError as exc:
                 raise _conflict(exc) from exc
             except CONNECTIVITY_ERRORS as exc:
@@ -189,7 +198,9 @@ class Database:
         query.check(params)
         if access == "read" and query.access == "write":
             raise ValueError(f"query {name!r} writes; call Database.write")
-        return await self.run_composed(name, query.text, params, access)
+        return await self.run_composed(
+            name, query.text, params, access, bumps_revision=query.bumps_revision
+        )
 
     def unavailable(self) -> ServiceUnavailable:
         """Note that Neo4j cannot be reached; the error to raise (with `retryAfter`)."""
@@ -209,9 +220,17 @@ class Database:
         self._down_until = 0.0
 
     async def run_composed(
-        self, name: str, text: str, params: dict[str, Any], access: Access = "read"
+        self,
+        name: str,
+        text: str,
+        params: dict[str, Any],
+        access: Access = "read",
+        *,
+        bumps_revision: bool = False,
     ) -> list[Row]:
-        """Run one statement in a managed (retried) transaction and return its rows as dicts."""
+        """Run one statement in a managed (retried) transaction and return its rows as dicts;
+        with `bumps_revision`, the graph revision advances in that transaction if it changed
+        anything."""
         self._fail_fast()
         routing = RoutingControl.READ if access == "read" else RoutingControl.WRITE
         started = _now()
@@ -219,14 +238,17 @@ class Database:
         with self.span(name) as span:
             try:
                 async with asyncio.timeout(self.statement_deadline_s):
-                    records, _, _ = await self.driver.execute_query(
-                        Query(text, timeout=self._timeout),
-                        params,
-                        routing_=routing,
-                        database_=self._database,
-                        # The request's bookmarks: read your own writes on a cluster.
-                        bookmark_manager_=bookmark_manager(self.driver),
-                    )
+                    if bumps_revision:
+                        records = await self._write_bumping(text, params)
+                    else:
+                        records, _, _ = await self.driver.execute_query(
+                            Query(text, timeout=self._timeout),
+                            params,
+                            routing_=routing,
+                            database_=self._database,
+                            # The request's bookmarks: read your own writes on a cluster.
+                            bookmark_manager_=bookmark_manager(self.driver),
+                        )
             except neo4j_errors.ConstraintError as exc:
                 raise _conflict(exc) from exc
             except CONNECTIVITY_ERRORS as exc:
@@ -237,6 +259,23 @@ class Database:
             self._reachable()
             set_returned_rows(span, len(records))
         return [to_native(r.data()) for r in records]
+
+    async def _write_bumping(self, text: str, params: dict[str, Any]) -> list[neo4j.Record]:
+        """One write and, if it changed anything, the revision bump: one managed transaction."""
+        bump = self.registry.get(BUMP_REVISION).text
+
+        @neo4j.unit_of_work(timeout=self._timeout)
+        async def work(tx: neo4j.AsyncManagedTransaction) -> list[neo4j.Record]:
+            result = await tx.run(text, params)
+            records = [record async for record in result]
+            if (await result.consume()).counters.contains_updates:
+                await (await tx.run(bump)).consume()
+            return records
+
+        async with self.driver.session(
+            database=self._database, bookmark_manager=bookmark_manager(self.driver)
+        ) as session:
+            return await session.execute_write(work)
 
     @asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[Transaction]:
@@ -249,12 +288,16 @@ class Database:
             ) as session:
                 async with asyncio.timeout(self.statement_deadline_s):
                     tx = await session.begin_transaction(timeout=self._timeout * 10)
+                transaction = Transaction(self, tx)
                 try:
-                    yield Transaction(self, tx)
+                    yield transaction
                 except BaseException:
                     await tx.rollback()
                     raise
                 async with asyncio.timeout(self.statement_deadline_s):
+                    if transaction.changed_graph:  # last, so it holds the counter's lock briefly
+                        bump = self.registry.get(BUMP_REVISION).text
+                        await (await tx.run(bump)).consume()
                     await tx.commit()
         except CONNECTIVITY_ERRORS as exc:
             raise self.unavailable() from exc
