@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sfm_graphql.db.revision import graph_revision
 from sfm_graphql.demo.loader import load_demo
+from sfm_graphql.operations.backup.restore import restore_backup
+from sfm_graphql.operations.backup.writer import write_backup
 from sfm_graphql.settings import Settings
 from tests.conftest import GraphQLClient
 from tests.integration.helpers import create_component, create_delivery
@@ -194,3 +197,33 @@ async def test_the_demo_loader_advances_it(
     before = await revision()
     await load_demo(settings)
     assert await revision() > before
+
+
+async def test_restore_advances_it_and_keeps_the_counter_through_its_wipe(
+    app: Any, settings: Settings, revision: Revision, gql: GraphQLClient, tmp_path: Path
+) -> None:
+    await create_component(gql, "ACTOR", "Kept")
+    path = tmp_path / "r.sfmbak"
+    await write_backup(
+        driver=app.state.db.driver,
+        registry=app.state.db.registry,
+        database=settings.neo4j_database,
+        output=path,
+        key=None,
+        progress=lambda _: None,
+    )
+    before = await revision()
+    await restore_backup(
+        db=app.state.db,
+        database=settings.neo4j_database,
+        path=path,
+        key=None,
+        force=True,  # the wipe keeps :GraphRevision, so the counter goes on from `before`
+        batch_size=100,
+        progress=lambda _: None,
+    )
+    after = await revision()
+    # One step per batch that changed something: the wipe's one batch of nodes (there is no
+    # relationship to delete) and the one batch of components; the audit section and the
+    # restore markers are not the analysed graph, and empty batches change nothing.
+    assert after == before + 2
