@@ -2,6 +2,7 @@
 // created the key after this import looked it up; it then updates like update_components.
 // Parameters: rows (list of {externalKey, id (uuid), typeLabel (from ComponentType), props}).
 // access: write
+// revision: bump
 UNWIND $rows AS row
 MERGE (n:Component {externalKey: row.externalKey})
   ON CREATE SET

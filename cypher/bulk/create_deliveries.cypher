@@ -1,6 +1,7 @@
 // Creates a batch of deliveries between components matched by id, one per externalKey.
 // Parameters: rows (list of {externalKey, id (uuid), sourceId, targetId, props}).
 // access: write
+// revision: bump
 UNWIND $rows AS row
 MATCH (s:Component {id: row.sourceId})
 MATCH (t:Component {id: row.targetId})

@@ -2,6 +2,7 @@
 // Parameters: id (uuid), props (validated map), componentIds (uuids, distinct, at least one).
 // Returns how many components were found, so the caller can refuse a partial matrix.
 // access: write
+// revision: bump
 CREATE (m:Matrix)
 SET m = $props,
     m.id = $id,

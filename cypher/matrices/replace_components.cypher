@@ -2,6 +2,7 @@
 // Parameters: id, componentIds (uuids, distinct, at least one).
 // Returns how many components were found, so the caller can refuse a partial matrix.
 // access: write
+// revision: bump
 MATCH (m:Matrix {id: $id})
 CALL (m) {
   MATCH (m)-[old:INCLUDES]->()

@@ -2,6 +2,7 @@
 // for the analysis: the label becomes "[purged]", the free-text and nested fields are removed.
 // Parameters: id, version (the version read just before, so a concurrent edit is not lost).
 // access: write
+// revision: bump
 MATCH (n:Component:Actor {id: $id})
 WHERE n.version = $version
 SET n.label = '[purged]',

@@ -3,6 +3,7 @@
 // Parameters: rows (list of {key, labels, props}; labels checked against ComponentType by the
 // caller before they get here, never taken from the file unchecked).
 // access: write
+// revision: bump
 UNWIND $rows AS row
 MERGE (n:Component {id: row.key})
 SET n = row.props

@@ -3,6 +3,7 @@
 // delivery whose component is missing.
 // Parameters: rows (list of {key, source, target, props}).
 // access: write
+// revision: bump
 UNWIND $rows AS row
 MATCH (s:Component {id: row.source})
 MATCH (t:Component {id: row.target})

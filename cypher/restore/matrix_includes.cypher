@@ -2,6 +2,7 @@
 // a second run does not duplicate it. Returns how many rows found both ends.
 // Parameters: rows (list of {matrix, component, props}).
 // access: write
+// revision: bump
 UNWIND $rows AS row
 MATCH (m:Matrix {id: row.matrix})
 MATCH (n:Component {id: row.component})

@@ -2,6 +2,7 @@
 // interrupted restore rewrites what the first one wrote instead of duplicating it.
 // Parameters: rows (list of {key, props}; props as stored, including id).
 // access: write
+// revision: bump
 UNWIND $rows AS row
 MERGE (n:Scenario {id: row.key})
 SET n = row.props

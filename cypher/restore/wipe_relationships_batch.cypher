@@ -2,6 +2,7 @@
 // left. Relationships go before their nodes so a hub's deliveries never share one transaction.
 // Parameters: batchSize.
 // access: write
+// revision: bump
 MATCH ()-[r]->()
 WITH r LIMIT $batchSize
 DELETE r

@@ -1,6 +1,8 @@
 """Named Cypher queries kept as files in `cypher/`, loaded once at start-up.
 
-Each file holds one query with a `//` header (purpose, parameters, read or write). A call must
+Each file holds one query with a `//` header (purpose, parameters, read or write; a write that
+changes the analysed graph, components, deliveries, matrices or scenarios, also says
+`// revision: bump`, see db/revision.py). A call must
 supply exactly the `$parameters` the file uses: a missing or an extra parameter is a programming
 error caught before the query reaches the database.
 """
@@ -16,6 +18,7 @@ _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 # Comments and string literals may mention `$x` without it being a parameter.
 _NOT_CODE = re.compile(r"//[^\n]*|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _ACCESS = re.compile(r"^//\s*access:\s*(read|write)\s*$", re.MULTILINE | re.IGNORECASE)
+_BUMPS = re.compile(r"^//\s*revision:\s*bump\s*$", re.MULTILINE | re.IGNORECASE)
 
 
 class CypherParameterError(Exception):
@@ -28,6 +31,7 @@ class CypherQuery:
     text: str
     params: frozenset[str]
     access: Literal["read", "write"]
+    bumps_revision: bool = False  # a committed change by it advances the graph revision
 
     def check(self, params: dict[str, Any]) -> None:
         given = set(params)
@@ -47,8 +51,15 @@ def parse_query(name: str, text: str) -> CypherQuery:
     access: Literal["read", "write"] = (
         "write" if access_match.group(1).lower() == "write" else "read"
     )
+    bumps = _BUMPS.search(text) is not None
+    if bumps and access != "write":
+        raise ValueError(f"query {name!r} says '// revision: bump' but only reads")
     return CypherQuery(
-        name=name, text=text.strip(), params=frozenset(_PARAM.findall(code)), access=access
+        name=name,
+        text=text.strip(),
+        params=frozenset(_PARAM.findall(code)),
+        access=access,
+        bumps_revision=bumps,
     )
 
 

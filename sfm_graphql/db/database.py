@@ -5,6 +5,10 @@ selection compiler from enum-checked fragments) come with their own parameters. 
 errors are retried by the driver's managed transactions. Listeners see every statement, which
 is how metrics and the N+1 tests count round trips.
 
+A committed write that changed the analysed graph (a statement whose file says
+`// revision: bump` and whose summary reports updates) advances the graph revision in the same
+transaction, as its last statement (db/revision.py): the one place that happens.
+
 When Neo4j is unreachable a statement fails fast (docs/observability.md, "When Neo4j is
 unreachable"): the driver's waits derive from `neo4j_unavailable_timeout_s`, every connectivity
 error becomes `ServiceUnavailable` (SERVICE_UNAVAILABLE, HTTP 503 with `Retry-After`), and for
@@ -47,6 +51,7 @@ StatementListener = Callable[[str, float], None]
 # it gives it back: how the metrics count the pool in use (the driver's pool is not public API).
 ConnectionListener = Callable[[int], None]
 Access = Literal["read", "write"]
+BUMP_REVISION = "revision/bump"  # the query that advances the graph revision (db/revision.py)
 
 
 def to_native(value: Any) -> Any:
@@ -119,6 +124,7 @@ class Transaction:
     def __init__(self, db: Database, tx: neo4j.AsyncTransaction) -> None:
         self._db = db
         self._tx = tx
+        self.changed_graph = False  # a `revision: bump` statement updated something
 
     async def run(self, name: str, **params: Any) -> list[Row]:
         query = self._db.registry.get(name)
@@ -129,6 +135,9 @@ class Transaction:
                 async with asyncio.timeout(self._db.statement_deadline_s):
                     result = await self._tx.run(query.text, params)
                     records = [record async for record in result]
+                    if query.bumps_revision:
+                        summary = await result.consume()
+                        self.changed_graph |= summary.counters.contains_updates
             except neo4j_errors.ConstraintError as exc:
                 raise _conflict(exc) from exc
             except CONNECTIVITY_ERRORS as exc:
@@ -198,7 +207,9 @@ class Database:
         query.check(params)
         if access == "read" and query.access == "write":
             raise ValueError(f"query {name!r} writes; call Database.write")
-        return await self.run_composed(name, query.text, params, access)
+        return await self.run_composed(
+            name, query.text, params, access, bumps_revision=query.bumps_revision
+        )
 
     def unavailable(self) -> ServiceUnavailable:
         """Note that Neo4j cannot be reached; the error to raise (with `retryAfter`)."""
@@ -218,9 +229,17 @@ class Database:
         self._down_until = 0.0
 
     async def run_composed(
-        self, name: str, text: str, params: dict[str, Any], access: Access = "read"
+        self,
+        name: str,
+        text: str,
+        params: dict[str, Any],
+        access: Access = "read",
+        *,
+        bumps_revision: bool = False,
     ) -> list[Row]:
-        """Run one statement in a managed (retried) transaction and return its rows as dicts."""
+        """Run one statement in a managed (retried) transaction and return its rows as dicts;
+        with `bumps_revision`, the graph revision advances in that transaction if it changed
+        anything."""
         self._fail_fast()
         timeout = transaction_timeout(self._timeout)  # the request's time left bounds it
         routing = RoutingControl.READ if access == "read" else RoutingControl.WRITE
@@ -229,14 +248,17 @@ class Database:
         with self.span(name) as span:
             try:
                 async with asyncio.timeout(timeout + self._backstop_s):
-                    records, _, _ = await self.driver.execute_query(
-                        Query(text, timeout=timeout),
-                        params,
-                        routing_=routing,
-                        database_=self._database,
-                        # The request's bookmarks: read your own writes on a cluster.
-                        bookmark_manager_=bookmark_manager(self.driver),
-                    )
+                    if bumps_revision:
+                        records = await self._write_bumping(text, params, timeout)
+                    else:
+                        records, _, _ = await self.driver.execute_query(
+                            Query(text, timeout=timeout),
+                            params,
+                            routing_=routing,
+                            database_=self._database,
+                            # The request's bookmarks: read your own writes on a cluster.
+                            bookmark_manager_=bookmark_manager(self.driver),
+                        )
             except neo4j_errors.ConstraintError as exc:
                 raise _conflict(exc) from exc
             except CONNECTIVITY_ERRORS as exc:
@@ -296,6 +318,25 @@ class Database:
                 set_returned_rows(span, rows)
         self._reachable()
 
+    async def _write_bumping(
+        self, text: str, params: dict[str, Any], tx_timeout_s: float
+    ) -> list[neo4j.Record]:
+        """One write and, if it changed anything, the revision bump: one managed transaction."""
+        bump = self.registry.get(BUMP_REVISION).text
+
+        @neo4j.unit_of_work(timeout=tx_timeout_s)
+        async def work(tx: neo4j.AsyncManagedTransaction) -> list[neo4j.Record]:
+            result = await tx.run(text, params)
+            records = [record async for record in result]
+            if (await result.consume()).counters.contains_updates:
+                await (await tx.run(bump)).consume()
+            return records
+
+        async with self.driver.session(
+            database=self._database, bookmark_manager=bookmark_manager(self.driver)
+        ) as session:
+            return await session.execute_write(work)
+
     @asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[Transaction]:
         """An explicit transaction: commits when the block ends, rolls back on any error."""
@@ -309,8 +350,9 @@ class Database:
                     tx = await session.begin_transaction(
                         timeout=transaction_timeout(self._timeout * 10)
                     )
+                transaction = Transaction(self, tx)
                 try:
-                    yield Transaction(self, tx)
+                    yield transaction
                 except BaseException:
                     # The first error is the one to report. A request cancelled at its timeout
                     # has had its connection closed by the driver (Neo4j ends the transaction),
@@ -319,6 +361,9 @@ class Database:
                         await tx.rollback()
                     raise
                 async with asyncio.timeout(self.statement_deadline_s):
+                    if transaction.changed_graph:  # last, so it holds the counter's lock briefly
+                        bump = self.registry.get(BUMP_REVISION).text
+                        await (await tx.run(bump)).consume()
                     await tx.commit()
         except CONNECTIVITY_ERRORS as exc:
             raise self.unavailable() from exc

@@ -64,7 +64,7 @@ class LockNotHeld(MigrationError):
 
 
 class LeaseLock:
-    """The lock held by one run: `check()` before each step refuses once the lease is lost."""
+    """The lock held by one run: `ensure_held()` before each step refuses once it is lost."""
 
     def __init__(self, driver: AsyncDriver, database: str, owner: str, timing: LockTiming) -> None:
         self._driver = driver
@@ -141,15 +141,19 @@ class LeaseLock:
             try:
                 if not await self.renew():
                     log.error("migration lock of %s was taken over", self.owner)
-            except Exception:  # retried next tick; check() stops the run in time
+            except Exception:  # retried next tick; ensure_held() stops the run
                 log.warning("could not renew the migration lock", exc_info=True)
 
-    def check(self) -> None:
-        """Raises once the lease is lost or may have run out without a renewal."""
-        if self._lost or time.monotonic() >= self._held_until:
+    async def ensure_held(self) -> None:
+        """Before each step: raises once another run took the lock; renews it here when a third
+        of the lease has passed since the last renewal (a busy database can delay the
+        background renewal, and a step must not start on a lease that may have run out)."""
+        if not self._lost and time.monotonic() < self._held_until - self._timing.lease_s * 2 / 3:
+            return
+        if self._lost or not await self.renew():
             raise LockNotHeld(
-                f"{self.owner} lost the migration lock (lease not renewed within "
-                f"{self._timing.lease_s:g} s); nothing more was run, run migrate again"
+                f"{self.owner} lost the migration lock: its lease ran out and another run "
+                "took it; nothing more was run, run migrate again"
             )
 
     async def release(self) -> None:

@@ -141,9 +141,9 @@ async def migrate(
         for migration in plan:
             # Schema statements cannot share a transaction with data writes, so each runs alone.
             for statement in migration.up:
-                lock.check()
+                await lock.ensure_held()
                 await driver.execute_query(statement, database_=database)
-            lock.check()
+            await lock.ensure_held()
             await run_query(
                 driver,
                 database,
@@ -175,9 +175,9 @@ async def migrate_down(
         plan = plan_down(compute_status(files, await read_applied(driver, database, registry)), to)
         for migration in plan:
             for statement in migration.down:
-                lock.check()
+                await lock.ensure_held()
                 await driver.execute_query(statement, database_=database)
-            lock.check()
+            await lock.ensure_held()
             await run_query(
                 driver, database, registry, "schema_migrations/forget", version=migration.version
             )

@@ -85,7 +85,8 @@ async def _check(call: Awaitable[Any], limit_s: float) -> str:
 
 
 async def _migrations(state: AppServices, limit_s: float) -> str:
-    """Pending migrations; once none are, that is remembered (they are never unapplied)."""
+    """Pending migrations; once none are, that is remembered (a `migrate down` is followed by a
+    rollback of the image, which starts new pods)."""
     if state.migrations_applied:
         return OK
     try:

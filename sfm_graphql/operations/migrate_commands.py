@@ -31,6 +31,7 @@ def add_parser(sub: Any) -> None:
     )
     migrate.set_defaults(run=_run, action="up", to=None, dry_run=False)
     actions = migrate.add_subparsers(dest="action", metavar="{up,down,status}")
+    actions.default = "up"  # `migrate` alone is `migrate up`
     up = actions.add_parser("up", help="apply the pending migrations (the default)")
     up.add_argument("--to", type=int, metavar="N", help="apply only those up to version N")
     down = actions.add_parser("down", help="undo the last applied migration, or down to --to N")

@@ -39,3 +39,34 @@ def test_every_project_query_loads_with_a_header() -> None:
 def test_unknown_query_names_fail_loudly() -> None:
     with pytest.raises(KeyError, match="no Cypher query named"):
         CypherRegistry.load().get("nope/never")
+
+
+def test_a_revision_bump_is_read_from_the_header_and_only_on_writes() -> None:
+    assert parse_query("x", "// access: write\n// revision: bump\nCREATE (n)").bumps_revision
+    assert not parse_query("x", "// access: write\nCREATE (n)").bumps_revision
+    with pytest.raises(ValueError, match="only reads"):
+        parse_query("x", "// access: read\n// revision: bump\nMATCH (n) RETURN n")
+
+
+# Folders whose writes change the analysed graph (components, deliveries, matrices, scenarios).
+GRAPH_FOLDERS = {"bulk", "components", "deliveries", "matrices", "scenarios", "privacy", "restore"}
+# Writes there that touch only bookkeeping, not the graph.
+NOT_GRAPH = {
+    "restore/mark_started",
+    "restore/mark_finished",
+    "restore/api_keys",
+    "restore/audit_events",
+    "restore/oauth_clients",
+    "restore/persisted_operations",
+    "restore/schema_migrations",
+}
+
+
+def test_every_write_of_the_analysed_graph_advances_the_revision() -> None:
+    registry = CypherRegistry.load()
+    writes = {n: registry.get(n) for n in registry.names() if registry.get(n).access == "write"}
+    graph = {n for n in writes if n.split("/")[0] in GRAPH_FOLDERS} - NOT_GRAPH
+    assert len(graph) >= 20
+    assert sorted(n for n in graph if not writes[n].bumps_revision) == []
+    others = sorted(n for n in set(writes) - graph if writes[n].bumps_revision)
+    assert others == [], "only graph writes may advance the revision"
