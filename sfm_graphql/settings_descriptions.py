@@ -18,7 +18,7 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "allow_non_production_on_network": "Let `serve` listen on a non-loopback host outside "
     "production (a network that is yours alone).",
     "workers": "Processes `sfm-graphql serve` runs (`--workers` wins); unset: the CPUs the "
-    "process may use. The chart sets it from the CPU limit.",
+    "process may use. The chart passes `--workers` from its CPU limit.",
     "max_concurrent_requests": "Requests in flight per process; one more gets 503 `OVERLOADED` "
     "at once (probes and `/metrics` excepted); unset: `SFM_NEO4J_POOL_SIZE`.",
     "overload_retry_after_s": "`Retry-After` seconds sent with 503 `OVERLOADED`.",
