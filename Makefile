@@ -14,6 +14,7 @@ INSTANCE ?= dev
 # Extra arguments for pytest and bench/run.py, e.g. PYTEST_ARGS="-x -k schema".
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+BENCH_LOAD_ARGS ?=
 # Where make run serves the app.
 APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8000
@@ -145,6 +146,11 @@ bench: venv ## run bench/run.py against the bench services (BENCH_ARGS passed on
 	$(call start_services,bench)
 	@$(call load_env,bench); \
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-load: venv ## locust's mixed load on the bench services, per operation figures (BENCH_LOAD_ARGS passed on)
+	$(call start_services,bench)
+	@$(call load_env,bench); \
+	$(BIN)/python bench/load/run.py $(BENCH_LOAD_ARGS)
 
 clean-local: ## stop all local services and delete .local/
 	@for i in dev test bench outage; do \

@@ -26,6 +26,7 @@ from uvicorn.supervisors import Multiprocess
 from sfm_graphql.settings import Settings
 
 APP = "sfm_graphql.app:create_app"
+WORKER_PING_TIMEOUT_S = 60
 
 
 def default_workers(settings: Settings) -> int:
@@ -60,6 +61,10 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int) -> Non
         port=port,
         workers=workers,
         timeout_graceful_shutdown=settings.shutdown_grace_s,
+        # The supervisor replaces a worker that does not answer its ping in time. A starting
+        # worker imports the whole app first, which takes well over uvicorn's 5 s on a busy
+        # node: it would be killed and replaced in a loop, never serving.
+        timeout_worker_healthcheck=WORKER_PING_TIMEOUT_S,
         log_level=settings.log_level.lower(),
         # Our JSON handler and access log (observability/logging.py), not uvicorn's.
         log_config=None,
