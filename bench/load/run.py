@@ -176,8 +176,15 @@ def run_locust(
     if not stats.exists():
         raise RuntimeError(f"locust wrote no statistics (status {done.returncode}): {done.stderr}")
     with stats.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return [_row(users, r) for r in rows]
+        rows = [_row(users, r) for r in csv.DictReader(handle)]
+    failures = prefix.with_name(prefix.name + "_failures.csv")
+    if failures.exists():  # why requests failed: "HTTP 503 OVERLOADED" and the like, counted
+        with failures.open(newline="") as handle:
+            for f in csv.DictReader(handle):
+                for row in rows:
+                    if row["operation"] == f["Name"]:
+                        row["failures"][f["Error"]] = int(f["Occurrences"])
+    return rows
 
 
 def _row(users: int, r: dict[str, str]) -> dict[str, Any]:
@@ -192,6 +199,7 @@ def _row(users: int, r: dict[str, str]) -> dict[str, Any]:
         "p95_ms": _ms(r["95%"]),
         "p99_ms": _ms(r["99%"]),
         "error_rate": round(failures / count, 4) if count else 0.0,
+        "failures": {},
     }
 
 
@@ -269,6 +277,9 @@ def print_report(report: dict[str, Any]) -> None:
             f"| {r['users']} | {r['operation']} | {r['requests']} | {r['req_per_s']} | "
             f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['error_rate']:.2%} |"
         )
+    for r in report["results"]:
+        for reason, count in sorted(r["failures"].items(), key=lambda item: -item[1]):
+            print(f"  {r['users']} users, {r['operation']}: {count} x {reason}")
 
 
 def main(argv: list[str] | None = None) -> int:
