@@ -24,6 +24,8 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "overload_retry_after_s": "`Retry-After` seconds sent with 503 `OVERLOADED`.",
     "request_timeout_s": "Time a request may take before 504 `TIMEOUT`; its Cypher transaction "
     "gets the time left as its timeout, so Neo4j ends it too.",
+    "bulk_request_timeout_s": "The request timeout of `bulkImport`, `bulkImportFile` and "
+    "`exportGraph`, which may take minutes.",
     "shutdown_drain_s": "After SIGTERM, how long `/readyz` fails while requests are still "
     "served, before new connections are refused.",
     "shutdown_grace_s": "After that, how long requests in flight may take to finish before they "

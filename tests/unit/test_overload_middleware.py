@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from sfm_graphql.db.deadline import request_deadline, transaction_timeout
+from sfm_graphql.db.deadline import allow_long_request, request_deadline, transaction_timeout
 from sfm_graphql.errors import TimedOut
 from sfm_graphql.http.admission import AdmissionControl
 from sfm_graphql.http.timeout import RequestTimeout
@@ -120,6 +120,26 @@ async def test_a_response_under_way_is_not_cut_by_the_timeout() -> None:
 
     status, _, body = await _call(RequestTimeout(streaming, timeout_s=0.1), _scope())
     assert (status, body) == (200, b"late")
+
+
+async def test_a_bulk_operation_allows_itself_the_longer_timeout() -> None:
+    async def bulk(scope: Scope, receive: Receive, send: Send) -> None:
+        allow_long_request(1.0)
+        assert 0.9 < transaction_timeout(300.0) <= 1.0
+        await asyncio.sleep(0.4)  # past the ordinary 0.2 s
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done", "more_body": False})
+
+    status, _, body = await _call(RequestTimeout(bulk, timeout_s=0.2), _scope())
+    assert (status, body) == (200, b"done")
+
+    async def endless(scope: Scope, receive: Receive, send: Send) -> None:
+        allow_long_request(0.5)
+        await asyncio.sleep(30)
+
+    status, _, body = await _call(RequestTimeout(endless, timeout_s=0.2), _scope())
+    assert status == 504
+    assert json.loads(body)["errors"][0]["extensions"]["timeoutSeconds"] == 0.5
 
 
 def test_transactions_take_the_time_the_request_has_left() -> None:
