@@ -14,6 +14,7 @@ INSTANCE ?= dev
 # Extra arguments for pytest and bench/run.py, e.g. PYTEST_ARGS="-x -k schema".
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+BENCH_LOAD_ARGS ?=
 # Where make run serves the app.
 APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8000
@@ -165,6 +166,10 @@ bench-peer: venv ## sfm-graphql against the Neo4j GraphQL Library with hey (benc
 	export PEER_NEO4J_URI=$$(SFM_NEO4J_PORT=$(PEER_NEO4J_PORT) $(NEO4J) uri peer); \
 	export PEER_NEO4J_PASSWORD=$$($(NEO4J) password peer); \
 	$(BIN)/python bench/peer_bench.py $(BENCH_ARGS)
+bench-load: venv ## locust's mixed load on the bench services, per operation figures (BENCH_LOAD_ARGS passed on)
+	$(call start_services,bench)
+	@$(call load_env,bench); \
+	$(BIN)/python bench/load/run.py $(BENCH_LOAD_ARGS)
 
 clean-local: ## stop all local services and delete .local/
 	@for i in dev test bench outage; do \

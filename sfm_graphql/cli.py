@@ -7,10 +7,8 @@ import asyncio
 import ipaddress
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 
 from sfm_graphql.settings import Settings, load_settings
 
@@ -55,26 +53,10 @@ def _unsafe_secrets_dir(directory: Path) -> str | None:
     return None
 
 
-def default_workers(settings: Settings) -> int:
-    """`SFM_WORKERS`, else the CPUs this process may run on (its affinity, not the host's)."""
-    if settings.workers is not None:
-        return settings.workers
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _exit_after_graceful_shutdown(signum: int, frame: FrameType | None) -> None:
-    """uvicorn re-raises the SIGTERM it shut down for once it is done: that is a clean exit.
-    Before uvicorn starts (or after it stopped) a SIGTERM ends the process at once, cleanly."""
-    raise SystemExit(0)
-
-
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
     from pydantic import ValidationError
 
+    from sfm_graphql.http.server import default_workers, run_server
     from sfm_graphql.observability.logging import configure_logging
     from sfm_graphql.observability.multiprocess import multiprocess_metrics
 
@@ -96,30 +78,13 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_UNSAFE_CONFIG
     configure_logging(settings)  # JSON lines from uvicorn's first one on
     workers = args.workers or default_workers(settings)
-    signal.signal(signal.SIGTERM, _exit_after_graceful_shutdown)
     # Several workers share their metrics through PROMETHEUS_MULTIPROC_DIR (docs/observability.md).
     with multiprocess_metrics(workers=workers):
-        uvicorn.run(
-            "sfm_graphql.app:create_app",
-            factory=True,
+        run_server(
+            settings,
             host=args.host or settings.host,
             port=args.port or settings.port,
             workers=workers,
-            # SIGTERM: requests in flight get this long to finish (http/shutdown.py).
-            timeout_graceful_shutdown=settings.shutdown_grace_s,
-            # uvloop and httptools (uvicorn[standard]) by name, so a missing one fails the
-            # start instead of falling back to the slower pure-Python loop and parser.
-            loop="uvloop",
-            http="httptools",
-            log_level=settings.log_level.lower(),
-            # Our JSON handler and access log (observability/logging.py), not uvicorn's.
-            log_config=None,
-            access_log=False,
-            # Forwarded headers are the app's (http/proxy.py, SFM_TRUSTED_PROXIES), not uvicorn's:
-            # one mechanism, which also reads RFC 7239 Forwarded and works under any server.
-            proxy_headers=False,
-            ssl_certfile=settings.tls_certfile,
-            ssl_keyfile=settings.tls_keyfile,
         )
     return 0
 

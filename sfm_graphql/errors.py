@@ -181,8 +181,8 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
         "(HTTP 503)"
     ),
     ErrorCode.TIMEOUT: (
-        "the request took longer than `SFM_REQUEST_TIMEOUT_S`; its database transaction was "
-        "ended and nothing of it was committed (HTTP 504)"
+        "the request took longer than `SFM_REQUEST_TIMEOUT_S`; it was stopped and its running "
+        "database transaction ended (a write not yet committed is rolled back) (HTTP 504)"
     ),
     ErrorCode.GRAPHQL_PARSE_FAILED: "the document is not valid GraphQL syntax",
     ErrorCode.GRAPHQL_VALIDATION_FAILED: (

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # Time a request may take before it is answered 504 TIMEOUT; its Cypher transaction gets
     # what is left of it as its timeout, so Neo4j ends the transaction with the request.
     request_timeout_s: float = Field(60.0, gt=0, le=3600)
+    # The same for bulkImport, bulkImportFile and exportGraph, which may take minutes.
+    bulk_request_timeout_s: float = Field(300.0, gt=0, le=3600)
     # SIGTERM: /readyz fails at once and requests are still served for shutdown_drain_s (the
     # load balancer stops sending), then new connections are refused and requests in flight
     # get up to shutdown_grace_s to finish before they are cancelled.

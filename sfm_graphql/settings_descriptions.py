@@ -18,12 +18,14 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "allow_non_production_on_network": "Let `serve` listen on a non-loopback host outside "
     "production (a network that is yours alone).",
     "workers": "Processes `sfm-graphql serve` runs (`--workers` wins); unset: the CPUs the "
-    "process may use. The chart sets it from the CPU limit.",
+    "process may use. The chart passes `--workers` from its CPU limit.",
     "max_concurrent_requests": "Requests in flight per process; one more gets 503 `OVERLOADED` "
     "at once (probes and `/metrics` excepted); unset: `SFM_NEO4J_POOL_SIZE`.",
     "overload_retry_after_s": "`Retry-After` seconds sent with 503 `OVERLOADED`.",
     "request_timeout_s": "Time a request may take before 504 `TIMEOUT`; its Cypher transaction "
     "gets the time left as its timeout, so Neo4j ends it too.",
+    "bulk_request_timeout_s": "The request timeout of `bulkImport`, `bulkImportFile` and "
+    "`exportGraph`, which may take minutes.",
     "shutdown_drain_s": "After SIGTERM, how long `/readyz` fails while requests are still "
     "served, before new connections are refused.",
     "shutdown_grace_s": "After that, how long requests in flight may take to finish before they "

@@ -10,7 +10,7 @@ and each transaction keeps the timeout it asks for.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,13 +22,26 @@ from sfm_graphql.errors import TimedOut
 MIN_TIMEOUT_S = 0.001
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Deadline:
-    at: float  # a time.monotonic() value
-    budget_s: float  # the request's whole time, for the error message
+    started: float  # a time.monotonic() value
+    budget_s: float  # the request's whole time
+    # Told the new deadline when an operation extends it (the middleware moves its timer).
+    on_extend: Callable[[float], None] | None = None
+
+    @property
+    def at(self) -> float:
+        return self.started + self.budget_s
 
     def left(self) -> float:
         return self.at - time.monotonic()
+
+    def extend(self, budget_s: float) -> None:
+        """Give the request `budget_s` in all, when that is more than it has."""
+        if budget_s > self.budget_s:
+            self.budget_s = budget_s
+            if self.on_extend is not None:
+                self.on_extend(self.at)
 
     def error(self) -> TimedOut:
         return TimedOut(
@@ -44,7 +57,7 @@ _current: ContextVar[Deadline | None] = ContextVar("sfm_request_deadline", defau
 @contextmanager
 def request_deadline(budget_s: float) -> Iterator[Deadline]:
     """The deadline of the request running inside the block."""
-    deadline = Deadline(time.monotonic() + budget_s, budget_s)
+    deadline = Deadline(time.monotonic(), budget_s)
     token = _current.set(deadline)
     try:
         yield deadline
@@ -54,6 +67,14 @@ def request_deadline(budget_s: float) -> Iterator[Deadline]:
 
 def current_deadline() -> Deadline | None:
     return _current.get()
+
+
+def allow_long_request(budget_s: float) -> None:
+    """For the operations that may legitimately take long (bulk imports, exports): the current
+    request gets `budget_s` in all (`bulk_request_timeout_s`) instead of `request_timeout_s`."""
+    deadline = _current.get()
+    if deadline is not None:
+        deadline.extend(budget_s)
 
 
 def transaction_timeout(wanted_s: float) -> float:

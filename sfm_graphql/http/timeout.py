@@ -4,8 +4,9 @@ Pure ASGI middleware around everything behind admission control. It opens the re
 deadline (`db/deadline.py`), from which every Cypher transaction of the request takes its
 timeout, so Neo4j ends the request's statement when the request runs out of time, and it cancels
 the request's task at the deadline, so nothing of it runs on. Once the response has started it
-is never cut: the timeout covers the work, not a slow reader. The probes and `/metrics` keep
-their own bounds (`health_check_timeout_s`).
+is never cut: the timeout covers the work, not a slow reader. Bulk imports and exports allow
+themselves `bulk_request_timeout_s` instead (`db/deadline.allow_long_request`). The probes and
+`/metrics` keep their own bounds (`health_check_timeout_s`).
 
 Why 504 and not a GraphQL error with 200: nothing of the operation is returned (a cancelled
 operation has no partial result worth sending), and the status lets a client, a proxy or a
@@ -17,6 +18,7 @@ deadline's cancellation, the response is the same (`http/responses.py`, `shape`)
 from __future__ import annotations
 
 import asyncio
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,6 +42,13 @@ class RequestTimeout:
         started = False
         with request_deadline(self.timeout_s) as deadline:
             timer = asyncio.timeout(self.timeout_s)
+            loop = asyncio.get_running_loop()
+
+            def move_timer(at: float) -> None:  # an operation allowed itself more time
+                if not started and not timer.expired():
+                    timer.reschedule(loop.time() + (at - time.monotonic()))
+
+            deadline.on_extend = move_timer
 
             async def timed_send(message: Message) -> None:
                 nonlocal started
@@ -63,6 +72,6 @@ class RequestTimeout:
                     deadline.error().message,
                     {"Connection": "close"},  # the request's body may be partly unread
                     media_type=accepted_media_type(scope),
-                    details={"timeoutSeconds": self.timeout_s},
+                    details={"timeoutSeconds": deadline.budget_s},
                 )
                 await response(scope, receive, send)

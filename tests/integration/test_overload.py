@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import statistics
 import threading
 import time
 from asyncio import FIRST_COMPLETED
@@ -121,17 +122,26 @@ async def test_at_three_times_capacity_the_excess_gets_fast_503s_and_the_service
                 for response in refused:
                     assert response.status_code == 503, response.text
                     assert response.headers["Retry-After"] == "1"
-                    assert response.elapsed.total_seconds() < 0.1
+                    # At once, not after the admitted ones (which wait seconds for the lock);
+                    # this includes opening the connection, on a busy shared machine.
+                    assert response.elapsed.total_seconds() < 1
                     error = response.json()["errors"][0]
                     assert error["extensions"]["code"] == "OVERLOADED"
                     assert "data" not in response.json()
+                # On open connections a refusal takes well under 100 ms.
+                times = []
+                for component in components[:5]:
+                    refused_again = await http.post("/graphql", json=_update(component))
+                    assert refused_again.status_code == 503
+                    times.append(refused_again.elapsed.total_seconds())
+                assert statistics.median(times) < 0.1, times
                 # A full process is alive, ready and scraped.
                 assert (await http.get("/readyz")).status_code == 200
                 scrape = await http.get(
                     "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
                 )
                 assert scrape.status_code == 200
-                assert _rejected(scrape.text) == 2 * capacity
+                assert _rejected(scrape.text) == 2 * capacity + 5
             # The lock is released: the admitted updates finish, and succeed.
             admitted = await asyncio.gather(*waiting)
             for response in admitted:

@@ -119,6 +119,8 @@ manages (the chart's value would silently win or lose).
   "SFM_AUDIT_RETENTION_DAYS" (toString .Values.config.auditRetentionDays)
   "SFM_MIGRATE_ON_START" (toString (not .Values.migrations.enabled))
   "SFM_HOST" "0.0.0.0"
+  "SFM_SHUTDOWN_DRAIN_S" (toString .Values.shutdown.drainSeconds)
+  "SFM_SHUTDOWN_GRACE_S" (toString .Values.shutdown.graceSeconds)
   "SFM_PORT" (toString .Values.service.targetPort)
 -}}
 {{- with .Values.trustedProxies }}
@@ -131,6 +133,25 @@ manages (the chart's value would silently win or lose).
 {{- $_ := set $data $name (toString $value) }}
 {{- end }}
 {{- toYaml $data }}
+{{- end -}}
+
+{{/*
+uvicorn workers of a serving pod: `workers`, else the CPU limit rounded up ("500m" and "1" are
+1, "1500m" and "2" are 2), else 1.
+*/}}
+{{- define "sfm.workers" -}}
+{{- if .Values.workers -}}
+{{- .Values.workers -}}
+{{- else -}}
+{{- $cpu := toString (dig "limits" "cpu" "" (.Values.resources | default dict)) -}}
+{{- if not $cpu -}}
+1
+{{- else if hasSuffix "m" $cpu -}}
+{{- div (add (trimSuffix "m" $cpu | atoi) 999) 1000 | max 1 -}}
+{{- else -}}
+{{- ceil (float64 $cpu) | int | max 1 -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The pod-level settings every pod of the chart shares. */}}

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
+from sfm_graphql.db.deadline import allow_long_request
 from sfm_graphql.errors import BadUserInput
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.types.bulk import (
@@ -31,6 +32,7 @@ async def bulk_import(
     dry_run: bool = False,
 ) -> BulkImportPayload:
     settings = info.context.settings
+    allow_long_request(settings.bulk_request_timeout_s)
     # Refuse an oversized call before converting its rows.
     service.check_row_count(len(components) + len(deliveries), settings)
     result = await service.bulk_import(
@@ -50,6 +52,7 @@ async def bulk_import_file(
     dry_run: bool = False,
 ) -> BulkImportPayload:
     settings = info.context.settings
+    allow_long_request(settings.bulk_request_timeout_s)
     # The Upload scalar passes any variable value through: only a multipart file part is a file.
     upload: object = file
     if not isinstance(upload, UploadFile):

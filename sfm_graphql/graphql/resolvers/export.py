@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sfm_graphql.db.deadline import allow_long_request
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.types.enums import ExportFormat
 from sfm_graphql.graphql.types.export import ExportResult
@@ -15,6 +16,7 @@ async def export_graph(
     scenario: str | None = None,
 ) -> ExportResult:
     context = info.context
+    allow_long_request(context.settings.bulk_request_timeout_s)
     document = await service.export_graph(
         db=context.db,
         settings=context.settings,

@@ -1,0 +1,173 @@
+"""The mixed load of issue 12 ("Load") as locust users: `bench/load/run.py` starts it headless.
+
+Each simulated user has its own bearer token (its own principal, so its own rate-limit budget
+and audit trail) and waits `SFM_LOAD_THINK_MIN_S`..`SFM_LOAD_THINK_MAX_S` between requests. The
+mix, by weight:
+
+- 70 reads: one component by id (30), a page of 20 components with 5 outgoing deliveries each,
+  one nested level (25), a full-text search (15);
+- 10 writes: create a delivery (5), update one of the user's own with the `version` it read
+  (optimistic concurrency; a stale version would be CONFLICT, which counts as an error) (5);
+- 5 bulk: `bulkImport` of 10 components and 10 deliveries keyed by the user, upserted;
+- 15 analytics: reach, impact, cached and uncached centrality, once the schema has them. There
+  is no analytics field yet, so there is no such task: the other weights are used as they are
+  (70:10:5 of 85) until `ANALYTICS_WEIGHT` gets its tasks (docs/benchmarks.md, Load).
+
+A GraphQL response with `errors` counts as a failure even with HTTP 200. The fixture (tokens,
+ids, search words) comes from the JSON file named by `SFM_LOAD_FIXTURE`, written by run.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+from locust import between, task
+from locust.contrib.fasthttp import FastHttpUser
+
+FIXTURE: dict[str, Any] = json.loads(Path(os.environ["SFM_LOAD_FIXTURE"]).read_text())
+THINK_MIN_S = float(os.environ.get("SFM_LOAD_THINK_MIN_S", "1"))
+THINK_MAX_S = float(os.environ.get("SFM_LOAD_THINK_MAX_S", "3"))
+# The analytics share of issue 12's mix; no task carries it until the analytics fields exist.
+ANALYTICS_WEIGHT = 15
+
+NODE = "query Node($id: ID!) { node(id: $id) { id ... on Component { label type version } } }"
+PAGE = """query Page($after: String) {
+  components(first: 20, after: $after) {
+    edges { node { id label type
+      outgoing(first: 5) { edges { node { kind weight target { id label } } } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+SEARCH = """query Search($text: String!) {
+  search(text: $text, first: 20) { score component { id label type } }
+}"""
+CREATE = """mutation Create($input: CreateDeliveryInput!) {
+  createDelivery(input: $input) { delivery { id version } }
+}"""
+UPDATE = """mutation Update($input: UpdateDeliveryInput!) {
+  updateDelivery(input: $input) { delivery { id version weight } }
+}"""
+BULK = """mutation Bulk($components: [BulkComponentInput!]!, $deliveries: [BulkDeliveryInput!]!) {
+  bulkImport(components: $components, deliveries: $deliveries) {
+    committed componentsCreated componentsUpdated deliveriesCreated deliveriesUpdated errorCount
+  }
+}"""
+BULK_ROWS = 10
+
+_numbers = itertools.count()
+
+
+class Analyst(FastHttpUser):
+    wait_time = between(THINK_MIN_S, THINK_MAX_S)
+
+    def on_start(self) -> None:
+        self.number = next(_numbers)
+        tokens = FIXTURE["tokens"]
+        self.auth = {"Authorization": f"Bearer {tokens[self.number % len(tokens)]}"}
+        self.rng = random.Random(self.number)
+        self.own: list[dict[str, Any]] = []  # deliveries this user created: id and version
+        self.cursors: list[str | None] = [None]
+
+    def _post(self, name: str, query: str, variables: dict[str, Any]) -> dict[str, Any] | None:
+        with self.client.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers=self.auth,
+            name=name,
+            catch_response=True,
+        ) as response:
+            try:
+                body = response.json()
+            except ValueError:
+                response.failure(f"HTTP {response.status_code}, not JSON")
+                return None
+            if response.status_code != 200 or body.get("errors"):
+                errors = body.get("errors") or [{}]
+                code = (errors[0].get("extensions") or {}).get("code", "no code")
+                response.failure(f"HTTP {response.status_code} {code}")
+                return None
+            response.success()
+            data: dict[str, Any] = body["data"]
+            return data
+
+    # -- reads (70) -------------------------------------------------------------------------------
+
+    @task(30)
+    def component_by_id(self) -> None:
+        component = self.rng.choice(FIXTURE["components"])
+        self._post("read: node(id:)", NODE, {"id": component["id"]})
+
+    @task(25)
+    def page_with_deliveries(self) -> None:
+        after = self.rng.choice(self.cursors)
+        data = self._post("read: components page + outgoing", PAGE, {"after": after})
+        if data is not None:
+            info = data["components"]["pageInfo"]
+            if info["hasNextPage"] and len(self.cursors) < 50:
+                self.cursors.append(info["endCursor"])
+
+    @task(15)
+    def search(self) -> None:
+        self._post("read: search", SEARCH, {"text": self.rng.choice(FIXTURE["search_words"])})
+
+    # -- writes (10) ------------------------------------------------------------------------------
+
+    @task(5)
+    def create_delivery(self) -> None:
+        pair = self.rng.choice(FIXTURE["delivery_pairs"])
+        change = {**pair, "weight": round(self.rng.uniform(0, 5), 3), "scenario": "load"}
+        data = self._post("write: createDelivery", CREATE, {"input": change})
+        if data is not None:
+            self.own.append(data["createDelivery"]["delivery"])
+            del self.own[:-20]
+
+    @task(5)
+    def update_delivery(self) -> None:
+        if not self.own:
+            self.create_delivery()
+            return
+        delivery = self.rng.choice(self.own)
+        change = {
+            "id": delivery["id"],
+            "version": delivery["version"],  # as read: a concurrent change would be CONFLICT
+            "weight": round(self.rng.uniform(0, 5), 3),
+        }
+        data = self._post("write: updateDelivery (version)", UPDATE, {"input": change})
+        if data is not None:
+            delivery["version"] = data["updateDelivery"]["delivery"]["version"]
+
+    # -- bulk (5) ---------------------------------------------------------------------------------
+
+    @task(5)
+    def bulk_import(self) -> None:
+        prefix = f"load:u{self.number}"
+        components = [
+            {
+                "type": "ACTOR",
+                "externalKey": f"{prefix}:c{i}",
+                "label": f"Load actor {self.number} {i}",
+                "certainty": round(self.rng.random(), 2),
+            }
+            for i in range(BULK_ROWS)
+        ]
+        deliveries = [
+            {
+                "externalKey": f"{prefix}:d{i}",
+                "sourceKey": f"{prefix}:c{i}",
+                "targetKey": f"{prefix}:c{(i + 1) % BULK_ROWS}",
+                "kind": "INFLUENCES",
+                "deliveryType": "INFLUENCE",
+                "weight": round(self.rng.uniform(0, 5), 3),
+                "scenario": "load",
+            }
+            for i in range(BULK_ROWS)
+        ]
+        variables = {"components": components, "deliveries": deliveries}
+        self._post("bulk: bulkImport 10+10 rows", BULK, variables)
+
+    # -- analytics (15): no task until reach, impact and centrality exist -------------------------

@@ -1,0 +1,89 @@
+"""How `sfm-graphql serve` runs uvicorn: workers, graceful shutdown, a clean exit status.
+
+- Workers: `--workers`, else `SFM_WORKERS`, else the CPUs this process may run on.
+- SIGTERM (http/shutdown.py for the app's side): each worker fails `/readyz` for
+  `shutdown_drain_s`, then stops accepting and gives its requests in flight up to
+  `shutdown_grace_s` (`timeout_graceful_shutdown`) before the lifespan closes Neo4j and Redis.
+- With several workers uvicorn's supervisor keeps its copy of the listening socket open until
+  it exits, so a client connecting during the grace period would wait in the backlog for a
+  server that never accepts. The supervisor here closes its copy when SIGTERM arrives; the
+  socket closes for good once the last worker closed its own, and a new connection is refused.
+- Exit status 0 after a graceful shutdown: uvicorn re-raises the signal it stopped for, which
+  would otherwise end the process as killed by SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from types import FrameType
+
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
+
+from sfm_graphql.settings import Settings
+
+APP = "sfm_graphql.app:create_app"
+WORKER_PING_TIMEOUT_S = 60
+
+
+def default_workers(settings: Settings) -> int:
+    """`SFM_WORKERS`, else the CPUs this process may run on (its affinity, not the host's)."""
+    if settings.workers is not None:
+        return settings.workers
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _Supervisor(Multiprocess):
+    def handle_term(self) -> None:
+        for sock in self.sockets:  # the workers keep theirs open until they have drained
+            sock.close()
+        super().handle_term()
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    """The SIGTERM uvicorn re-raises once it has shut down; before it runs, a SIGTERM ends the
+    process at once. Either way nothing failed."""
+    raise SystemExit(0)
+
+
+def run_server(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """Serve the app until SIGTERM (or SIGINT) and a graceful shutdown."""
+    config = uvicorn.Config(
+        APP,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
+        # The supervisor replaces a worker that does not answer its ping in time. A starting
+        # worker imports the whole app first, which takes well over uvicorn's 5 s on a busy
+        # node: it would be killed and replaced in a loop, never serving.
+        timeout_worker_healthcheck=WORKER_PING_TIMEOUT_S,
+        # uvloop and httptools (uvicorn[standard]) by name, so a missing one fails the start
+        # instead of falling back to the slower pure-Python loop and parser.
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level.lower(),
+        # Our JSON handler and access log (observability/logging.py), not uvicorn's.
+        log_config=None,
+        access_log=False,
+        # Forwarded headers are the app's (http/proxy.py, SFM_TRUSTED_PROXIES), not uvicorn's:
+        # one mechanism, which also reads RFC 7239 Forwarded and works under any server.
+        proxy_headers=False,
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
+    )
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    if workers > 1:
+        _Supervisor(config, sockets=[config.bind_socket()]).run()
+        return
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
