@@ -58,9 +58,6 @@ class MatrixSelection:
     positions: dict[Path, ComponentPlan] = field(default_factory=dict)
 
 
-FULL = MatrixSelection(MatrixProjection(members=ComponentPlan(), deliveries=True))
-
-
 def plan_matrix(planner: Planner, nodes: list[Any]) -> MatrixSelection:
     """What the selection under `nodes` (matrix fields) needs, as one projection.
 
@@ -114,15 +111,6 @@ async def load_matrices(
     rows = await info.context.db.run_composed(q.name, q.text, q.params)
     found = [_matrix(r, selection, settings) for r in rows]
     return {m.uuid: m for m in found}
-
-
-async def load_matrix_data(info: Info, matrix_id: str) -> MatrixData:
-    """Members and deliveries of a matrix reached outside a planned root field."""
-    found = await load_matrices(info, [matrix_id], FULL)
-    data = found[matrix_id].data if matrix_id in found else None
-    if data is None:
-        raise NotFound("The matrix no longer exists")
-    return data
 
 
 async def _planned(info: Info, matrix_id: str, *path: str) -> Matrix:
