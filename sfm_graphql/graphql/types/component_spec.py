@@ -75,7 +75,7 @@ def nested_type(model: type[BaseModel], *, as_input: bool) -> type:
     name = model.__name__ + ("Input" if as_input else "")
     cls = types.new_class(name)
     cls.__module__ = __name__
-    fields = [_output_field(n, f, as_input=as_input) for n, f in model.model_fields.items()]
+    fields = [_field(n, f, as_input=as_input) for n, f in model.model_fields.items()]
     with_fields(fields)(cls)
     return strawberry.input(cls) if as_input else strawberry.type(cls)
 
@@ -96,7 +96,7 @@ def graphql_base(annotation: Any, *, as_input: bool) -> Any:
     raise TypeError(f"no GraphQL type for the model annotation {annotation!r}")
 
 
-def _output_field(name: str, field: FieldInfo, *, as_input: bool = False) -> GeneratedField:
+def _field(name: str, field: FieldInfo, *, as_input: bool = False) -> GeneratedField:
     base, nullable = _without_none(field.annotation)
     annotation = graphql_base(base, as_input=as_input)
     if nullable:
@@ -109,7 +109,7 @@ def _output_field(name: str, field: FieldInfo, *, as_input: bool = False) -> Gen
 
 def output_fields(model_fields: Iterable[tuple[str, FieldInfo]]) -> list[GeneratedField]:
     """The output fields of model fields, in their order."""
-    return [_output_field(name, field) for name, field in model_fields]
+    return [_field(name, field) for name, field in model_fields]
 
 
 def _range(field: FieldInfo) -> str | None:
