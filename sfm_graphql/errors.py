@@ -120,6 +120,11 @@ class OperationRefused(SfmError):
         self.code = code
 
 
+class NotPlanned(RuntimeError):
+    """A nested field found nothing its root statement fetched: the root resolver's plan missed
+    it. A bug of ours, never the caller's: masked as INTERNAL_SERVER_ERROR and logged."""
+
+
 # What each code means to a client: the source of the table in docs/api.md ("Error codes"),
 # written by `sfm-graphql export-error-codes`. A code without a description fails
 # tests/unit/test_error_codes_doc.py, so every code the service can return is documented.

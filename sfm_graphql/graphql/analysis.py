@@ -1,8 +1,8 @@
 """Static analysis of an operation before it runs: depth, aliases, root fields and cost.
 
-Fragments are expanded (a limit must not be dodged by moving fields into a fragment, as
-Strawberry's alias limiter once allowed), `@skip`/`@include` are ignored (the worst case counts),
-and every fragment spread counts again wherever it is used.
+The document walker (`walker.py`) expands fragments (a limit must not be dodged by moving fields
+into a fragment, as Strawberry's alias limiter once allowed); `@skip`/`@include` are ignored (the
+worst case counts), and every fragment spread counts again wherever it is used.
 
 Arguments are read exactly as execution will read them: graphql-core coerces each field's
 arguments against the operation's coerced variables, so a variable left to its default or an Int
@@ -25,7 +25,6 @@ from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
@@ -35,13 +34,13 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLUnionType,
-    InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
 from sfm_graphql.graphql.analytics.costs import ANALYTICS_FIELD_WEIGHTS, analytics_list_size
+from sfm_graphql.graphql.walker import TooComplex, Walker, fragments_of
 
 if TYPE_CHECKING:
     from sfm_graphql.settings import Settings
@@ -120,10 +119,6 @@ class Analysis:
     exports: int = 0
 
 
-class _TooComplex(Exception):
-    pass
-
-
 def _unwrap(field_type: Any) -> tuple[Any, bool]:
     is_list = False
     while isinstance(field_type, (GraphQLNonNull, GraphQLList)):
@@ -132,7 +127,7 @@ def _unwrap(field_type: Any) -> tuple[Any, bool]:
     return field_type, is_list
 
 
-class _Walker:
+class _Cost:
     def __init__(
         self,
         schema: GraphQLSchema,
@@ -141,12 +136,12 @@ class _Walker:
         model: CostModel,
     ) -> None:
         self.schema = schema
-        self.fragments = fragments
+        # Directives are not evaluated (the worst case counts); every spread counts again.
+        self.walker = Walker(fragments, schema=schema, max_expansions=MAX_FRAGMENT_EXPANSIONS)
         self.variables = variables
         self.model = model
         self.aliases = 0
         self.max_depth = 0
-        self.expansions = 0
         self.exports = 0
         self.comparison_limit: int | None = None
 
@@ -158,30 +153,6 @@ class _Walker:
             return get_argument_values(field, node, self.variables)
         except GraphQLError:
             return None  # execution reports it; the cost assumes the worst meanwhile
-
-    def _fields(
-        self, selection_set: SelectionSetNode | None, parent: Any
-    ) -> list[tuple[FieldNode, Any]]:
-        """(field node, parent type) pairs with fragments expanded."""
-        out: list[tuple[FieldNode, Any]] = []
-        if selection_set is None:
-            return out
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                out.append((selection, parent))
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                target = self.schema.get_type(condition.name.value) if condition else parent
-                out += self._fields(selection.selection_set, target or parent)
-            elif isinstance(selection, FragmentSpreadNode):
-                self.expansions += 1
-                if self.expansions > MAX_FRAGMENT_EXPANSIONS:
-                    raise _TooComplex
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None:
-                    target = self.schema.get_type(fragment.type_condition.name.value)
-                    out += self._fields(fragment.selection_set, target or parent)
-        return out
 
     def cost(
         self,
@@ -196,7 +167,7 @@ class _Walker:
         `page` multiplies its edges and nodes; its count and page info are paid once."""
         self.max_depth = max(self.max_depth, depth)
         total = 0
-        for node, parent_type in self._fields(selection_set, parent):
+        for node, parent_type in self.walker.fields(selection_set, parent):
             if node.alias is not None:
                 self.aliases += 1
             if page and node.name.value in ("edges", "nodes"):
@@ -314,16 +285,6 @@ def _positive(args: dict[str, Any] | None, name: str) -> int | None:
     return None
 
 
-def select_operation(
-    document: DocumentNode, operation_name: str | None
-) -> OperationDefinitionNode | None:
-    """The operation that will run, or None when none can be chosen (validation says why)."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    return operations[0] if len(operations) == 1 else None
-
-
 def coerce_variables(
     schema: GraphQLSchema,
     operation: OperationDefinitionNode,
@@ -351,15 +312,12 @@ def analyze(
     model: CostModel,
 ) -> Analysis:
     """Measures of `operation` (one of `document`'s) with its coerced `variables`."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
     root = schema.get_root_type(operation.operation)
-    walker = _Walker(schema, fragments, variables, model)
+    walker = _Cost(schema, fragments_of(document), variables, model)
     try:
-        root_fields = walker._fields(operation.selection_set, root)
+        root_fields = walker.walker.fields(operation.selection_set, root)
         cost = walker.cost(operation.selection_set, root, 1)
-    except (_TooComplex, RecursionError):
+    except (TooComplex, RecursionError):
         return Analysis(depth=10**6, aliases=10**6, root_fields=10**6, cost=10**9, exports=10**6)
     if operation.operation.value == "mutation":
         cost += MUTATION_WEIGHT * len(root_fields)

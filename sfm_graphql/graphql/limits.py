@@ -11,29 +11,26 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-from graphql import (
-    DocumentNode,
-    ExecutableDefinitionNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-)
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from sfm_graphql.errors import ErrorCode, OperationRefused
 from sfm_graphql.graphql.analysis import (
+    MAX_FRAGMENT_EXPANSIONS,
     Analysis,
     CostModel,
     analyze,
     coerce_variables,
-    select_operation,
 )
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.graphql.validation import validate_document
+from sfm_graphql.graphql.walker import (
+    TooComplex,
+    Walker,
+    every_field,
+    fragments_of,
+    select_operation,
+)
 from sfm_graphql.security.addresses import subscriber_bucket
 from sfm_graphql.security.principal import Principal
 from sfm_graphql.settings import Settings
@@ -68,36 +65,14 @@ def _variable_message(errors: list[GraphQLError]) -> str:
     return f"{shown}{more}"
 
 
-def _asks_for_data(document: DocumentNode, operation_name: str | None) -> bool:
-    """Whether the operation to run selects a root field other than `__schema`, `__type` etc."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    operations = [
-        d
-        for d in document.definitions
-        if isinstance(d, OperationDefinitionNode)
-        and (operation_name is None or (d.name is not None and d.name.value == operation_name))
-    ]
-    seen: set[str] = set()
-
-    def selects_data(selection_set: SelectionSetNode) -> bool:
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                if not selection.name.value.startswith("__"):
-                    return True
-            elif isinstance(selection, InlineFragmentNode):
-                if selects_data(selection.selection_set):
-                    return True
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                if name not in seen and name in fragments:
-                    seen.add(name)
-                    if selects_data(fragments[name].selection_set):
-                        return True
-        return False
-
-    return any(selects_data(o.selection_set) for o in operations)
+def _asks_for_data(document: DocumentNode, operation: OperationDefinitionNode) -> bool:
+    """Whether the operation selects a root field other than `__schema`, `__type` etc."""
+    walker = Walker(fragments_of(document), max_expansions=MAX_FRAGMENT_EXPANSIONS)
+    try:
+        root_fields = walker.fields(operation.selection_set)
+    except TooComplex:
+        return True  # too many spreads to tell: the worst case
+    return any(not node.name.value.startswith("__") for node, _ in root_fields)
 
 
 def _asks_introspection(document: DocumentNode) -> bool:
@@ -106,17 +81,7 @@ def _asks_introspection(document: DocumentNode) -> bool:
     Fragments are searched too: `{ ...F } fragment F on Query { __schema { ... } }` asks for the
     schema as surely as the plain form does.
     """
-    pending = [
-        d.selection_set for d in document.definitions if isinstance(d, ExecutableDefinitionNode)
-    ]
-    while pending:
-        for selection in pending.pop().selections:
-            if isinstance(selection, FieldNode) and selection.name.value in INTROSPECTION_FIELDS:
-                return True
-            nested = getattr(selection, "selection_set", None)
-            if nested is not None:
-                pending.append(nested)
-    return False
+    return any(node.name.value in INTROSPECTION_FIELDS for node in every_field(document))
 
 
 class OperationLimits(SchemaExtension):
@@ -172,9 +137,7 @@ class OperationLimits(SchemaExtension):
         context.cost = analysis.cost
         # Every data field refuses anonymous callers: they are told so (after their address's
         # budget is charged) rather than refused for a cost or depth they could never use.
-        anonymous_data = principal.kind == "anonymous" and _asks_for_data(
-            document, ctx.operation_name
-        )
+        anonymous_data = principal.kind == "anonymous" and _asks_for_data(document, operation)
         if not anonymous_data:
             refusal = self._static_limits(settings, principal, analysis)
             if refusal is not None:

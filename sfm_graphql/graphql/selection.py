@@ -1,10 +1,11 @@
 """GraphQL selection sets to plans, so one Cypher statement answers a whole root field.
 
-The planner walks the operation's AST itself (fragments expanded, `@skip`/`@include` honoured)
-and reads nested arguments with graphql-core's own coercion, so nested fields get exactly the
-typed values a resolver would. Variables come from the resolver's info, already coerced (defaults
-applied): graphql-core's argument readers take them wrapped in its `VariableValues`, while
-Strawberry's info carries the plain dict. Type conditions are ignored: the planned fields live on
+The planner reads the operation's selection through the document walker (`walker.py`: fragments
+expanded, `@skip`/`@include` honoured with the operation's variables) and nested arguments with
+graphql-core's own coercion, so nested fields get exactly the typed values a resolver would.
+Variables come from the resolver's info, already coerced (defaults applied): graphql-core's
+argument readers take them wrapped in its `VariableValues`, while Strawberry's info carries the
+plain dict. Type conditions are ignored: the planned fields live on
 the `Component` interface, so fetching them for every type costs nothing extra.
 """
 
@@ -12,18 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from graphql import (
-    FieldNode,
-    FragmentSpreadNode,
-    GraphQLIncludeDirective,
-    GraphQLInterfaceType,
-    GraphQLSkipDirective,
-    InlineFragmentNode,
-    SelectionSetNode,
-)
-from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
-from strawberry.types.arguments import convert_arguments
-from strawberry.types.base import get_object_definition
+from graphql import FieldNode, GraphQLInterfaceType
+from graphql.execution.values import VariableValues, get_argument_values
+from strawberry.types.arguments import StrawberryArgument, convert_arguments
 
 from sfm_graphql.db.plan import (
     COMPONENT_PROPERTIES,
@@ -34,7 +26,7 @@ from sfm_graphql.db.plan import (
 )
 from sfm_graphql.errors import LimitExceeded
 from sfm_graphql.graphql import convert
-from sfm_graphql.graphql.types.components import Component
+from sfm_graphql.graphql.walker import Walker
 
 if TYPE_CHECKING:
     from sfm_graphql.graphql.context import Info
@@ -43,19 +35,28 @@ MAX_PLAN_DEPTH = 12
 _CONNECTIONS = {"outgoing": "OUTGOING", "incoming": "INCOMING"}
 
 
-def _variable_values(values: Any) -> VariableValues:
+def _variable_values(values: dict[str, Any]) -> VariableValues:
     """graphql-core's container around the coerced variables of the operation."""
-    if isinstance(values, VariableValues):
-        return values
     # `sources` only matters for fragment variables, which the service does not enable.
-    return VariableValues(sources={}, coerced=dict(values or {}))
+    return VariableValues(sources={}, coerced=dict(values))
+
+
+def _connection_arguments(info: Info) -> dict[str, list[StrawberryArgument]]:
+    """The Strawberry argument definitions of the `Component` connection fields."""
+    return {
+        name: field.arguments
+        for name in _CONNECTIONS
+        if (field := info.schema.get_field_for_type(name, "Component")) is not None
+    }
 
 
 class Planner:
     def __init__(self, info: Info) -> None:
+        # Strawberry's Info has no public field nodes or fragments; graphql-core's resolve info
+        # behind it is read here only (the Strawberry version is bounded in pyproject.toml).
         raw = info._raw_info
-        self._fragments = raw.fragments
-        self._variables = _variable_values(raw.variable_values)
+        self._variables = _variable_values(info.variable_values)
+        self._walker = Walker(raw.fragments, variables=self._variables)
         self._settings = info.context.settings
         component = raw.schema.get_type("Component")
         assert isinstance(component, GraphQLInterfaceType)
@@ -64,56 +65,20 @@ class Planner:
         self._info = info
         self._scalars = info.schema.schema_converter.scalar_registry
         self._config = info.schema.config
-        definition = get_object_definition(Component, strict=True)
-        self._strawberry_args = {
-            name: definition.get_field(name).arguments  # type: ignore[union-attr]
-            for name in _CONNECTIONS
-        }
+        self._strawberry_args = _connection_arguments(info)
 
-    # -- AST walking -----------------------------------------------------------------------------
-
-    def _included(self, node: Any) -> bool:
-        skip = get_directive_values(GraphQLSkipDirective, node, self._variables)
-        if skip and skip.get("if") is True:
-            return False
-        include = get_directive_values(GraphQLIncludeDirective, node, self._variables)
-        return not (include and include.get("if") is False)
-
-    def _collect(
-        self, selection_set: SelectionSetNode | None, out: dict[str, list[FieldNode]]
-    ) -> None:
-        if selection_set is None:
-            return
-        for selection in selection_set.selections:
-            if not self._included(selection):
-                continue
-            if isinstance(selection, FieldNode):
-                key = (selection.alias or selection.name).value
-                out.setdefault(key, []).append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                self._collect(selection.selection_set, out)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = self._fragments.get(selection.name.value)
-                if fragment is not None:
-                    self._collect(fragment.selection_set, out)
+    # -- the selection (graphql/walker.py expands fragments and honours @skip/@include) --------
 
     def children(self, nodes: list[FieldNode]) -> dict[str, list[FieldNode]]:
         """Sub-fields of all `nodes` merged, by response key."""
-        out: dict[str, list[FieldNode]] = {}
-        for node in nodes:
-            self._collect(node.selection_set, out)
-        return out
+        return self._walker.merged(nodes)
 
     def descend(self, nodes: list[FieldNode], *path: str) -> list[FieldNode]:
         """The field nodes reached by following field names (not aliases) from `nodes`."""
-        for name in path:
-            nodes = [
-                n for group in self.children(nodes).values() for n in group if n.name.value == name
-            ]
-        return nodes
+        return self._walker.descend(nodes, *path)
 
     def selects(self, nodes: list[FieldNode], name: str) -> bool:
-        return any(n.name.value == name for group in self.children(nodes).values() for n in group)
+        return self._walker.selects(nodes, name)
 
     # -- plans -----------------------------------------------------------------------------------
 

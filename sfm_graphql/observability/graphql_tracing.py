@@ -22,6 +22,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from sfm_graphql.errors import ErrorCode, SfmError
+from sfm_graphql.graphql.walker import select_operation
 from sfm_graphql.security.masking import mask_text
 
 MAX_NAME = 100
@@ -55,10 +56,8 @@ def _worth_a_span(info: GraphQLResolveInfo[Any]) -> bool:
 def operation_details(execution_context: ExecutionContext) -> tuple[str | None, str | None]:
     """(name, type) of the operation; None where the document does not tell."""
     name = execution_context.operation_name
-    try:
-        kind: str | None = execution_context.operation_type.value
-    except RuntimeError:  # no document, or no operation of that name
-        kind = None
+    operation = select_operation(execution_context.graphql_document, name)
+    kind = operation.operation.value if operation is not None else None
     return (name[:MAX_NAME] if name else None), kind
 
 

@@ -119,15 +119,6 @@ async def load_matrices(
     return {m.uuid: m for m in matrices}
 
 
-async def load_matrix_data(info: Info, matrix_id: str) -> MatrixData:
-    """Members and deliveries of a matrix reached outside a planned root field."""
-    found = await load_matrices(info, [matrix_id], FULL)
-    data = found[matrix_id].data if matrix_id in found else None
-    if data is None:
-        raise NotFound("The matrix no longer exists")
-    return data
-
-
 async def _planned(info: Info, matrix_id: str, *path: str) -> Matrix:
     planner = Planner(info)
     projection = plan_matrix(planner, planner.descend(planner.root_nodes, *path))

@@ -26,7 +26,6 @@ from functools import cache
 from typing import Annotated, Any, NamedTuple, TypeVar, Union, get_args, get_origin
 
 import strawberry
-from annotated_types import Ge, Le
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from strawberry.scalars import JSON
@@ -76,7 +75,7 @@ def nested_type(model: type[BaseModel], *, as_input: bool) -> type:
     name = model.__name__ + ("Input" if as_input else "")
     cls = types.new_class(name)
     cls.__module__ = __name__
-    fields = [_output_field(n, f, as_input=as_input) for n, f in model.model_fields.items()]
+    fields = [_field(n, f, as_input=as_input) for n, f in model.model_fields.items()]
     with_fields(fields)(cls)
     return strawberry.input(cls) if as_input else strawberry.type(cls)
 
@@ -97,7 +96,7 @@ def graphql_base(annotation: Any, *, as_input: bool) -> Any:
     raise TypeError(f"no GraphQL type for the model annotation {annotation!r}")
 
 
-def _output_field(name: str, field: FieldInfo, *, as_input: bool = False) -> GeneratedField:
+def _field(name: str, field: FieldInfo, *, as_input: bool = False) -> GeneratedField:
     base, nullable = _without_none(field.annotation)
     annotation = graphql_base(base, as_input=as_input)
     if nullable:
@@ -110,7 +109,7 @@ def _output_field(name: str, field: FieldInfo, *, as_input: bool = False) -> Gen
 
 def output_fields(model_fields: Iterable[tuple[str, FieldInfo]]) -> list[GeneratedField]:
     """The output fields of model fields, in their order."""
-    return [_output_field(name, field) for name, field in model_fields]
+    return [_field(name, field) for name, field in model_fields]
 
 
 def _range(field: FieldInfo) -> str | None:
@@ -121,8 +120,9 @@ def _range(field: FieldInfo) -> str | None:
         for item in get_args(base)[1:]:
             constraints.extend(item.metadata if isinstance(item, FieldInfo) else [item])
         base = get_args(base)[0]
-    low = next((c.ge for c in constraints if isinstance(c, Ge)), None)
-    high = next((c.le for c in constraints if isinstance(c, Le)), None)
+    # pydantic keeps `ge`/`le` as annotated-types' Ge and Le, each with the one attribute.
+    low = next((c.ge for c in constraints if getattr(c, "ge", None) is not None), None)
+    high = next((c.le for c in constraints if getattr(c, "le", None) is not None), None)
     if low is None or high is None:
         return None
     return f"{low:g}..{high:g}"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from sfm_graphql.domain.models import FIELDS_BY_TYPE, CommonFields
+from sfm_graphql.errors import NotPlanned
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import to_global_id
 from sfm_graphql.graphql.types.component_spec import (
@@ -44,6 +45,15 @@ def _metadata(root: Component, info: Info) -> Any:
     return mask_personal(root.stored_metadata, context.settings.personal_fields)
 
 
+def _prefetched(root: Component, info: Info) -> DeliveryConnection:
+    # Every root field plans the connections below it (selection.py) and its one statement
+    # fetches them; the arguments were read by the planner, so they are unused here.
+    found = root.prefetched.get(str(info.path.key))
+    if found is None:
+        raise NotPlanned(f"Component.{info.field_name} was not planned")
+    return cast("DeliveryConnection", found)
+
+
 @strawberry.interface(
     description="A component of the social fabric: a row and column of the matrix."
 )
@@ -63,7 +73,7 @@ class Component(Node):
     stored_metadata: strawberry.Private[dict[str, Any] | None]
 
     @strawberry.field(description="Deliveries this component makes.")
-    async def outgoing(
+    def outgoing(
         self,
         info: Info,
         first: int | None = None,
@@ -73,12 +83,10 @@ class Component(Node):
         filter: DeliveryFilter | None = None,  # noqa: A002 (GraphQL argument name)
         order_by: DeliveryOrder | None = None,
     ) -> Connection:
-        from sfm_graphql.graphql.resolvers.nested import nested_connection
-
-        return await nested_connection(self, info)
+        return _prefetched(self, info)
 
     @strawberry.field(description="Deliveries this component receives.")
-    async def incoming(
+    def incoming(
         self,
         info: Info,
         first: int | None = None,
@@ -88,9 +96,7 @@ class Component(Node):
         filter: DeliveryFilter | None = None,  # noqa: A002
         order_by: DeliveryOrder | None = None,
     ) -> Connection:
-        from sfm_graphql.graphql.resolvers.nested import nested_connection
-
-        return await nested_connection(self, info)
+        return _prefetched(self, info)
 
 
 COMPONENT_CLASSES: dict[ComponentType, type[Component]] = {

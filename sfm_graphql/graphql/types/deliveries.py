@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
+from sfm_graphql.errors import NotPlanned
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import to_global_id
 from sfm_graphql.graphql.types.enums import DeliveryKind, DeliveryKindInfo, DeliveryType
@@ -54,16 +55,20 @@ class Delivery(Node):
         return DeliveryKindInfo.of(self.kind)
 
     @strawberry.field
-    async def source(self, info: Info) -> ComponentRef:
-        from sfm_graphql.graphql.resolvers.nested import delivery_endpoint
-
-        return await delivery_endpoint(self, info, "source")
+    def source(self, info: Info) -> ComponentRef:
+        return _endpoint(self, info)
 
     @strawberry.field
-    async def target(self, info: Info) -> ComponentRef:
-        from sfm_graphql.graphql.resolvers.nested import delivery_endpoint
+    def target(self, info: Info) -> ComponentRef:
+        return _endpoint(self, info)
 
-        return await delivery_endpoint(self, info, "target")
+
+def _endpoint(delivery: Delivery, info: Info) -> Component:
+    # Every root field plans the endpoints it selects (selection.py); its statement fetched them.
+    found = delivery.prefetched.get(info.field_name)
+    if found is None:
+        raise NotPlanned(f"Delivery.{info.field_name} was not planned")
+    return cast("Component", found)
 
 
 def delivery_from_props(

@@ -16,7 +16,7 @@ import strawberry
 
 from sfm_graphql.db.shape import NO_CONNECTIONS, ComponentShape
 from sfm_graphql.domain.models import DEFAULT_SCENARIO, from_properties
-from sfm_graphql.errors import SfmError
+from sfm_graphql.errors import NotPlanned, SfmError
 from sfm_graphql.graphql import hydrate
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import to_global_id
@@ -127,34 +127,32 @@ class MatrixRow:
     cells: list[MatrixCell] = strawberry.field(description="Every column, empty cells included.")
 
 
-async def _data(root: Matrix, info: Info) -> MatrixData:
+def _data(root: Matrix, info: Info) -> MatrixData:
     if root.data is None:
-        # Every root field plans its matrix selection; this serves objects made elsewhere.
-        from sfm_graphql.graphql.resolvers.matrices import load_matrix_data
-
-        root.data = await load_matrix_data(info, root.uuid)
+        # Every root field plans its matrix selection and its one statement fetched the data.
+        raise NotPlanned(f"Matrix.{info.field_name} was not planned")
     return root.data
 
 
-async def _components(root: Matrix, info: Info) -> list[Component]:
-    return (await _data(root, info)).components_at(("components",))
+def _components(root: Matrix, info: Info) -> list[Component]:
+    return _data(root, info).components_at(("components",))
 
 
-async def _cells(
+def _cells(
     root: Matrix,
     info: Info,
     non_empty_only: Annotated[
         bool | None, strawberry.argument(description="Only cells with at least one delivery.")
     ] = True,
 ) -> list[MatrixCell]:
-    data = await _data(root, info)
+    data = _data(root, info)
     if non_empty_only is not False:
         return [data.cell(("cells",), i, j) for i, j in sorted(data.cells)]
     return [data.cell(("cells",), i, j) for i in range(data.size) for j in range(data.size)]
 
 
-async def _rows(root: Matrix, info: Info) -> list[MatrixRow]:
-    data = await _data(root, info)
+def _rows(root: Matrix, info: Info) -> list[MatrixRow]:
+    data = _data(root, info)
     components = data.components_at(("rows", "component"))
     return [
         MatrixRow(
@@ -165,8 +163,8 @@ async def _rows(root: Matrix, info: Info) -> list[MatrixRow]:
     ]
 
 
-async def _csv(root: Matrix, info: Info) -> str:
-    return (await _data(root, info)).csv
+def _csv(root: Matrix, info: Info) -> str:
+    return _data(root, info).csv
 
 
 @strawberry.type(

@@ -12,9 +12,9 @@ from sfm_graphql.graphql.analysis import (
     CostModel,
     analyze,
     coerce_variables,
-    select_operation,
 )
 from sfm_graphql.graphql.schema import build_schema
+from sfm_graphql.graphql.walker import select_operation
 
 SCHEMA = build_schema()._schema
 
