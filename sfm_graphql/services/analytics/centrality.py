@@ -152,8 +152,20 @@ def _closeness(g: ig.Graph, weights: str | None) -> list[float]:
 
 
 def _eigenvector(g: ig.Graph, weights: str | None) -> list[float]:
-    """The left (incoming) eigenvector of the adjacency matrix, L2-normalized, as NetworkX's."""
-    values: list[float] = g.eigenvector_centrality(directed=True, scale=True, weights=weights)
+    """The left (incoming) eigenvector of the adjacency matrix, L2-normalized, as NetworkX's.
+
+    An acyclic graph has none worth the name (every eigenvalue is 0; NetworkX does not
+    converge): refused. Where several strongly connected parts share the largest eigenvalue,
+    the eigenvector is not unique and igraph's is one of them (docs/analytics.md).
+    """
+    if g.is_dag():
+        raise BadUserInput(
+            "EIGENVECTOR centrality is not defined on an acyclic analysis graph (its largest "
+            "eigenvalue is 0); ask PAGERANK instead",
+            field="measure",
+        )
+    found = g.eigenvector_centrality(directed=True, scale=True, weights=weights)
+    values = [max(v, 0.0) for v in found]  # the Perron vector is >= 0: drop rounding noise
     norm = math.sqrt(sum(v * v for v in values))
     return [v / norm for v in values] if norm else values
 
@@ -165,7 +177,7 @@ def ranked(values: Sequence[float], top: int) -> list[Ranked]:
 
 
 def _tie_key(value: float) -> float:
-    return float(f"{value:.{TIE_DIGITS}g}")
+    return float(f"{value:.{TIE_DIGITS}g}") + 0.0  # + 0.0: -0.0 ties with 0.0
 
 
 def ranks(values: Sequence[float]) -> list[int]:
