@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import GraphQLClient
-from tests.integration.analytics_graphs import SHAPE_NAMES, Seeded, seed, shape
+from tests.integration.analytics_graphs import SHAPE_NAMES, Seeded, reference, seed, shape
 
 pytestmark = [pytest.mark.integration]
 
@@ -54,8 +55,6 @@ REFERENCES: dict[str, tuple[Reference, float, bool]] = {
 
 def test_unweighted_degree_references_are_networkx_own() -> None:
     g = shape("dense")
-    from tests.integration.analytics_graphs import reference
-
     ref = reference(g.rows, [f"n{i:02}" for i in range(g.nodes)])
     for name, own in (
         ("DEGREE", nx.degree_centrality),
@@ -73,7 +72,7 @@ async def _scores(gql: GraphQLClient, measure: str, *, weighted: bool) -> list[d
 
 def _check_order(entries: list[dict[str, Any]]) -> None:
     assert [e["rank"] for e in entries] == list(range(1, len(entries) + 1))
-    for a, b in zip(entries, entries[1:], strict=False):
+    for a, b in itertools.pairwise(entries):
         tie = float(f"{a['score']:.12g}") == float(f"{b['score']:.12g}")
         assert a["score"] > b["score"] or tie
         if tie:
