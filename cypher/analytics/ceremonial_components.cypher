@@ -1,6 +1,7 @@
 // Ceremonial vs instrumental balance per component: the deliveries in scope it sends or receives
 // (ceremonial_totals.cypher's measures). With `ids`, those components; without (null), the `top`
-// most ceremonial ones (highest mean tendency, then most deliveries, then id).
+// most ceremonial ones (highest mean tendency to 9 decimals, so float noise never orders them,
+// then most deliveries, then id).
 // Parameters: scenario (or null), kinds, timeSlice (or null), labels, tendencies, ids (or null), top.
 // access: read
 MATCH (s:Component)-[d:DELIVERS]->(t:Component)
@@ -26,5 +27,5 @@ WITH component,
      avg(d.instrumentalScore) AS meanInstrumentalScore
 RETURN component, deliveries, tendencySum, ceremonial, instrumental, ceremonialScored,
        meanCeremonialScore, instrumentalScored, meanInstrumentalScore
-ORDER BY tendencySum / deliveries DESC, deliveries DESC, component
+ORDER BY round(tendencySum / deliveries, 9) DESC, deliveries DESC, component
 LIMIT $top

@@ -121,7 +121,10 @@ def reference(rows: list[Row], uuids: list[str]) -> nx.DiGraph:
     return graph
 
 
-async def seed(gql: GraphQLClient, shape: Shape, *, scenario: str | None = None) -> Seeded:
+async def seed(
+    gql: GraphQLClient, shape: Shape, *, scenario: str | None = None, key_prefix: str = "d"
+) -> Seeded:
+    """Creates the shape's components (or updates them, by key) and its deliveries."""
     components = [
         {"type": TYPES[i % len(TYPES)], "label": f"C{i:03}", "externalKey": f"k{i:03}"}
         for i in range(shape.nodes)
@@ -132,7 +135,7 @@ async def seed(gql: GraphQLClient, shape: Shape, *, scenario: str | None = None)
             "targetKey": f"k{t:03}",
             "kind": kind,
             "weight": weight,
-            "externalKey": f"d{j:04}",
+            "externalKey": f"{key_prefix}{j:04}",
             **({"scenario": scenario} if scenario else {}),
         }
         for j, (s, t, weight, kind) in enumerate(shape.rows)
