@@ -248,6 +248,12 @@ class Settings(BaseSettings):
     analysis_max_nodes: int = Field(100_000, ge=10)
     analysis_max_edges: int = Field(2_000_000, ge=10)
     analysis_timeout_s: float = Field(30.0, gt=0)
+    # The global algorithms (centrality, communities, components, vulnerability): how long a
+    # ranked list may be, how many members a group lists, and where betweenness starts sampling.
+    analysis_max_top: int = Field(1000, ge=1, le=10_000)
+    analysis_max_members: int = Field(100, ge=1, le=10_000)
+    analysis_betweenness_exact_max_nodes: int = Field(5_000, ge=3)
+    analysis_betweenness_pivots: int = Field(256, ge=1)
 
     # Prometheus metrics on /metrics (docs/observability.md, Metrics).
     metrics_enabled: bool = True

@@ -11,6 +11,7 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from sfm_graphql.graphql.analytics.global_query import GlobalAnalyticsQuery
 from sfm_graphql.graphql.audit import AuditMutations
 from sfm_graphql.graphql.audit_refusals import AuditRefusals
 from sfm_graphql.graphql.errors import ErrorCodes, code_errors
@@ -64,7 +65,7 @@ from sfm_graphql.settings import Settings
 
 
 @strawberry.type
-class Query:
+class Query(GlobalAnalyticsQuery):
     node: Node | None = strawberry.field(
         resolver=queries.node,
         extensions=allow(Role.VIEWER),

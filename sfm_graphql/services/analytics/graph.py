@@ -15,6 +15,9 @@ from sfm_graphql.errors import AnalysisTooLarge
 from sfm_graphql.services.analytics.scope import Scope
 from sfm_graphql.settings import Settings
 
+# Edges per streamed record (cypher/analytics/edges.cypher): few records, each a few MB at most.
+EDGE_CHUNK = 50_000
+
 
 @dataclass(frozen=True, slots=True)
 class AnalysisGraph:
@@ -51,17 +54,18 @@ async def load_graph(db: Database, scope: Scope, settings: Settings) -> Analysis
     numbers: dict[str, int] = {}
     raw_sources, raw_targets = array("q"), array("q")
     weights, deliveries = array("d"), array("q")
-    rows = db.stream("analytics/edges", scope.params(), timeout_s=settings.analysis_timeout_s)
-    async for source, target, weight, count in rows:
-        if len(weights) >= max_edges:
+    params = {**scope.params(), "chunk": EDGE_CHUNK}
+    rows = db.stream("analytics/edges", params, timeout_s=settings.analysis_timeout_s)
+    async for chunk_sources, chunk_targets, chunk_weights, chunk_counts in rows:
+        if len(weights) + len(chunk_weights) > max_edges:
             raise AnalysisTooLarge(
                 f"The analysis graph has more than {max_edges} edges; narrow its scope",
                 limit=max_edges,
             )
-        raw_sources.append(numbers.setdefault(source, len(numbers)))
-        raw_targets.append(numbers.setdefault(target, len(numbers)))
-        weights.append(float(weight))
-        deliveries.append(int(count))
+        raw_sources.extend(numbers.setdefault(s, len(numbers)) for s in chunk_sources)
+        raw_targets.extend(numbers.setdefault(t, len(numbers)) for t in chunk_targets)
+        weights.extend(float(w) for w in chunk_weights)
+        deliveries.extend(int(c) for c in chunk_counts)
         if len(numbers) > max_nodes:
             raise AnalysisTooLarge(
                 f"The analysis graph has more than {max_nodes} components; narrow its scope",
