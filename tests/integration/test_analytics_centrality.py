@@ -10,8 +10,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from tests.conftest import GraphQLClient
 from tests.integration.analytics_graphs import SHAPE_NAMES, Seeded, reference, seed, shape
+from tests.services import GraphQLClient
 
 pytestmark = [pytest.mark.integration]
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from sfm_graphql.domain.kinds import DeliveryKind
-from tests.conftest import GraphQLClient
 from tests.integration.analytics_graphs import SHAPE_NAMES, TYPES, Shape, reference, seed, shape
 from tests.integration.helpers import create_delivery
+from tests.services import GraphQLClient
 
 pytestmark = [pytest.mark.integration]
 

@@ -11,8 +11,8 @@ from networkx.algorithms import community as nx_community
 
 from sfm_graphql.app import create_app
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient
 from tests.integration.analytics_graphs import SHAPE_NAMES, seed, shape
+from tests.services import GraphQLClient
 
 pytestmark = [pytest.mark.integration]
 

@@ -15,8 +15,8 @@ from sfm_graphql.demo.loader import load_demo
 from sfm_graphql.operations.backup.restore import restore_backup
 from sfm_graphql.operations.backup.writer import write_backup
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient
 from tests.integration.helpers import create_component, create_delivery
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

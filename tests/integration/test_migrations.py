@@ -24,7 +24,7 @@ from sfm_graphql.db.migration_files import MigrationError, default_migrations_di
 from sfm_graphql.db.migration_lock import LockTiming, migration_lock
 from sfm_graphql.db.migrations import migrate, migrate_down, read_status
 from sfm_graphql.settings import Settings
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration
 

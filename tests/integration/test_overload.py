@@ -22,7 +22,8 @@ import uvicorn
 
 from sfm_graphql.app import create_app
 from sfm_graphql.settings import Settings
-from tests.conftest import METRICS_TOKEN, _free_port
+from tests.services import METRICS_TOKEN
+from tests.services import free_port as _free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]
 

@@ -23,8 +23,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT, _free_port
 from tests.integration.test_overload import _components, _update, _wait_for, locked
+from tests.paths import ROOT
+from tests.services import free_port as _free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]
 
