@@ -224,9 +224,10 @@ class Settings(BaseSettings):
     analysis_max_nodes: int = Field(100_000, ge=10)
     analysis_max_edges: int = Field(2_000_000, ge=10)
     analysis_timeout_s: float = Field(30.0, gt=0)
-    # Traversals (docs/analytics.md): the longest path or loop enumerated, the most paths, loops
-    # or components one answer lists, and the most loops leveragePoints counts.
-    analysis_max_path_length: int = Field(10, ge=1, le=50)
+    # Traversals (docs/analytics.md): the longest path or loop enumerated (and shortest path
+    # returned), the most paths, loops or components one answer lists, and the most loops
+    # leveragePoints counts.
+    analysis_max_path_length: int = Field(12, ge=1, le=50)
     analysis_max_results: int = Field(1000, ge=1, le=100_000)
     analysis_max_loops_counted: int = Field(100_000, ge=1)
 

@@ -131,10 +131,11 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "cancelled (`ANALYSIS_TOO_LARGE`); a traversal (paths, reach, loops, removal) stops with "
     "the same error when its loading and computing together take longer.",
     "analysis_max_path_length": "Largest `maxLength` of `paths`, `feedbackLoops` and "
-    "`leveragePoints` (hops); a larger one is refused with `BAD_USER_INPUT`.",
+    "`leveragePoints` (hops; a larger one is refused with `BAD_USER_INPUT`), and the most hops "
+    "of a `shortestPath` (a longer one is refused with `ANALYSIS_TOO_LARGE`).",
     "analysis_max_results": "Largest `limit` of `paths`, `feedbackLoops` and `leveragePoints`, "
-    "the most components `reach`, `policyImpact` and `simulateRemoval` list (`truncated` beyond), "
-    "and the most hops of a `shortestPath`.",
+    "and the most components `reach`, `policyImpact` and `simulateRemoval` list (`truncated` "
+    "beyond).",
     "analysis_max_loops_counted": "Most loops `leveragePoints` counts before it stops and says "
     "`truncated`.",
     "bulk_batch_size": "Rows written per Neo4j transaction in a bulk import.",

@@ -72,7 +72,9 @@ def _disconnected(tg: TraversalGraph, gone: set[int], deadline: Deadline) -> lis
     touched = {before[v] for v in gone}
     kept = [v for v in range(tg.node_count) if v not in gone and before[v] in touched]
     deadline.check()
-    after: list[int] = tg.directed.induced_subgraph(kept).connected_components(mode="weak").membership
+    after: list[int] = (
+        tg.directed.induced_subgraph(kept).connected_components(mode="weak").membership
+    )
     # The pieces each touched component falls into, by (component, piece); nodes ascending.
     pieces: dict[tuple[int, int], list[int]] = defaultdict(list)
     for position, v in enumerate(kept):
