@@ -15,9 +15,8 @@ from typing import Any
 
 import networkx as nx
 
-from sfm_graphql.security.principal import Role
-
 from sfm_graphql.graphql.ids import to_global_id
+from sfm_graphql.security.principal import Role
 from tests.conftest import GraphQLClient
 
 # Kinds that every component type may deliver to every other.
@@ -85,11 +84,11 @@ def disconnected(seed: int = 4) -> list[Delivery]:
 def parallel(seed: int = 5) -> list[Delivery]:
     """A dense graph where many pairs have two or three deliveries of different kinds."""
     rnd = random.Random(seed)
-    out: list[Delivery] = []
-    for s, t, w, _ in dense(8, 0.5, seed, MIXED):
-        for kind in KINDS[: rnd.randint(1, 3)]:
-            out.append((s, t, w if kind == KINDS[0] else rnd.choice(MIXED), kind))
-    return out
+    return [
+        (s, t, w if kind == KINDS[0] else rnd.choice(MIXED), kind)
+        for s, t, w, _ in dense(8, 0.5, seed, MIXED)
+        for kind in KINDS[: rnd.randint(1, 3)]
+    ]
 
 
 def negative(seed: int = 6) -> list[Delivery]:

@@ -40,11 +40,11 @@ def test_paths_cost_grows_with_limit_and_length_up_to_their_bounds() -> None:
 
 def test_defaults_and_aliases_count_as_what_runs() -> None:
     defaulted = cost(
-        f"query($a: ID!) {{ paths(from: $a, to: $a, maxLength: 3) {{ paths {{ length }} }} }}",
+        "query($a: ID!) { paths(from: $a, to: $a, maxLength: 3) { paths { length } } }",
         {"a": "x"},
     )
     assert defaulted == 200 + 1 + 100  # limit defaults to 100
-    one = f"feedbackLoops(maxLength: 4) {{ loops {{ components {{ id }} }} }}"
+    one = "feedbackLoops(maxLength: 4) { loops { components { id } } }"
     assert cost(f"{{ a: {one} b: {one} }}") == 2 * cost(f"{{ {one} }}")
     in_fragment = f"fragment F on Query {{ a: {one} }} {{ ...F ...F }}"
     assert cost(in_fragment) == 2 * cost(f"{{ {one} }}")

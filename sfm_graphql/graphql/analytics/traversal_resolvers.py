@@ -3,6 +3,7 @@ scope, computes in a worker thread within the analysis deadline, and loads what 
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from typing import Annotated
 
@@ -40,7 +41,7 @@ async def _paths(
     prefix: tuple[str, ...],
 ) -> list[Path]:
     view = tg.view(direction)
-    walks = [list(zip(p, p[1:], strict=False)) for p in found]
+    walks = [list(itertools.pairwise(p)) for p in found]
     components, deliveries = await load.hop_objects(
         info, tg, scope, found, walks, direction, prefix
     )

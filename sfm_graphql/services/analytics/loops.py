@@ -59,7 +59,7 @@ def _all_loops(
             yield from _cycles(out, strong, start, length, None, deadline)
 
 
-def _cycles(
+def _cycles(  # noqa: PLR0917 (a private step of the search, called twice)
     out: list[list[int]],
     strong: list[int],
     start: int,

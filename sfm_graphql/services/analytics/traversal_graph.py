@@ -117,8 +117,7 @@ class TraversalGraph:
             return View(direction, out, back, self.directed, "in", "out", weights, True)
         both: dict[tuple[int, int], float] = {}
         for (s, t), w in weights.items():
-            w = min(w, weights.get((t, s), w))
-            both[(s, t)] = both[(t, s)] = w
+            both[(s, t)] = both[(t, s)] = min(w, weights.get((t, s), w))
         undirected = igraph.Graph(
             n=self.node_count, edges=[p for p in both if p[0] < p[1]], directed=False
         )

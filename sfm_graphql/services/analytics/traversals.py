@@ -7,6 +7,7 @@ order, bounded in length, count and time. Nodes are the analysis graph's node nu
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ def shortest_path(
 
 def path_weight(view: View, path: list[int]) -> float:
     """The sum of the hop weights along `path` (in the view's sense of a hop)."""
-    return sum(view.weight(u, v) for u, v in zip(path, path[1:], strict=False))
+    return sum(view.weight(u, v) for u, v in itertools.pairwise(path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,7 @@ def simple_paths(
     return Found(found, truncated=False)
 
 
-def _paths_of_length(
+def _paths_of_length(  # noqa: PLR0917 (a private step of the search, called once)
     view: View,
     source: int,
     target: int,
@@ -192,7 +193,7 @@ def reach(
     low: dict[int, float] = {source: 1.0}
     out: list[Reached] = []
     for d, v in reached:
-        products = []
+        products: list[float] = []
         for u in view.back[v]:
             deadline.step()
             if distance[u] == d - 1:
