@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sfm_graphql.domain.enums import Direction
-from sfm_graphql.services.analytics.traversal_graph import INFINITY, Deadline, TraversalGraph
+from sfm_graphql.services.analytics.traversal_graph import Deadline, TraversalGraph
 from sfm_graphql.services.analytics.traversals import Found
 
 
@@ -43,59 +43,60 @@ def _all_loops(
 ) -> Iterator[list[int]]:
     strong: list[int] = tg.directed.connected_components(mode="strong").membership
     sizes = Counter(strong)
-    out = tg.view(Direction.OUTGOING).out
+    search = _Search(tg.view(Direction.OUTGOING).out, strong, tg.edge_weights(), deadline)
     if through is not None:
         if sizes[strong[through]] < 2:
             return
         to_start = tg.distances(tg.view(Direction.OUTGOING), through, backwards=True)
         for length in range(2, max_length + 1):
             # Found from `through`, then written from their smallest node and put in order.
-            batch = [_rotated(c) for c in _cycles(out, strong, through, length, to_start, deadline)]
-            yield from sorted(batch)
+            yield from sorted(_rotated(c) for c in search.cycles(through, length, to_start))
         return
     starts = [v for v in range(tg.node_count) if sizes[strong[v]] > 1]
     for length in range(2, max_length + 1):
         for start in starts:
-            yield from _cycles(out, strong, start, length, None, deadline)
+            yield from search.cycles(start, length, None)
 
 
-def _cycles(  # noqa: PLR0917 (a private step of the search, called twice)
-    out: list[list[int]],
-    strong: list[int],
-    start: int,
-    length: int,
-    to_start: list[float] | None,
-    deadline: Deadline,
-) -> Iterator[list[int]]:
-    """Cycles through `start` of exactly `length` hops, in lexicographic order. Without
-    `to_start` (hop counts back to the start) only nodes larger than the start are used; with
-    it, any node of the start's strongly connected component near enough to get back."""
-    component = strong[start]
-    path = [start]
-    on_path = {start}
-    stack = [iter(out[start])]
-    while stack:
-        step = next(stack[-1], None)
-        deadline.step()
-        if step is None:
-            stack.pop()
-            on_path.discard(path.pop())
-            continue
-        remaining = length - len(path)  # hops left once this one is made
-        if step == start:
-            if remaining == 0:
-                yield list(path)
-            continue
-        if remaining == 0 or step in on_path or strong[step] != component:
-            continue
-        if to_start is None:
-            if step < start:
+@dataclass(frozen=True, slots=True)
+class _Search:
+    out: list[list[int]]  # sorted successors
+    strong: list[int]  # strongly connected component of each node
+    edges: dict[tuple[int, int], float]
+    deadline: Deadline
+
+    def cycles(self, start: int, length: int, to_start: list[float] | None) -> Iterator[list[int]]:
+        """Cycles through `start` of exactly `length` hops, in lexicographic order. Without
+        `to_start` (hop counts back to the start) only nodes larger than the start are used;
+        with it, any node of the start's strongly connected component near enough to get back.
+        The closing hop is looked up, not searched for."""
+        out, strong, edges, deadline = self.out, self.strong, self.edges, self.deadline
+        component = strong[start]
+        path = [start]
+        on_path = {start}
+        stack = [iter(out[start])]
+        while stack:
+            step = next(stack[-1], None)
+            deadline.step()
+            if step is None:
+                stack.pop()
+                on_path.discard(path.pop())
                 continue
-        elif to_start[step] == INFINITY or to_start[step] > remaining:
-            continue
-        path.append(step)
-        on_path.add(step)
-        stack.append(iter(out[step]))
+            remaining = length - len(path)  # hops left once this one is made
+            if step == start or step in on_path or strong[step] != component:
+                continue
+            if to_start is None:
+                if step < start:
+                    continue
+            elif to_start[step] > remaining:  # INFINITY when there is no way back
+                continue
+            if remaining == 1:
+                if (step, start) in edges:
+                    yield [*path, step]
+                continue
+            path.append(step)
+            on_path.add(step)
+            stack.append(iter(out[step]))
 
 
 def _rotated(cycle: list[int]) -> list[int]:

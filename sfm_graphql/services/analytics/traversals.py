@@ -153,6 +153,9 @@ def _paths_of_length(  # noqa: PLR0917 (a private step of the search, called onc
             if remaining == 0:
                 yield [*path, step]
             continue
+        if remaining == 1:  # one hop left, and the target is one hop away (to_target)
+            yield [*path, step, target]
+            continue
         path.append(step)
         on_path.add(step)
         stack.append(iter(view.out[step]))
