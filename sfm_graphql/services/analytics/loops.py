@@ -43,11 +43,12 @@ def _all_loops(
 ) -> Iterator[list[int]]:
     strong: list[int] = tg.directed.connected_components(mode="strong").membership
     sizes = Counter(strong)
-    search = _Search(tg.view(Direction.OUTGOING).out, strong, tg.edge_weights(), deadline)
+    outgoing = tg.view(Direction.OUTGOING)
+    search = _Search(outgoing.out, outgoing.back, strong, deadline)
     if through is not None:
         if sizes[strong[through]] < 2:
             return
-        to_start = tg.distances(tg.view(Direction.OUTGOING), through, backwards=True)
+        to_start = tg.distances(outgoing, through, backwards=True)
         for length in range(2, max_length + 1):
             # Found from `through`, then written from their smallest node and put in order.
             yield from sorted(_rotated(c) for c in search.cycles(through, length, to_start))
@@ -61,16 +62,17 @@ def _all_loops(
 @dataclass(frozen=True, slots=True)
 class _Search:
     out: list[list[int]]  # sorted successors
+    back: list[list[int]]  # predecessors
     strong: list[int]  # strongly connected component of each node
-    edges: dict[tuple[int, int], float]
     deadline: Deadline
 
     def cycles(self, start: int, length: int, to_start: list[float] | None) -> Iterator[list[int]]:
         """Cycles through `start` of exactly `length` hops, in lexicographic order. Without
         `to_start` (hop counts back to the start) only nodes larger than the start are used;
         with it, any node of the start's strongly connected component near enough to get back.
-        The closing hop is looked up, not searched for."""
-        out, strong, edges, deadline = self.out, self.strong, self.edges, self.deadline
+        The last two hops are not searched: they meet the start's predecessors (a set)."""
+        out, strong, deadline = self.out, self.strong, self.deadline
+        into_start = set(self.back[start])
         component = strong[start]
         path = [start]
         on_path = {start}
@@ -91,8 +93,14 @@ class _Search:
             elif to_start[step] > remaining:  # INFINITY when there is no way back
                 continue
             if remaining == 1:
-                if (step, start) in edges:
+                if step in into_start:
                     yield [*path, step]
+                continue
+            if remaining == 2:
+                # step -> last -> start: `last` is a successor of step that delivers to start.
+                for last in sorted(into_start.intersection(out[step])):
+                    if last not in on_path and (to_start is not None or last > start):
+                        yield [*path, step, last]
                 continue
             path.append(step)
             on_path.add(step)
@@ -111,8 +119,7 @@ def hops(cycle: list[int]) -> list[tuple[int, int]]:
 
 def strength(tg: TraversalGraph, cycle: list[int]) -> float:
     """The product of the edge weights around the loop."""
-    weights = tg.edge_weights()
-    return math.prod(weights[h] for h in hops(cycle))
+    return math.prod(tg.view(Direction.OUTGOING).weight(u, v) for u, v in hops(cycle))
 
 
 @dataclass(frozen=True, slots=True)

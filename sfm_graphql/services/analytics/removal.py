@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sfm_graphql.domain.enums import Direction
 from sfm_graphql.services.analytics.traversal_graph import Deadline, TraversalGraph
 
 
@@ -42,9 +41,10 @@ def simulate_removal(
 def _cascade(
     tg: TraversalGraph, removed: set[int], threshold: float, deadline: Deadline
 ) -> list[list[int]]:
-    view = tg.view(Direction.OUTGOING)
+    g = tg.graph
+    outgoing = tg.directed.get_inclist(mode="out")  # edge numbers: sources/targets/weights
     incoming = [0.0] * tg.node_count
-    for (_, t), w in tg.edge_weights().items():
+    for t, w in zip(tg.graph.targets, tg.graph.weights, strict=True):
         incoming[t] += abs(w)
     lost = [0.0] * tg.node_count
     failed = set(removed)
@@ -53,10 +53,11 @@ def _cascade(
     while last:
         hit: set[int] = set()
         for u in last:
-            for v in view.out[u]:
-                deadline.step()
+            deadline.step()
+            for edge in outgoing[u]:
+                v = g.targets[edge]
                 if v not in failed:
-                    lost[v] += abs(view.weight(u, v))
+                    lost[v] += abs(g.weights[edge])
                     hit.add(v)
         last = sorted(v for v in hit if incoming[v] > 0 and lost[v] > threshold * incoming[v])
         failed.update(last)

@@ -10,6 +10,7 @@ Everything here is synchronous CPU work; resolvers run it in a worker thread
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import igraph
@@ -58,12 +59,11 @@ class View:
     igraph: igraph.Graph
     mode_out: str
     mode_in: str
-    _weights: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
-    _reverse: bool = False
+    _weight: Callable[[int, int], float] = field(repr=False)
 
     def weight(self, u: int, v: int) -> float:
         """The weight of the hop u -> v in this view (it must exist)."""
-        return self._weights[(v, u) if self._reverse else (u, v)]
+        return self._weight(u, v)
 
 
 @dataclass(slots=True)
@@ -71,7 +71,6 @@ class TraversalGraph:
     graph: AnalysisGraph
     directed: igraph.Graph
     _views: dict[Direction, View] = field(default_factory=dict)
-    _edge_weights: dict[tuple[int, int], float] | None = None
 
     @classmethod
     def of(cls, graph: AnalysisGraph) -> TraversalGraph:
@@ -83,20 +82,25 @@ class TraversalGraph:
     def node_count(self) -> int:
         return self.graph.node_count
 
-    def edge_weights(self) -> dict[tuple[int, int], float]:
-        """(source, target) -> weight of every directed edge."""
-        if self._edge_weights is None:
-            g = self.graph
-            self._edge_weights = dict(
-                zip(zip(g.sources, g.targets, strict=True), g.weights, strict=True)
-            )
-        return self._edge_weights
+    def edge_weight(self, u: int, v: int) -> float | None:
+        """The weight of the edge u -> v, None when there is none."""
+        edge: int = self.directed.get_eid(u, v, error=False)
+        return self.graph.weights[edge] if edge >= 0 else None
 
     def has_edge(self, u: int, v: int) -> bool:
-        return (u, v) in self.edge_weights()
+        return self.edge_weight(u, v) is not None
 
-    def _adjacency(self, mode: str) -> list[list[int]]:
-        return [sorted(a) for a in self.directed.get_adjlist(mode=mode)]
+    def _weight(self, u: int, v: int) -> float:
+        weight = self.edge_weight(u, v)
+        assert weight is not None, (u, v)
+        return weight
+
+    def _undirected_weight(self, u: int, v: int) -> float:
+        weights = [w for w in (self.edge_weight(u, v), self.edge_weight(v, u)) if w is not None]
+        return min(weights)
+
+    def _adjacency(self, graph: igraph.Graph, mode: str) -> list[list[int]]:
+        return [sorted(a) for a in graph.get_adjlist(mode=mode)]
 
     def view(self, direction: Direction) -> View:
         if direction not in self._views:
@@ -104,26 +108,23 @@ class TraversalGraph:
         return self._views[direction]
 
     def _make_view(self, direction: Direction) -> View:
-        weights = self.edge_weights()
+        g = self.directed
         if direction is Direction.OUTGOING:
-            out, back = self._adjacency("out"), self._adjacency("in")
-            return View(direction, out, back, self.directed, "out", "in", weights)
+            out, back = self._adjacency(g, "out"), self._adjacency(g, "in")
+            return View(direction, out, back, g, "out", "in", self._weight)
         if direction is Direction.INCOMING:
             if Direction.OUTGOING in self._views:  # the same lists, the other way round
                 outgoing = self._views[Direction.OUTGOING]
                 out, back = outgoing.back, outgoing.out
             else:
-                out, back = self._adjacency("in"), self._adjacency("out")
-            return View(direction, out, back, self.directed, "in", "out", weights, True)
-        both: dict[tuple[int, int], float] = {}
-        for (s, t), w in weights.items():
-            both[(s, t)] = both[(t, s)] = min(w, weights.get((t, s), w))
-        undirected = igraph.Graph(
-            n=self.node_count, edges=[p for p in both if p[0] < p[1]], directed=False
+                out, back = self._adjacency(g, "in"), self._adjacency(g, "out")
+            return View(direction, out, back, g, "in", "out", lambda u, v: self._weight(v, u))
+        # One undirected edge per pair, weighted by the smaller of its directions' weights.
+        undirected = g.as_undirected(mode="collapse", combine_edges={"weight": "min"})
+        adjacency = self._adjacency(undirected, "all")
+        return View(
+            direction, adjacency, adjacency, undirected, "all", "all", self._undirected_weight
         )
-        undirected.es["weight"] = [w for p, w in both.items() if p[0] < p[1]]
-        adjacency = [sorted(a) for a in undirected.get_adjlist(mode="all")]
-        return View(direction, adjacency, adjacency, undirected, "all", "all", both)
 
     def distances(self, view: View, source: int, *, backwards: bool = False) -> list[float]:
         """Hop counts from `source` (to it, when `backwards`), INFINITY where there is no path."""

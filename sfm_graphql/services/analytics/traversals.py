@@ -181,8 +181,9 @@ def reach(
     then by component id. `strongest` is, over the shortest paths to the node, the product of
     edge weights of the largest magnitude (the positive one on a tie); None when direction is
     BOTH, where a hop has no direction for an influence to travel along."""
-    view = tg.view(direction)
-    distance = tg.distances(view, source)
+    # Hop counts need no view of their own: igraph ignores directions with mode "all".
+    mode = {Direction.OUTGOING: "out", Direction.INCOMING: "in", Direction.BOTH: "all"}
+    distance: list[float] = tg.directed.distances(source=[source], mode=mode[direction])[0]
     deadline.check()
     reached = sorted(
         (int(d), v)
@@ -191,16 +192,23 @@ def reach(
     )
     if direction is Direction.BOTH:
         return [Reached(v, d, None) for d, v in reached]
-    # The largest and the smallest product over shortest paths, layer by layer.
-    high: dict[int, float] = {source: 1.0}
-    low: dict[int, float] = {source: 1.0}
+    # The largest and the smallest product over shortest paths, layer by layer, over the
+    # incident edges of each node (edge k: sources[k] -> targets[k], weights[k]).
+    g = tg.graph
+    backwards = direction is Direction.INCOMING
+    incident = tg.directed.get_inclist(mode="out" if backwards else "in")
+    other, weights = (g.targets if backwards else g.sources), g.weights
+    high = [0.0] * tg.node_count
+    low = [0.0] * tg.node_count
+    high[source] = low[source] = 1.0
     out: list[Reached] = []
     for d, v in reached:
+        deadline.step()
         products: list[float] = []
-        for u in view.back[v]:
-            deadline.step()
+        for edge in incident[v]:
+            u = other[edge]
             if distance[u] == d - 1:
-                w = view.weight(u, v)
+                w = weights[edge]
                 products += (high[u] * w, low[u] * w)
         high[v], low[v] = max(products), min(products)
         strongest = high[v] if abs(high[v]) >= abs(low[v]) else low[v]
