@@ -254,6 +254,12 @@ class Settings(BaseSettings):
     analysis_max_members: int = Field(100, ge=1, le=10_000)
     analysis_betweenness_exact_max_nodes: int = Field(5_000, ge=3)
     analysis_betweenness_pivots: int = Field(256, ge=1)
+    # Traversals (docs/analytics.md): the longest path or loop enumerated (and shortest path
+    # returned), the most paths, loops or components one answer lists, and the most loops
+    # leveragePoints counts.
+    analysis_max_path_length: int = Field(12, ge=1, le=50)
+    analysis_max_results: int = Field(1000, ge=1, le=100_000)
+    analysis_max_loops_counted: int = Field(100_000, ge=1)
 
     # Prometheus metrics on /metrics (docs/observability.md, Metrics).
     metrics_enabled: bool = True

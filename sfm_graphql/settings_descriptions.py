@@ -149,7 +149,8 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "is refused with `ANALYSIS_TOO_LARGE`.",
     "analysis_max_edges": "Most component pairs (edges) in one analysis graph held in memory.",
     "analysis_timeout_s": "Longest time one analysis statement runs in Neo4j before it is "
-    "cancelled (`ANALYSIS_TOO_LARGE`).",
+    "cancelled (`ANALYSIS_TOO_LARGE`); a traversal (paths, reach, loops, removal) stops with "
+    "the same error when its loading and computing together take longer.",
     "analysis_max_top": "Largest `top` / `limit` of a global analysis (centrality, "
     "communities, connectedComponents, vulnerability); a larger one is refused.",
     "analysis_max_members": "Most members one community or component group lists; "
@@ -158,6 +159,14 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "a larger one is estimated from `analysis_betweenness_pivots` sources.",
     "analysis_betweenness_pivots": "Source nodes (drawn with a fixed seed) that estimate the "
     "betweenness of a graph above `analysis_betweenness_exact_max_nodes`.",
+    "analysis_max_path_length": "Largest `maxLength` of `paths`, `feedbackLoops` and "
+    "`leveragePoints` (hops; a larger one is refused with `BAD_USER_INPUT`), and the most hops "
+    "of a `shortestPath` (a longer one is refused with `ANALYSIS_TOO_LARGE`).",
+    "analysis_max_results": "Largest `limit` of `paths`, `feedbackLoops` and `leveragePoints`, "
+    "and the most components `reach`, `policyImpact` and `simulateRemoval` list (`truncated` "
+    "beyond).",
+    "analysis_max_loops_counted": "Most loops `leveragePoints` counts before it stops and says "
+    "`truncated`.",
     "bulk_batch_size": "Rows written per Neo4j transaction in a bulk import.",
     "max_request_bytes": "Largest HTTP request body of any kind.",
     "max_json_body_bytes": "Largest JSON body of an authenticated caller on `/graphql`.",

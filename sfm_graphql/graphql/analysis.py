@@ -40,6 +40,10 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
 from sfm_graphql.graphql.analytics.costs import ANALYTICS_FIELD_WEIGHTS, analytics_list_size
+from sfm_graphql.graphql.analytics.traversal_costs import (
+    TRAVERSAL_FIELD_WEIGHTS,
+    traversal_list_size,
+)
 from sfm_graphql.graphql.walker import TooComplex, Walker, fragments_of
 
 if TYPE_CHECKING:
@@ -56,6 +60,7 @@ FIELD_WEIGHTS: dict[str, int] = {
     # Every delivery is read to find the scenarios deliveries use.
     "Query.scenarios": 1000,
     **ANALYTICS_FIELD_WEIGHTS,
+    **TRAVERSAL_FIELD_WEIGHTS,
 }
 MUTATION_WEIGHT = 10
 # A count reads every matching item without returning them.
@@ -81,6 +86,8 @@ class CostModel:
     comparison_rows: int = 1000
     max_nodes: int = 500
     export_rows: int = 200_000
+    analysis_results: int = 1000
+    analysis_path_length: int = 12
 
     @classmethod
     def of(cls, settings: Settings) -> CostModel:
@@ -93,6 +100,8 @@ class CostModel:
             comparison_rows=settings.max_comparison_rows,
             max_nodes=settings.max_nodes_per_request,
             export_rows=settings.max_export_deliveries,
+            analysis_results=settings.analysis_max_results,
+            analysis_path_length=settings.analysis_max_path_length,
         )
 
     def scalar_weight(self, parent: str, name: str) -> int:
@@ -147,6 +156,8 @@ class _Cost:
         # The arguments of the enclosing analytics root field: its nested lists are as long as
         # its `top` / `limit` say (analytics/costs.py).
         self.analytics_args: dict[str, Any] | None = None
+        # The root field being costed and its arguments: traversal lists are sized from them.
+        self.root: tuple[str, dict[str, Any] | None] = ("", None)
 
     def _args(self, field: GraphQLField | None, node: FieldNode) -> dict[str, Any] | None:
         """The field's arguments as execution coerces them; None when they cannot be read."""
@@ -173,11 +184,17 @@ class _Cost:
         for node, parent_type in self.walker.fields(selection_set, parent):
             if node.alias is not None:
                 self.aliases += 1
+            if depth == 1:
+                self._enter_root(node, parent_type)
             if page and node.name.value in ("edges", "nodes"):
                 total += page * self._field_cost(node, parent_type, depth, instances * page)
             else:
                 total += self._field_cost(node, parent_type, depth, instances)
         return total
+
+    def _enter_root(self, node: FieldNode, root: Any) -> None:
+        field = root.fields.get(node.name.value) if isinstance(root, GraphQLObjectType) else None
+        self.root = (f"{getattr(root, 'name', '')}.{node.name.value}", self._args(field, node))
 
     def _field_cost(self, node: FieldNode, parent_type: Any, depth: int, instances: int) -> int:
         name = node.name.value
@@ -271,6 +288,9 @@ class _Cost:
             first = _positive(args, "first")
             if first is not None:
                 return first
+        traversal = traversal_list_size(key, self.root, m, instances)
+        if traversal is not None:
+            return traversal
         analytics = analytics_list_size(key, args or self.analytics_args)
         if analytics is not None:
             return analytics

@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from sfm_graphql.graphql.analytics.global_query import GlobalAnalyticsQuery
+from sfm_graphql.graphql.analytics.traversals import TraversalQuery
 from sfm_graphql.graphql.audit import AuditMutations
 from sfm_graphql.graphql.audit_refusals import AuditRefusals
 from sfm_graphql.graphql.errors import ErrorCodes, code_errors
@@ -65,7 +66,7 @@ from sfm_graphql.settings import Settings
 
 
 @strawberry.type
-class Query(GlobalAnalyticsQuery):
+class Query(GlobalAnalyticsQuery, TraversalQuery):
     node: Node | None = strawberry.field(
         resolver=queries.node,
         extensions=allow(Role.VIEWER),
