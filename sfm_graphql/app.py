@@ -10,7 +10,7 @@ import redis.asyncio as redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from sfm_graphql.db.bookmarks import HEADER as BOOKMARK_HEADER
@@ -43,6 +43,7 @@ from sfm_graphql.security.persisted_queries import PersistedQueries, StorePolicy
 from sfm_graphql.security.rate_limit import RateLimiter
 from sfm_graphql.security.secret_checks import SecretChecks
 from sfm_graphql.security.secrets import create_secrets_provider
+from sfm_graphql.services.analytics.jobs import AnalysisJobs
 from sfm_graphql.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
             ),
             cache_observer=metrics.cache_observer,
         )
+        # Analysis jobs: queued here, run by `sfm-graphql worker` (docs/analytics.md).
+        app.state.jobs = AnalysisJobs.from_settings(settings)
         # Identity: secrets, signing keys, app.state.token_verifier (docs/security.md, Identity).
         await start_identity(app, settings)
         await _start_api_keys(app, settings, metrics)
@@ -119,6 +122,7 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
             app.state.login_hooks.failed_login.remove(guard.on_failed_login)
             app.state.login_hooks.token_issued.remove(guard.on_token_issued)
             await stop_identity(app)
+            await app.state.jobs.close()
             await app.state.redis.aclose()
             await driver.close()
             tracing.shutdown()
@@ -136,6 +140,7 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
         Route("/readyz", readyz),
         Route("/startupz", startupz),
         Route("/graphql", view),
+        WebSocketRoute("/graphql", view),  # subscriptions (graphql-transport-ws)
         *metrics.routes(),  # /metrics, for the scrape credential only
         *oauth_routes(),  # /oauth/token, /.well-known/jwks.json, /.well-known/openid-configuration
         Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_STATIC_DIR), name="graphiql"),

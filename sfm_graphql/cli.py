@@ -98,6 +98,16 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(_: argparse.Namespace) -> int:
+    from sfm_graphql.observability.logging import configure_logging
+    from sfm_graphql.worker import run_worker
+
+    settings = load_settings()
+    configure_logging(settings)
+    asyncio.run(run_worker(settings))
+    return 0
+
+
 def _migrate(_: argparse.Namespace) -> int:
     from sfm_graphql.db.database import create_driver
     from sfm_graphql.db.migrations import migrate
@@ -291,6 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve a development or test environment on a non-loopback address anyway",
     )
     serve.set_defaults(run=_serve)
+    worker = sub.add_parser("worker", help="run analysis jobs (startAnalysis) from Redis")
+    worker.set_defaults(run=_worker)
     sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(run=_migrate)
     seed = sub.add_parser("seed-demo", help="load the demo SFM model")
     seed.add_argument(
@@ -340,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command != "serve":  # serve writes JSON lines (observability/logging.py)
+    if args.command not in ("serve", "worker"):  # they write JSON lines (observability/logging.py)
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )

@@ -176,7 +176,7 @@ class OperationLimits(SchemaExtension):
             document, ctx.operation_name
         )
         if not anonymous_data:
-            refusal = self._static_limits(settings, principal, analysis)
+            refusal = self.static_limits(settings, principal, analysis)
             if refusal is not None:
                 return refusal
         refusal = await self._spend(context, analysis.cost)
@@ -188,7 +188,7 @@ class OperationLimits(SchemaExtension):
         return refusal
 
     @staticmethod
-    def _static_limits(
+    def static_limits(
         settings: Settings, principal: Principal, analysis: Analysis
     ) -> GraphQLError | None:
         for code, value, limit, what in (

@@ -11,6 +11,8 @@ from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from sfm_graphql.graphql.analytics import jobs as job_resolvers
+from sfm_graphql.graphql.analytics.jobs import AnalysisJob
 from sfm_graphql.graphql.audit import AuditMutations
 from sfm_graphql.graphql.audit_refusals import AuditRefusals
 from sfm_graphql.graphql.errors import ErrorCodes, code_errors
@@ -139,6 +141,13 @@ class Query:
         description="The audit log, newest first. Read-only: no operation changes or deletes it.",
     )
 
+    # Analysis jobs (docs/analytics.md, "Background jobs").
+    analysis_job: AnalysisJob | None = strawberry.field(
+        resolver=job_resolvers.analysis_job,
+        extensions=allow(Role.ANALYST),
+        description="An analysis job you started (admins: any); null when there is none.",
+    )
+
     # OAuth clients of the built-in authorization server (docs/security.md, Identity).
     oauth_clients: list[OAuthClient] = strawberry.field(
         resolver=oauth_resolvers.oauth_clients,
@@ -201,6 +210,18 @@ class Mutation:
         description="Declares a scenario; CONFLICT when one of that name is declared already.",
     )
 
+    start_analysis: AnalysisJob = strawberry.field(
+        resolver=job_resolvers.start_analysis,
+        extensions=allow(Role.ANALYST),
+        description="Queues a query of analytics fields as a background job; its cost is spent "
+        "now. Follow it with analysisJob or the analysisProgress subscription.",
+    )
+    cancel_analysis: AnalysisJob | None = strawberry.field(
+        resolver=job_resolvers.cancel_analysis,
+        extensions=allow(Role.ANALYST),
+        description="Stops a queued or running job of yours; null when there is none.",
+    )
+
     # API keys (own keys; admins any key) and personal-data erasure (docs/security.md).
     create_api_key: ApiKeySecretPayload = strawberry.field(
         resolver=api_key_resolvers.create_api_key,
@@ -244,6 +265,16 @@ class Mutation:
     )
 
 
+@strawberry.type
+class Subscription:
+    analysis_progress = strawberry.subscription(
+        resolver=job_resolvers.analysis_progress,
+        extensions=allow(Role.ANALYST),
+        description="The job each time its status or progress changes, until it ends "
+        "(graphql-transport-ws on /graphql).",
+    )
+
+
 class SfmSchema(strawberry.Schema):
     hide_suggestions: bool = False
 
@@ -279,6 +310,7 @@ def build_schema(
     schema = SfmSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[*COMPONENT_CLASSES.values(), Delivery],
         extensions=[
             GraphQLMetrics,  # first: its timing encloses the whole operation, limits included

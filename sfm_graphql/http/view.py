@@ -20,9 +20,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from sfm_graphql.errors import (
     ErrorCode,
@@ -48,7 +50,7 @@ from sfm_graphql.http.unavailable import apply_unavailable_status
 from sfm_graphql.observability.metrics_http import note_auth_failure, note_result
 from sfm_graphql.observability.request_context import note_error_codes
 from sfm_graphql.observability.tracing import trace_extension
-from sfm_graphql.security.authenticate import authenticate, client_ip
+from sfm_graphql.security.authenticate import authenticate, authenticate_credentials, client_ip
 from sfm_graphql.security.principal import ANONYMOUS, Principal, Role
 from sfm_graphql.settings import Settings
 
@@ -321,7 +323,31 @@ class GraphQLView(GraphQL[Context, None]):
             principal=getattr(request.state, "principal", ANONYMOUS),
             client_ip=client_ip(request),
             rate_limiter=getattr(state, "rate_limiter", None),
+            jobs=getattr(state, "jobs", None),
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A WebSocket (graphql-transport-ws) authenticates once, in `connection_init`: its
+        payload carries `Authorization` (or `X-API-Key`) as a browser cannot set headers on the
+        upgrade; a header on the upgrade request counts too. Bad credentials close it (4403)."""
+        connection = context.request
+        assert connection is not None
+        params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
+        header = params.get("authorization", connection.headers.get("authorization"))
+        api_key = params.get("x-api-key", connection.headers.get("x-api-key"))
+        state = connection.app.state
+        try:
+            context.principal = await authenticate_credentials(
+                header if isinstance(header, str) else None,
+                api_key if isinstance(api_key, str) else None,
+                client_ip(connection),
+                tokens=getattr(state, "token_verifier", None),
+                api_keys=getattr(state, "api_key_verifier", None),
+            )
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": exc.message}) from None
+        unset: UnsetType = UNSET
+        return unset
 
     def decode_json(self, data: str | bytes) -> object:
         check_json(data, _TERMS.get(_DEFAULT_TERMS).json)
