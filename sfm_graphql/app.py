@@ -17,15 +17,20 @@ from sfm_graphql.db.bookmarks import HEADER as BOOKMARK_HEADER
 from sfm_graphql.db.bookmarks import BookmarkCodec
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.database import Database, create_driver
+from sfm_graphql.db.migration_lock import LockTiming
 from sfm_graphql.db.migrations import migrate
 from sfm_graphql.graphql.schema import build_schema
+from sfm_graphql.http.admission import AdmissionControl
 from sfm_graphql.http.bookmarks import Bookmarks
 from sfm_graphql.http.graphiql import GRAPHIQL_STATIC_DIR
 from sfm_graphql.http.headers import SecurityHeaders
 from sfm_graphql.http.health import healthz, readyz, startupz
 from sfm_graphql.http.limits import BodySizeLimit
 from sfm_graphql.http.login_gate import LoginGate
+from sfm_graphql.http.metrics import metrics_routes
 from sfm_graphql.http.proxy import ProxyHeaders
+from sfm_graphql.http.shutdown import install_drain
+from sfm_graphql.http.timeout import RequestTimeout
 from sfm_graphql.http.view import GraphQLView
 from sfm_graphql.observability.access_log import AccessLog
 from sfm_graphql.observability.errors import init_sentry
@@ -111,13 +116,16 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
         app.state.login_hooks.failed_login.append(guard.on_failed_login)
         app.state.login_hooks.token_issued.append(guard.on_token_issued)
         await metrics.start(app)
+        # SIGTERM: /readyz fails first, then the server drains (docs/operations/troubleshooting.md).
+        uninstall_drain = install_drain(app.state, drain_s=settings.shutdown_drain_s)
         try:
             if settings.migrate_on_start:
-                await migrate(driver, settings.neo4j_database)
+                await migrate(driver, settings.neo4j_database, timing=LockTiming.of(settings))
             app.state.started = True  # /startupz and /readyz answer from here on
             yield
         finally:
             app.state.started = False
+            uninstall_drain()
             await metrics.stop(app)
             app.state.login_hooks.failed_login.remove(guard.on_failed_login)
             app.state.login_hooks.token_issued.remove(guard.on_token_issued)
@@ -141,7 +149,7 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
         Route("/startupz", startupz),
         Route("/graphql", view),
         WebSocketRoute("/graphql", view),  # subscriptions (graphql-transport-ws)
-        *metrics.routes(),  # /metrics, for the scrape credential only
+        *metrics_routes(metrics),  # /metrics, for the scrape credential only
         *oauth_routes(),  # /oauth/token, /.well-known/jwks.json, /.well-known/openid-configuration
         Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_STATIC_DIR), name="graphiql"),
     ]
@@ -187,6 +195,15 @@ def _middleware(settings: Settings, metrics: MetricsSetup, tracing: Tracing) -> 
             expose_headers=[BOOKMARK_HEADER],  # read your writes (docs/api.md)
             max_age=600,
         ),
+        # Overload and timeouts (docs/operations/troubleshooting.md). Their 503 and 504 are
+        # answered like every other error: logged, traced, with the security and CORS headers.
+        Middleware(
+            AdmissionControl,
+            limit=settings.concurrency_limit,
+            retry_after_s=settings.overload_retry_after_s,
+            on_refused=metrics.on_overload,
+        ),
+        Middleware(RequestTimeout, timeout_s=settings.request_timeout_s),
         Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),
         Middleware(LoginGate),  # before any credential is read
         Middleware(Bookmarks),  # X-Neo4j-Bookmark in and out of /graphql (docs/api.md)

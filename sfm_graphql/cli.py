@@ -7,8 +7,10 @@ import asyncio
 import ipaddress
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 from sfm_graphql.settings import Settings, load_settings
 
@@ -53,6 +55,22 @@ def _unsafe_secrets_dir(directory: Path) -> str | None:
     return None
 
 
+def default_workers(settings: Settings) -> int:
+    """`SFM_WORKERS`, else the CPUs this process may run on (its affinity, not the host's)."""
+    if settings.workers is not None:
+        return settings.workers
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _exit_after_graceful_shutdown(signum: int, frame: FrameType | None) -> None:
+    """uvicorn re-raises the SIGTERM it shut down for once it is done: that is a clean exit.
+    Before uvicorn starts (or after it stopped) a SIGTERM ends the process at once, cleanly."""
+    raise SystemExit(0)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
     from pydantic import ValidationError
@@ -77,14 +95,18 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"sfm-graphql serve: {refusal}", file=sys.stderr)
         return EXIT_UNSAFE_CONFIG
     configure_logging(settings)  # JSON lines from uvicorn's first one on
+    workers = args.workers or default_workers(settings)
+    signal.signal(signal.SIGTERM, _exit_after_graceful_shutdown)
     # Several workers share their metrics through PROMETHEUS_MULTIPROC_DIR (docs/observability.md).
-    with multiprocess_metrics(workers=args.workers):
+    with multiprocess_metrics(workers=workers):
         uvicorn.run(
             "sfm_graphql.app:create_app",
             factory=True,
             host=args.host or settings.host,
             port=args.port or settings.port,
-            workers=args.workers,
+            workers=workers,
+            # SIGTERM: requests in flight get this long to finish (http/shutdown.py).
+            timeout_graceful_shutdown=settings.shutdown_grace_s,
             log_level=settings.log_level.lower(),
             # Our JSON handler and access log (observability/logging.py), not uvicorn's.
             log_config=None,
@@ -106,24 +128,6 @@ def _worker(_: argparse.Namespace) -> int:
     configure_logging(settings)
     asyncio.run(run_worker(settings))
     return 0
-
-
-def _migrate(_: argparse.Namespace) -> int:
-    from sfm_graphql.db.database import create_driver
-    from sfm_graphql.db.migrations import migrate
-
-    settings = load_settings()
-
-    async def run() -> int:
-        driver = create_driver(settings)
-        try:
-            applied = await migrate(driver, settings.neo4j_database)
-        finally:
-            await driver.close()
-        print(f"applied {len(applied)} migration(s)")
-        return 0
-
-    return asyncio.run(run())
 
 
 def _seed_demo(args: argparse.Namespace) -> int:
@@ -215,7 +219,7 @@ def _audit_prune(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     """Print an access token signed with the local key ring (docs/security.md, Identity)."""
-    from sfm_graphql.security.secrets import SecretsError
+    from sfm_graphql.security.secret_provider import SecretsError
     from sfm_graphql.security.signing import cli_token, parse_ttl
 
     try:
@@ -288,7 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: SFM_WORKERS, else the CPUs this process may use)",
+    )
     serve.add_argument(
         "--forwarded-allow-ips",
         metavar="ADDRESSES",
@@ -303,7 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
     worker = sub.add_parser("worker", help="run analysis jobs (startAnalysis) from Redis")
     worker.set_defaults(run=_worker)
-    sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(run=_migrate)
+    from sfm_graphql.operations.migrate_commands import add_parser as add_migrate_parser
+
+    add_migrate_parser(sub)  # migrate [up|down|status] (docs/operations/upgrade.md)
     seed = sub.add_parser("seed-demo", help="load the demo SFM model")
     seed.add_argument(
         "--if-empty", action="store_true", help="only when the graph has no components"

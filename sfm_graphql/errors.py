@@ -25,6 +25,8 @@ class ErrorCode(enum.Enum):
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     PERSISTED_QUERY_NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    OVERLOADED = "OVERLOADED"
+    TIMEOUT = "TIMEOUT"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
@@ -90,6 +92,12 @@ class AnalysisTooLarge(SfmError):
 
 class ServiceUnavailable(SfmError):
     code = ErrorCode.SERVICE_UNAVAILABLE
+
+
+class TimedOut(SfmError):
+    """The request ran out of its time (`request_timeout_s`); its transaction was ended."""
+
+    code = ErrorCode.TIMEOUT
 
 
 class Unauthenticated(SfmError):
@@ -166,6 +174,15 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.SERVICE_UNAVAILABLE: (
         "a backing service (Neo4j) cannot be reached or a feature is not configured; retry "
         "later (HTTP 503)"
+    ),
+    ErrorCode.OVERLOADED: (
+        "this service process already has as many requests in flight as it takes "
+        "(`SFM_MAX_CONCURRENT_REQUESTS`); nothing was run; retry after `Retry-After` seconds "
+        "(HTTP 503)"
+    ),
+    ErrorCode.TIMEOUT: (
+        "the request took longer than `SFM_REQUEST_TIMEOUT_S`; its database transaction was "
+        "ended and nothing of it was committed (HTTP 504)"
     ),
     ErrorCode.GRAPHQL_PARSE_FAILED: "the document is not valid GraphQL syntax",
     ErrorCode.GRAPHQL_VALIDATION_FAILED: (

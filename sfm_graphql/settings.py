@@ -45,6 +45,22 @@ class Settings(BaseSettings):
     graphiql: bool | None = None  # default: on except in production
     # `serve` refuses a non-loopback host outside production unless this is set (docs/security.md)
     allow_non_production_on_network: bool = False
+    # Processes `serve` runs; default: the CPUs this process may use (docs/deployment.md).
+    workers: int | None = Field(None, ge=1, le=64)
+
+    # Overload and shutdown (docs/operations/troubleshooting.md, "Overload, timeouts and
+    # shutdown"). Requests in flight per process beyond which a request gets 503 OVERLOADED at
+    # once; default: neo4j_pool_size, so no admitted request waits for a pooled connection.
+    max_concurrent_requests: int | None = Field(None, ge=1, le=10_000)
+    overload_retry_after_s: int = Field(1, ge=1, le=300)
+    # Time a request may take before it is answered 504 TIMEOUT; its Cypher transaction gets
+    # what is left of it as its timeout, so Neo4j ends the transaction with the request.
+    request_timeout_s: float = Field(60.0, gt=0, le=3600)
+    # SIGTERM: /readyz fails at once and requests are still served for shutdown_drain_s (the
+    # load balancer stops sending), then new connections are refused and requests in flight
+    # get up to shutdown_grace_s to finish before they are cancelled.
+    shutdown_drain_s: float = Field(0.0, ge=0, le=300)
+    shutdown_grace_s: int = Field(60, ge=0, le=3600)
 
     # Observability (docs/observability.md). Traces are exported only when OTEL_EXPORTER_OTLP_
     # ENDPOINT (or OTEL_TRACES_EXPORTER=console) is set as well; otherwise tracing costs nothing.
@@ -76,6 +92,10 @@ class Settings(BaseSettings):
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     migrate_on_start: bool = True
+    # The lease lock that makes concurrent `migrate` runs take turns (docs/operations/upgrade.md):
+    # a holder that stops renewing (crashed) keeps it this long; a run waits this long for it.
+    migration_lock_lease_s: float = Field(60.0, ge=1, le=3600)
+    migration_lock_wait_s: float = Field(300.0, ge=0, le=86400)
 
     # Security: see docs/security.md.
     cors_origins: tuple[str, ...] = ()
@@ -287,6 +307,11 @@ class Settings(BaseSettings):
         if self.require_mfa_for_sensitive is not None:
             return self.require_mfa_for_sensitive
         return self.is_production
+
+    @property
+    def concurrency_limit(self) -> int:
+        """Requests in flight per process before 503 OVERLOADED."""
+        return self.max_concurrent_requests or self.neo4j_pool_size
 
     @property
     def trace_ratio(self) -> float:

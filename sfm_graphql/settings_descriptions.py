@@ -17,6 +17,17 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "graphiql": "Serve GraphiQL on `/graphql`; unset: on except in production.",
     "allow_non_production_on_network": "Let `serve` listen on a non-loopback host outside "
     "production (a network that is yours alone).",
+    "workers": "Processes `sfm-graphql serve` runs (`--workers` wins); unset: the CPUs the "
+    "process may use. The chart sets it from the CPU limit.",
+    "max_concurrent_requests": "Requests in flight per process; one more gets 503 `OVERLOADED` "
+    "at once (probes and `/metrics` excepted); unset: `SFM_NEO4J_POOL_SIZE`.",
+    "overload_retry_after_s": "`Retry-After` seconds sent with 503 `OVERLOADED`.",
+    "request_timeout_s": "Time a request may take before 504 `TIMEOUT`; its Cypher transaction "
+    "gets the time left as its timeout, so Neo4j ends it too.",
+    "shutdown_drain_s": "After SIGTERM, how long `/readyz` fails while requests are still "
+    "served, before new connections are refused.",
+    "shutdown_grace_s": "After that, how long requests in flight may take to finish before they "
+    "are cancelled (uvicorn's graceful-shutdown timeout).",
     "tracing_enabled": "OpenTelemetry tracing; spans are exported only when "
     "`OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_TRACES_EXPORTER=console`) is set too.",
     "trace_sample_ratio": "Share of new traces sampled, 0 to 1; unset: 0.1 in production, else 1.",
@@ -38,6 +49,10 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "redis_url": "Redis URL (rate limits, APQ, shared caches).",
     "migrate_on_start": "Apply pending schema migrations at start-up; the chart turns it off and "
     "runs a migration job instead.",
+    "migration_lock_lease_s": "Lease of the migration lock: the holder renews it every third of "
+    "this; a crashed holder's lock is taken over once it has run out.",
+    "migration_lock_wait_s": "How long `migrate` (and start-up migration) waits for another run's "
+    "migration lock before it fails.",
     "cors_origins": "JSON list of allowed CORS origins; empty: same-origin only.",
     "tls_certfile": "PEM certificate for TLS served by `serve` itself.",
     "tls_keyfile": "PEM private key for that certificate.",

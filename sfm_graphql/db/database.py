@@ -15,6 +15,7 @@ again; then they try the database again, so the service recovers by itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import AsyncIterator, Callable
@@ -30,8 +31,14 @@ from opentelemetry.trace import Span, Tracer
 
 from sfm_graphql.db.bookmarks import bookmark_manager
 from sfm_graphql.db.cypher_registry import CypherRegistry
+from sfm_graphql.db.deadline import (
+    current_deadline,
+    is_timeout,
+    past_deadline,
+    transaction_timeout,
+)
+from sfm_graphql.db.spans import cypher_span, neo4j_attributes, set_returned_rows
 from sfm_graphql.errors import AnalysisTooLarge, Conflict, ServiceUnavailable
-from sfm_graphql.observability.tracing import cypher_span, neo4j_attributes, set_returned_rows
 from sfm_graphql.settings import Settings
 
 Row = dict[str, Any]
@@ -126,6 +133,9 @@ class Transaction:
                 raise _conflict(exc) from exc
             except CONNECTIVITY_ERRORS as exc:
                 raise self._db.unavailable() from exc
+            except neo4j_errors.Neo4jError as exc:
+                _raise_if_timed_out(exc)
+                raise
             finally:
                 self._db.notify(name, _now() - started)
             set_returned_rows(span, len(records))
@@ -147,11 +157,10 @@ class Database:
         self._span_attributes = neo4j_attributes(settings)
         self._database = settings.neo4j_database
         self._timeout = settings.neo4j_query_timeout_s
-        # The backstop around each statement: Neo4j ends a transaction at the query timeout, so
-        # this fires only when the server stopped answering on an open connection.
-        self.statement_deadline_s = settings.neo4j_query_timeout_s + (
-            settings.neo4j_unavailable_timeout_s
-        )
+        # The backstop around each statement: Neo4j ends a transaction at its timeout, so this
+        # fires only when the server stopped answering on an open connection.
+        self._backstop_s = settings.neo4j_unavailable_timeout_s
+        self.statement_deadline_s = settings.neo4j_query_timeout_s + self._backstop_s
         self._retry_after_s = settings.neo4j_unavailable_retry_after_s
         self._down_until = 0.0  # monotonic time until which statements fail at once
         self._listeners: list[StatementListener] = []
@@ -213,14 +222,15 @@ class Database:
     ) -> list[Row]:
         """Run one statement in a managed (retried) transaction and return its rows as dicts."""
         self._fail_fast()
+        timeout = transaction_timeout(self._timeout)  # the request's time left bounds it
         routing = RoutingControl.READ if access == "read" else RoutingControl.WRITE
         started = _now()
         self._connections(1)
         with self.span(name) as span:
             try:
-                async with asyncio.timeout(self.statement_deadline_s):
+                async with asyncio.timeout(timeout + self._backstop_s):
                     records, _, _ = await self.driver.execute_query(
-                        Query(text, timeout=self._timeout),
+                        Query(text, timeout=timeout),
                         params,
                         routing_=routing,
                         database_=self._database,
@@ -231,6 +241,9 @@ class Database:
                 raise _conflict(exc) from exc
             except CONNECTIVITY_ERRORS as exc:
                 raise self.unavailable() from exc
+            except neo4j_errors.Neo4jError as exc:
+                _raise_if_timed_out(exc)
+                raise
             finally:
                 self._connections(-1)
                 self.notify(name, _now() - started)
@@ -252,6 +265,7 @@ class Database:
         if query.access == "write":
             raise ValueError(f"query {name!r} writes; it cannot be streamed")
         self._fail_fast()
+        timeout = transaction_timeout(timeout_s)  # and at most the request's time left
         started = _now()
         rows = 0
         self._connections(1)
@@ -262,18 +276,20 @@ class Database:
                     default_access_mode=neo4j.READ_ACCESS,
                     bookmark_manager=bookmark_manager(self.driver),
                 ) as session:
-                    result = await session.run(Query(query.text, timeout=timeout_s), params)
+                    result = await session.run(Query(query.text, timeout=timeout), params)
                     async for record in result:
                         rows += 1
                         yield tuple(record.values())
-            except neo4j_errors.ClientError as exc:
-                if "TransactionTimedOut" in (exc.code or ""):
+            except CONNECTIVITY_ERRORS as exc:
+                raise self.unavailable() from exc
+            except neo4j_errors.Neo4jError as exc:
+                if past_deadline():
+                    _raise_if_timed_out(exc)  # the request's time ran out, not the analysis's
+                if is_timeout(exc.code):
                     raise AnalysisTooLarge(
                         f"The analysis took longer than {timeout_s:g} s; narrow its scope"
                     ) from exc
                 raise
-            except CONNECTIVITY_ERRORS as exc:
-                raise self.unavailable() from exc
             finally:
                 self._connections(-1)
                 self.notify(name, _now() - started)
@@ -290,11 +306,17 @@ class Database:
                 database=self._database, bookmark_manager=bookmark_manager(self.driver)
             ) as session:
                 async with asyncio.timeout(self.statement_deadline_s):
-                    tx = await session.begin_transaction(timeout=self._timeout * 10)
+                    tx = await session.begin_transaction(
+                        timeout=transaction_timeout(self._timeout * 10)
+                    )
                 try:
                     yield Transaction(self, tx)
                 except BaseException:
-                    await tx.rollback()
+                    # The first error is the one to report. A request cancelled at its timeout
+                    # has had its connection closed by the driver (Neo4j ends the transaction),
+                    # and a failing rollback must not turn that cancellation into an error.
+                    with contextlib.suppress(Exception):
+                        await tx.rollback()
                     raise
                 async with asyncio.timeout(self.statement_deadline_s):
                     await tx.commit()
@@ -309,6 +331,16 @@ class Database:
 
     async def close(self) -> None:
         await self.driver.close()
+
+
+def _raise_if_timed_out(exc: neo4j_errors.Neo4jError) -> None:
+    """Raise `TimedOut` when Neo4j ended the transaction because the request's time ran out."""
+    deadline = current_deadline()
+    if deadline is None:
+        return
+    terminated = exc.code is not None and "Transaction.Terminated" in exc.code
+    if is_timeout(exc.code) or (terminated and deadline.left() <= 0):
+        raise deadline.error() from exc
 
 
 def _conflict(exc: neo4j_errors.ConstraintError) -> Conflict:

@@ -15,9 +15,11 @@ from typing import Any
 
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.database import Database, create_driver
+from sfm_graphql.db.migration_lock import LockTiming
 from sfm_graphql.db.migrations import migrate
 from sfm_graphql.services import matrices as matrix_service
-from sfm_graphql.services.bulk_import import BulkImportResult, SectionCounts, bulk_import
+from sfm_graphql.services.bulk_import import bulk_import
+from sfm_graphql.services.bulk_types import BulkImportResult, SectionCounts
 from sfm_graphql.settings import Settings
 
 DEMO_PATH = Path(__file__).resolve().parent / "llrw_compact.json"
@@ -104,7 +106,7 @@ async def load_demo(
     demo = read_demo()
     driver = create_driver(settings)
     try:
-        await migrate(driver, settings.neo4j_database)
+        await migrate(driver, settings.neo4j_database, timing=LockTiming.of(settings))
         db = Database(driver, CypherRegistry.load(), settings)
         if only_if_empty and (await db.read("components/count"))[0]["count"] > 0:
             return NOT_EMPTY

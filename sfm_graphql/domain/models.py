@@ -137,7 +137,10 @@ class BeliefSystemFields(CommonFields):
 
 
 class TechnologySystemFields(CommonFields):
-    maturity: Annotated[int, Field(ge=1, le=9)] | None = None
+    # The description is the GraphQL field's; the title prefixes the input's range hint.
+    maturity: Annotated[int, Field(ge=1, le=9)] | None = Field(
+        None, title="TRL", description="Technology readiness level 1..9."
+    )
 
 
 class EcologicalSystemFields(CommonFields):

@@ -12,6 +12,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sfm_graphql.db.bookmarks import HEADER, BookmarkCodec, InvalidBookmark, request_bookmarks
+from sfm_graphql.http.responses import error_response
 
 PATHS = frozenset({"/graphql"})
 
@@ -29,8 +30,6 @@ class Bookmarks:
         try:
             initial = codec.decode(sent) if sent else frozenset()
         except InvalidBookmark as exc:
-            from sfm_graphql.http.view import error_response
-
             response = error_response(400, exc.code, exc.message)
             await response(scope, receive, send)
             return

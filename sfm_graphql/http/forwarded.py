@@ -20,11 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sfm_graphql.security.addresses import IPAddress, parse_address
+from sfm_graphql.security.addresses import UNKNOWN_CLIENT, IPAddress, parse_address
 
 ForwardedHeader = Literal["x-forwarded-for", "forwarded"]
 
-UNKNOWN_CLIENT = "0.0.0.0"  # noqa: S104 (an address no allow-list names, not a bind)
 SCHEMES = frozenset({"http", "https"})
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # an HTTP token (RFC 9110 5.6.2)
 _PAIR = re.compile(rf"\s*({_TCHARS})=({_TCHARS}|\"(?:[^\"\\]|\\.)*\")\s*")

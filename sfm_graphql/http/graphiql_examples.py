@@ -1,7 +1,7 @@
 """The example operations GraphiQL opens with, one tab each, and the token header template.
 
 They are written the way a frontend writes operations (named, every argument a variable), so a
-newcomer's first copy-paste is the right shape. ``tests/unit/test_graphiql_examples.py``
+newcomer's first copy-paste is the right shape. ``tests/unit/http/test_graphiql_examples.py``
 validates each against the schema; the browser test runs the first one.
 """
 

@@ -4,7 +4,8 @@
   healthy pod restarted.
 - `/readyz`: Neo4j answers a query and every migration is applied (else 503, naming the failing
   check); Redis is checked too, but without it the service still serves (rate limits fall back to
-  per-process counters, API keys to the graph), so Redis down is `degraded`, still 200.
+  per-process counters, API keys to the graph), so Redis down is `degraded`, still 200. From
+  SIGTERM on it answers 503 `shutting down` (http/shutdown.py).
 - `/startupz`: the lifespan has finished (driver, identity, migrations when `migrate_on_start`)
   and every migration is applied: a pod whose migrations run in a separate job starts once the
   job is done.
@@ -24,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sfm_graphql.db.migrations import pending_migrations
+from sfm_graphql.http.shutdown import draining
 
 OK = "ok"
 
@@ -36,6 +38,8 @@ async def healthz(request: Request) -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     """Ready: Neo4j answers and migrations are applied. Redis down is reported as degraded."""
     state = request.app.state
+    if draining(state):  # SIGTERM: the load balancer must stop sending (http/shutdown.py)
+        return _answer("shutting down", {"shutdown": "draining"}, ready=False)
     if not getattr(state, "started", False):
         return _answer("not ready", {"lifespan": "starting"}, ready=False)
     timeout = state.settings.health_check_timeout_s

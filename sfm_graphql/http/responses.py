@@ -29,6 +29,8 @@ REQUEST_ERROR_STATUS: dict[str, int] = {
     ErrorCode.RATE_LIMITED.value: 429,
     ErrorCode.INTERNAL_SERVER_ERROR.value: 500,
     ErrorCode.SERVICE_UNAVAILABLE.value: 503,
+    ErrorCode.OVERLOADED.value: 503,
+    ErrorCode.TIMEOUT.value: 504,
 }
 
 

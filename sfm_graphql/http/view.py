@@ -14,7 +14,6 @@ from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
-from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -44,23 +43,24 @@ from sfm_graphql.http.body import (
     too_large,
 )
 from sfm_graphql.http.graphiql import graphiql_html
-from sfm_graphql.http.media import JSON, negotiate, wants_html
+from sfm_graphql.http.media import JSON, negotiate
 from sfm_graphql.http.responses import error_response, nothing_spent, shape
+from sfm_graphql.http.timeout import apply_timeout_status
 from sfm_graphql.http.unavailable import apply_unavailable_status
+from sfm_graphql.http.view_rules import (
+    asks_for_graphiql,
+    body_limits,
+    content_type,
+    http_error,
+    unauthenticated,
+    unproven_multipart,
+)
 from sfm_graphql.observability.metrics_http import note_auth_failure, note_result
 from sfm_graphql.observability.request_context import note_error_codes
 from sfm_graphql.observability.tracing import trace_extension
 from sfm_graphql.security.authenticate import authenticate, authenticate_credentials, client_ip
-from sfm_graphql.security.principal import ANONYMOUS, Principal, Role
+from sfm_graphql.security.principal import ANONYMOUS, Principal
 from sfm_graphql.settings import Settings
-
-__all__ = ["GraphQLView", "error_response", "nothing_spent"]
-
-# Multipart (file upload) requests are the one POST a browser form may send cross-site without a
-# CORS preflight; one of these headers, which no form can set, proves a script sent it.
-PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-requested-with")
-# Any of these in the query string makes a GET an operation, never a request for GraphiQL.
-OPERATION_PARAMS = ("query", "extensions", "variables", "operationName")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,94 +75,9 @@ _TERMS: ContextVar[_Terms] = ContextVar("sfm_graphql_request_terms")
 _DEFAULT_TERMS = _Terms(JSON, JsonLimits(max_depth=32, max_elements=1_000))
 
 
-def _http_error(exc: HTTPException, media_type: str) -> Response:
-    reason = exc.reason
-    if exc.status_code == 405 or "not allowed when using GET" in reason:
-        return error_response(
-            405,
-            ErrorCode.METHOD_NOT_ALLOWED,
-            _explain_method(reason),
-            {"Allow": "GET, POST"},
-            media_type=media_type,
-        )
-    if reason == "Unsupported content type":
-        return error_response(
-            415,
-            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-            "Send POST requests as application/json",
-            media_type=media_type,
-        )
-    if reason in ("Batching is not enabled", "Too many operations"):
-        return error_response(
-            400,
-            ErrorCode.BAD_REQUEST,
-            "Batched requests (a JSON array of operations) are not accepted; nothing was run. "
-            "Send one operation per request.",
-            media_type=media_type,
-        )
-    return error_response(exc.status_code, ErrorCode.BAD_REQUEST, reason, media_type=media_type)
-
-
 def _too_large(limit: int) -> SfmError:
     return OperationRefused(
         ErrorCode.DOCUMENT_TOO_LARGE, f"GraphQL documents may be at most {limit} bytes", limit=limit
-    )
-
-
-def _content_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
-def _unproven_multipart(request: Request) -> bool:
-    return _content_type(request) == "multipart/form-data" and not any(
-        request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS
-    )
-
-
-def _asks_for_graphiql(request: Request) -> bool:
-    """A browser's `GET /graphql` with no operation in its query string."""
-    params: QueryParams = request.query_params
-    return (
-        request.method == "GET"
-        and wants_html(request.headers.get("accept"))
-        and not any(name in params for name in OPERATION_PARAMS)
-    )
-
-
-def _explain_method(reason: str) -> str:
-    if "mutations" in reason.lower():
-        return "Mutations are not allowed over GET; send them with POST"
-    return reason
-
-
-def _body_limits(
-    settings: Settings, principal: Principal, *, multipart: bool
-) -> tuple[int, JsonLimits]:
-    """The body bytes and JSON limits for this principal (docs/security.md, Request bodies)."""
-    depth = settings.max_json_depth
-    if principal.kind == "anonymous":
-        return settings.max_anonymous_body_bytes, JsonLimits(
-            depth, settings.max_anonymous_json_elements
-        )
-    if principal.has_role(Role.DATA_MANAGER):
-        # bulkImport takes up to max_bulk_rows rows as JSON variables; only these roles may.
-        limits = JsonLimits(depth, settings.max_bulk_json_elements)
-        json_bytes = settings.max_bulk_json_body_bytes
-    else:
-        limits = JsonLimits(depth, settings.max_json_elements)
-        json_bytes = settings.max_json_body_bytes
-    if multipart:
-        return settings.max_request_bytes, limits
-    return min(json_bytes, settings.max_request_bytes), limits
-
-
-def _unauthenticated(message: str, media_type: str) -> Response:
-    return error_response(
-        401,
-        ErrorCode.UNAUTHENTICATED,
-        message,
-        {"WWW-Authenticate": "Bearer"},
-        media_type=media_type,
     )
 
 
@@ -185,7 +100,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _respond(self, scope: Scope, receive: Receive) -> Response:
         headers_only = Request(scope)  # reading headers and the query string reads no body
-        if _asks_for_graphiql(headers_only):
+        if asks_for_graphiql(headers_only):
             if self.graphql_ide:
                 return await self.render_graphql_ide(headers_only)
             return error_response(
@@ -212,8 +127,8 @@ class GraphQLView(GraphQL[Context, None]):
         if refusal is not None:
             return refusal
         settings: Settings = headers_only.app.state.settings
-        multipart = _content_type(headers_only) == "multipart/form-data"
-        max_bytes, json_limits = _body_limits(settings, principal, multipart=multipart)
+        multipart = content_type(headers_only) == "multipart/form-data"
+        max_bytes, json_limits = body_limits(settings, principal, multipart=multipart)
         declared = headers_only.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             return self._refused(too_large(max_bytes), media_type)
@@ -245,7 +160,7 @@ class GraphQLView(GraphQL[Context, None]):
         self, headers_only: Request, media_type: str
     ) -> tuple[Response | None, Principal]:
         """The refusal decided from the headers alone, else None, and the principal."""
-        if _unproven_multipart(headers_only):
+        if unproven_multipart(headers_only):
             refusal = error_response(
                 400,
                 ErrorCode.BAD_REQUEST,
@@ -258,18 +173,18 @@ class GraphQLView(GraphQL[Context, None]):
             principal = await self._authenticate(headers_only)
         except Unauthenticated as exc:
             note_auth_failure(headers_only.scope, exc.message)  # sfm_auth_failures_total
-            return _unauthenticated(exc.message, media_type), ANONYMOUS
-        if principal.kind == "anonymous" and _content_type(headers_only) == "multipart/form-data":
+            return unauthenticated(exc.message, media_type), ANONYMOUS
+        if principal.kind == "anonymous" and content_type(headers_only) == "multipart/form-data":
             # Every upload needs a role: refused before a byte is spooled to a temporary file.
             message = "Uploads need credentials: send a bearer token or an API key"
-            return _unauthenticated(message, media_type), principal
+            return unauthenticated(message, media_type), principal
         return None, principal
 
     async def _run(self, request: Request, media_type: str) -> Response:
         try:
             return await self.run(request)
         except HTTPException as exc:
-            return _http_error(exc, media_type)
+            return http_error(exc, media_type)
         except StarletteHTTPException as exc:  # Starlette's multipart parser refusing a part
             return error_response(
                 exc.status_code, ErrorCode.BAD_REQUEST, str(exc.detail), media_type=media_type
@@ -399,6 +314,7 @@ class GraphQLView(GraphQL[Context, None]):
                     budget_points=budget_points(settings, context.principal),
                 )
         apply_unavailable_status(result.errors, sub_response)  # 503 + Retry-After in an outage
+        apply_timeout_status(result.errors, sub_response)  # 504 when Neo4j ended it for time
         return result
 
     async def process_result(

@@ -113,6 +113,14 @@ class Metrics:
             ("route",),
             registry=r,
         )
+        self.rejected = Counter(
+            "sfm_requests_rejected_total",
+            "Requests refused before any work by the reason class: overload (503 OVERLOADED, "
+            "more requests in flight than max_concurrent_requests).",
+            ("reason",),
+            registry=r,
+        )
+        self.rejected.labels(reason="overload")  # exists from the start, so rate() sees the first
         self.auth_failures = Counter(
             "sfm_auth_failures_total",
             "Credentials refused, by credential kind and reason class.",
@@ -220,6 +228,9 @@ class Metrics:
             self.errors.labels(code=code).inc()
         if status == 429 or ErrorCode.RATE_LIMITED.value in codes:
             self.rate_limited.labels(route=route).inc()
+
+    def overload_refused(self) -> None:
+        self.rejected.labels(reason="overload").inc()
 
     def observe_operation(
         self, *, name: str, kind: str, seconds: float, cost: int, ok: bool

@@ -1,30 +1,17 @@
-"""`/metrics`: the Prometheus text exposition, for the holder of the scrape credential only.
-
-Prometheus sends `Authorization: Bearer <token>` (`authorization.credentials_file` in its scrape
-config); the token is `SFM_METRICS_TOKEN`, or read from `SFM_METRICS_TOKEN_FILE` at start-up.
-No other credential is accepted, not even an admin's: the scraper needs no role in the API, and
-an API credential is never needed in the scraper's configuration. With no token configured
-every scrape is refused. Metrics name operations, queries and failure counts, nothing personal,
-but they describe the service to whoever reads them; hence the credential.
-"""
+"""The Prometheus text exposition `/metrics` serves (sfm_graphql/http/metrics.py), and the
+scrape credential it is guarded by, read once at start-up."""
 
 from __future__ import annotations
 
-import hmac
 import time
 from collections import deque
 from collections.abc import Iterable
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
-from starlette.requests import Request
-from starlette.responses import Response
 
-from sfm_graphql.errors import ErrorCode
-from sfm_graphql.http.view import error_response
 from sfm_graphql.observability.metrics import Metrics
-from sfm_graphql.observability.metrics_refresh import rss_bytes
 from sfm_graphql.observability.multiprocess import multiprocess_dir
 from sfm_graphql.settings import Settings
 
@@ -111,39 +98,3 @@ def exposition(metrics: Metrics, hit_rate: HitRateWindow) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collected(families))
     return generate_latest(registry)
-
-
-class ScrapeEndpoint:
-    def __init__(self, metrics: Metrics) -> None:
-        self._metrics = metrics
-        self._token: bytes | None = None
-        self._hit_rate = HitRateWindow()
-
-    def configure(self, settings: Settings) -> None:
-        """Read the scrape credential (at start-up, in the lifespan)."""
-        self._token = scrape_token(settings)
-
-    async def handle(self, request: Request) -> Response:
-        scheme, _, credential = request.headers.get("authorization", "").strip().partition(" ")
-        credential = credential.strip()
-        if self._token is None or scheme.lower() != "bearer" or not credential:
-            return _refused(
-                "Send the scrape credential as 'Authorization: Bearer <token>'"
-                if self._token is not None
-                else "Metrics need a scrape credential: set SFM_METRICS_TOKEN"
-            )
-        if not hmac.compare_digest(credential.encode(), self._token):
-            self._metrics.auth_failed(credential="metrics_token", reason="invalid")
-            return _refused("The scrape credential is not valid")
-        self._metrics.memory_usage.set(rss_bytes())  # this worker's, fresh; others' are timed
-        return Response(
-            exposition(self._metrics, self._hit_rate),
-            media_type=CONTENT_TYPE_LATEST,
-            headers={"Cache-Control": "no-store"},
-        )
-
-
-def _refused(message: str) -> Response:
-    return error_response(
-        401, ErrorCode.UNAUTHENTICATED, message, {"WWW-Authenticate": 'Bearer realm="metrics"'}
-    )

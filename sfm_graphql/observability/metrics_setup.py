@@ -1,6 +1,7 @@
-"""What the app factory wires for metrics: the middleware, `/metrics`, listeners and the timer.
+"""What the app factory wires for metrics: the middleware, listeners, the timer and the scrape
+credential `/metrics` (sfm_graphql/http/metrics.py) checks.
 
-`create_app` builds one `MetricsSetup`, adds its middleware and routes, passes its cache observer
+`create_app` builds one `MetricsSetup`, adds its middleware, passes its cache observer
 to the caches, and starts and stops it in the lifespan. With `metrics_enabled` false it adds
 nothing and observes nothing (the baseline `bench/` compares against).
 """
@@ -12,13 +13,12 @@ from collections.abc import Callable
 from prometheus_client import disable_created_metrics
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
 
 from sfm_graphql.observability.active_users import ActiveUsers
 from sfm_graphql.observability.metrics import Metrics
 from sfm_graphql.observability.metrics_http import MetricsMiddleware
 from sfm_graphql.observability.metrics_refresh import MetricsRefresher, memory_limit_bytes
-from sfm_graphql.observability.metrics_scrape import ScrapeEndpoint
+from sfm_graphql.observability.metrics_scrape import scrape_token
 from sfm_graphql.observability.multiprocess import worker_started, worker_stopped
 from sfm_graphql.settings import Settings
 
@@ -37,7 +37,7 @@ class MetricsSetup:
             pool_size=settings.neo4j_pool_size,
             active_users=ActiveUsers(window_s=settings.metrics_active_users_window_s),
         )
-        self.scrape = ScrapeEndpoint(self.metrics)
+        self.scrape_token: bytes | None = None  # read in start()
         self.refresher: MetricsRefresher | None = None
 
     def middleware(self) -> list[Middleware]:
@@ -46,8 +46,10 @@ class MetricsSetup:
             return []
         return [Middleware(MetricsMiddleware, metrics=self.metrics)]
 
-    def routes(self) -> list[Route]:
-        return [Route("/metrics", self.scrape.handle, methods=["GET"])] if self.enabled else []
+    @property
+    def on_overload(self) -> Callable[[], None] | None:
+        """Admission control's callback for a request refused as OVERLOADED."""
+        return self.metrics.overload_refused if self.enabled else None
 
     @property
     def cache_observer(self) -> CacheObserver | None:
@@ -58,7 +60,7 @@ class MetricsSetup:
         if not self.enabled:
             return
         worker_started()
-        self.scrape.configure(self.settings)
+        self.scrape_token = scrape_token(self.settings)  # the credential /metrics accepts
         app.state.db.add_listener(self.metrics.observe_statement)
         app.state.db.add_connection_listener(self.metrics.connections_changed)
         app.state.login_hooks.failed_login.append(self.metrics.on_failed_login)

@@ -1,4 +1,4 @@
-"""OpenTelemetry tracing: the tracer provider, the HTTP span, and spans around Cypher calls.
+"""OpenTelemetry tracing: the tracer provider and the HTTP span (Cypher spans: `db/spans.py`).
 
 A request's trace is: the HTTP server span (ASGI middleware) → the GraphQL operation
 (`graphql_tracing.GraphQLTracing`) → one span per resolver that may do I/O → one span per Cypher
@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.instrumentation.redis import RedisInstrumentor
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -34,7 +31,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Span, Tracer
 from opentelemetry.util.http import ExcludeList
 from opentelemetry.util.types import AttributeValue
 from starlette.middleware import Middleware
@@ -190,65 +187,6 @@ def _without_query_string(span: Span, scope: Mapping[str, Any]) -> None:
             span.set_attribute(name, value.split("?", 1)[0])
     if "url.query" in attributes:
         span.set_attribute("url.query", "")
-
-
-# -- Cypher spans ---------------------------------------------------------------------------
-
-
-def neo4j_attributes(settings: Settings) -> dict[str, AttributeValue]:
-    """Attributes every Cypher span shares (no credentials: the URI's host and port only)."""
-    parts = urlsplit(settings.neo4j_uri)
-    attributes: dict[str, AttributeValue] = {
-        "db.system": "neo4j",
-        "db.system.name": "neo4j",
-        "db.namespace": settings.neo4j_database,
-    }
-    if parts.hostname:
-        attributes["server.address"] = parts.hostname
-    if parts.port:
-        attributes["server.port"] = parts.port
-    return attributes
-
-
-def cypher_span(
-    tracer: Tracer | None, name: str, shared: Mapping[str, AttributeValue]
-) -> AbstractContextManager[Span | None]:
-    """A client span named by the statement's query file; a no-op when tracing is off, and
-    inside a trace that is not sampled (a span there would not be recorded either)."""
-    if tracer is None or not is_instrumentation_enabled():
-        return nullcontext()
-    parent = trace.get_current_span()
-    if parent.get_span_context().is_valid and not parent.is_recording():
-        return nullcontext()
-    return _cypher_span(tracer, name, shared)
-
-
-@contextmanager
-def _cypher_span(tracer: Tracer, name: str, shared: Mapping[str, AttributeValue]) -> Iterator[Span]:
-    attributes = {**shared, "db.operation.name": name, "db.query.summary": name}
-    with tracer.start_as_current_span(
-        name,
-        kind=SpanKind.CLIENT,
-        attributes=attributes,
-        # The driver's messages can quote values (a constraint error names the duplicate).
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
-        try:
-            yield span
-        except Exception as exc:
-            cause = exc.__cause__ or exc
-            error_type = getattr(cause, "code", None)  # Neo4j's status code, e.g. Neo.ClientError…
-            span.set_attribute(
-                "error.type", error_type if isinstance(error_type, str) else type(cause).__name__
-            )
-            span.set_status(Status(StatusCode.ERROR))
-            raise
-
-
-def set_returned_rows(span: Span | None, count: int) -> None:
-    if span is not None:
-        span.set_attribute("db.response.returned_rows", count)
 
 
 # -- ids for logs and errors ----------------------------------------------------------------

@@ -19,6 +19,8 @@ IPNetwork: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 # addresses must not get a fresh budget for each.
 IPV6_BUCKET_PREFIX = 64
 MAX_UNPARSED_KEY = 64
+# The client of a connection without a peer address, or behind a proxy that named none.
+UNKNOWN_CLIENT = "0.0.0.0"  # noqa: S104 (an address no allow-list names, not a bind)
 
 
 def parse_address(value: str) -> IPAddress | None:

@@ -40,7 +40,7 @@ from sfm_graphql.security.api_key_rules import (
 from sfm_graphql.security.authenticate import API_KEY_PREFIX
 from sfm_graphql.security.oauth_clients import get_client
 from sfm_graphql.security.principal import Principal, Role
-from sfm_graphql.security.secrets import SecretsProvider
+from sfm_graphql.security.secret_provider import SecretsProvider
 
 log = logging.getLogger(__name__)
 

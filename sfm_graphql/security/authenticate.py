@@ -12,8 +12,7 @@ from typing import Protocol
 from starlette.requests import HTTPConnection
 
 from sfm_graphql.errors import Unauthenticated
-from sfm_graphql.http.forwarded import UNKNOWN_CLIENT
-from sfm_graphql.security.addresses import canonical
+from sfm_graphql.security.addresses import UNKNOWN_CLIENT, canonical
 from sfm_graphql.security.principal import ANONYMOUS, Principal
 
 API_KEY_PREFIX = "sfmk_"

@@ -11,137 +11,38 @@ generated once into `local_secrets_dir` (mode 600) and read from there like moun
 
 from __future__ import annotations
 
-import abc
 import asyncio
-import base64
 import datetime as dt
 import fcntl
 import json
 import logging
 import os
-import re
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import hvac  # type: ignore[import-untyped]  # hvac ships no type information
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from sfm_graphql.security.private_dir import LOCK_FILE, UnsafeSecretsDirectory, check_private_dir
+from sfm_graphql.security.secret_provider import (
+    ACTIVE_KID_FILE,
+    BACKUP_KEY_FILE,
+    KEY_FILE_PREFIX,
+    KEY_FILE_SUFFIX,
+    PEPPER_FILE,
+    RETIRED_KIDS_FILE,
+    SecretsError,
+    SecretsProvider,
+    SigningMaterial,
+    retired_map,
+    signing_material,
+)
+from sfm_graphql.security.vault import VaultSecrets
 from sfm_graphql.settings import Settings
 
 log = logging.getLogger(__name__)
-
-_KID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-MIN_PEPPER_BYTES = 32
-# File names of the `file` backend (and of the generated development secrets).
-KEY_FILE_PREFIX = "jwt_signing_key."
-KEY_FILE_SUFFIX = ".pem"
-ACTIVE_KID_FILE = "jwt_active_kid"
-RETIRED_KIDS_FILE = "jwt_retired_kids"
-PEPPER_FILE = "api_key_pepper"
-BACKUP_KEY_FILE = "backup_encryption_key"  # base64 of 32 bytes (docs/operations/)
-
-
-class SecretsError(Exception):
-    """A secret is missing, malformed or unreachable; the message names it, never its value."""
-
-
-@dataclass(frozen=True, slots=True)
-class SigningMaterial:
-    """The signing key ring as stored: PEM private keys by kid, the active kid, retirements."""
-
-    keys: Mapping[str, str] = field(repr=False)
-    active_kid: str
-    retired_at: Mapping[str, dt.datetime]
-    source: str
-
-
-def signing_material(
-    keys: Mapping[str, str],
-    active_kid: str | None,
-    retired_at: Mapping[str, dt.datetime],
-    *,
-    source: str,
-) -> SigningMaterial:
-    """Check what a backend read and decide the active kid (the only key when there is one)."""
-    if not keys:
-        raise SecretsError(f"no JWT signing keys in {source}")
-    for kid, pem in keys.items():
-        if not _KID.match(kid):
-            raise SecretsError(f"signing key id {kid!r} in {source} is not [A-Za-z0-9._-]{{1,64}}")
-        if not isinstance(pem, str) or "PRIVATE KEY" not in pem:
-            raise SecretsError(f"signing key {kid!r} in {source} is not a PEM private key")
-    if active_kid is None:
-        if len(keys) != 1:
-            raise SecretsError(f"{source} holds several signing keys; name the active one")
-        active_kid = next(iter(keys))
-    if active_kid not in keys:
-        raise SecretsError(f"the active signing key {active_kid!r} is not in {source}")
-    if active_kid in retired_at:
-        raise SecretsError(f"the active signing key {active_kid!r} is marked retired in {source}")
-    aware = {kid: _aware(at) for kid, at in retired_at.items() if kid in keys}
-    return SigningMaterial(dict(keys), active_kid, aware, source)
-
-
-class SecretsProvider(abc.ABC):
-    """Base of the backends: reads on demand; the pepper is read once and kept."""
-
-    description = "secrets"
-
-    def __init__(self) -> None:
-        self._pepper: bytes | None = None
-        self._pepper_lock = asyncio.Lock()
-
-    @abc.abstractmethod
-    async def signing_material(self) -> SigningMaterial:
-        """The current key ring; read again on every call, so a rotation is picked up."""
-
-    async def api_key_pepper(self) -> bytes:
-        """The secret key of API-key hashes (at least 32 bytes), read once per process."""
-        async with self._pepper_lock:
-            if self._pepper is None:
-                pepper = await self._read_pepper()
-                if len(pepper) < MIN_PEPPER_BYTES:
-                    raise SecretsError(
-                        f"the API-key pepper in {self.description} is shorter than "
-                        f"{MIN_PEPPER_BYTES} bytes"
-                    )
-                self._pepper = pepper
-            return self._pepper
-
-    @abc.abstractmethod
-    async def _read_pepper(self) -> bytes:
-        """The pepper as the backend stores it."""
-
-    async def backup_key(self) -> bytes:
-        """The AES-256 key of encrypted backups, read on every call (backups are rare)."""
-        text = await self._read_backup_key()
-        if not text:
-            raise SecretsError(f"no backup encryption key in {self.description}")
-        try:
-            key = base64.b64decode(text, validate=True)
-        except ValueError:
-            raise SecretsError(
-                f"the backup encryption key in {self.description} is not base64"
-            ) from None
-        if len(key) != 32:
-            raise SecretsError(
-                f"the backup encryption key in {self.description} is not 32 bytes (base64 of "
-                "`openssl rand 32`)"
-            )
-        return key
-
-    async def _read_backup_key(self) -> str | None:
-        """The base64 backup key as the backend stores it, or None."""
-        return None
-
-    async def aclose(self) -> None:
-        return None
 
 
 class FileSecrets(SecretsProvider):
@@ -164,7 +65,7 @@ class FileSecrets(SecretsProvider):
         }
         active = self._optional_text(ACTIVE_KID_FILE)
         retired_text = self._optional_text(RETIRED_KIDS_FILE)
-        retired = _retired_map(json.loads(retired_text), self.description) if retired_text else {}
+        retired = retired_map(json.loads(retired_text), self.description) if retired_text else {}
         return signing_material(keys, active, retired, source=self.description)
 
     def _optional_text(self, name: str) -> str | None:
@@ -285,108 +186,6 @@ class EnvSecrets(SecretsProvider):
         return key.get_secret_value()
 
 
-class VaultSecrets(SecretsProvider):
-    """One KV version 2 secret in Vault or OpenBao, reached with a token or Kubernetes auth.
-
-    hvac is synchronous, so each read runs in a worker thread with the configured timeout.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__()
-        self._settings = settings
-        self.description = (
-            f"Vault at {settings.vault_addr} ({settings.vault_mount}/{settings.vault_path})"
-        )
-        verify: str | bool = str(settings.vault_ca_cert) if settings.vault_ca_cert else True
-        token = settings.vault_token.get_secret_value() if settings.vault_token else None
-        if token is None and settings.vault_kubernetes_role is None:
-            raise SecretsError(
-                "the vault backend needs SFM_VAULT_TOKEN or SFM_VAULT_KUBERNETES_ROLE"
-            )
-        self._client = hvac.Client(
-            url=settings.vault_addr, token=token, timeout=settings.vault_timeout_s, verify=verify
-        )
-        self._lock = asyncio.Lock()
-
-    async def signing_material(self) -> SigningMaterial:
-        data = await self._read()
-        keys = _json_field(data, "jwt_signing_keys", self.description)
-        if not isinstance(keys, dict):
-            raise SecretsError(f"jwt_signing_keys in {self.description} must map kids to PEM keys")
-        active = data.get("jwt_active_kid")
-        retired = _retired_map(
-            _json_field(data, "jwt_retired_kids", self.description, {}), self.description
-        )
-        return signing_material(
-            keys, str(active) if active else None, retired, source=self.description
-        )
-
-    async def _read_pepper(self) -> bytes:
-        value = (await self._read()).get("api_key_pepper")
-        if not isinstance(value, str) or not value:
-            raise SecretsError(f"no api_key_pepper in {self.description}")
-        return value.encode()
-
-    async def _read_backup_key(self) -> str | None:
-        value = (await self._read()).get(BACKUP_KEY_FILE)
-        return value if isinstance(value, str) else None
-
-    async def _read(self) -> dict[str, Any]:
-        async with self._lock:  # one login at a time; hvac's session is not shared across threads
-            return await asyncio.to_thread(self._read_sync)
-
-    def _read_sync(self) -> dict[str, Any]:
-        try:
-            if self._settings.vault_kubernetes_role and not self._client.token:
-                self._login_kubernetes()
-            try:
-                response = self._fetch()
-            except hvac.exceptions.Forbidden:
-                if not self._settings.vault_kubernetes_role:
-                    raise
-                self._login_kubernetes()  # the login token expired: log in again, once
-                response = self._fetch()
-        except OSError as exc:  # requests' connection errors and timeouts are OSErrors
-            raise SecretsError(
-                f"{self.description} is unreachable ({type(exc).__name__}); check SFM_VAULT_ADDR "
-                "and that Vault is up"
-            ) from None
-        except hvac.exceptions.InvalidPath:
-            raise SecretsError(f"{self.description}: no such secret") from None
-        except hvac.exceptions.Forbidden:
-            raise SecretsError(f"{self.description}: permission denied") from None
-        except hvac.exceptions.VaultError as exc:
-            raise SecretsError(f"{self.description}: {type(exc).__name__}") from None
-        data = response.get("data", {}).get("data") if isinstance(response, dict) else None
-        if not isinstance(data, dict):
-            raise SecretsError(f"{self.description}: the secret is not a key/value map")
-        return data
-
-    def _fetch(self) -> Any:
-        return self._client.secrets.kv.v2.read_secret_version(
-            path=self._settings.vault_path,
-            mount_point=self._settings.vault_mount,
-            raise_on_deleted_version=True,
-        )
-
-    def _login_kubernetes(self) -> None:
-        path = self._settings.vault_kubernetes_token_path
-        try:
-            jwt = path.read_text("utf-8").strip()
-        except OSError:
-            raise SecretsError(
-                f"cannot read the Kubernetes service account token at {path}"
-            ) from None
-        self._client.auth.kubernetes.login(
-            role=self._settings.vault_kubernetes_role,
-            jwt=jwt,
-            mount_point=self._settings.vault_kubernetes_mount,
-        )
-
-    async def aclose(self) -> None:
-        self._client.adapter.close()
-
-
 def create_secrets_provider(settings: Settings) -> SecretsProvider:
     """The backend `secrets_backend` names; nothing is read until a secret is asked for."""
     if settings.secrets_backend == "file":
@@ -420,29 +219,3 @@ def _write_private(path: Path, text: str) -> None:
         pass
     finally:
         aside.unlink()
-
-
-def _json_field(data: Mapping[str, Any], name: str, source: str, default: Any = None) -> Any:
-    """A KV field that may hold a map or the same map as JSON text."""
-    value = data.get(name, default)
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise SecretsError(f"{name} in {source} is neither a map nor JSON") from None
-    return value
-
-
-def _retired_map(value: Any, source: str) -> dict[str, dt.datetime]:
-    if not isinstance(value, dict):
-        raise SecretsError(f"jwt_retired_kids in {source} must map kids to ISO times")
-    try:
-        return {str(kid): _aware(dt.datetime.fromisoformat(str(at))) for kid, at in value.items()}
-    except ValueError:
-        raise SecretsError(
-            f"jwt_retired_kids in {source} holds a time that is not ISO 8601"
-        ) from None
-
-
-def _aware(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)

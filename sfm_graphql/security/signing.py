@@ -26,12 +26,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from sfm_graphql.security.principal import Role
-from sfm_graphql.security.secrets import (
-    SecretsError,
-    SecretsProvider,
-    SigningMaterial,
-    create_secrets_provider,
-)
+from sfm_graphql.security.secret_provider import SecretsError, SecretsProvider, SigningMaterial
+from sfm_graphql.security.secrets import create_secrets_provider
 from sfm_graphql.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import wipe_graph
+from tests.services import wipe_graph
 
 pytestmark = pytest.mark.e2e
 

@@ -33,10 +33,10 @@ from pydantic import SecretStr
 
 from sfm_graphql.app import create_app
 from sfm_graphql.settings import Settings
+from tests.paths import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
-ROOT = Path(__file__).resolve().parents[2]
 NEO4J = ROOT / "tools" / "neo4j" / "neo4j.sh"
 INSTANCE = "outage"
 HOME = ROOT / ".local" / "neo4j" / INSTANCE
@@ -48,7 +48,7 @@ mutation Load($input: CreateComponentInput!) {
 }"""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -101,7 +101,7 @@ class Answer:
 
 @pytest.fixture(scope="module")
 def outage_neo4j() -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     _neo4j("start", port)
     yield port
     _neo4j("stop", port)
@@ -118,7 +118,7 @@ def outage_server(settings: Settings, outage_neo4j: int) -> Iterator[str]:
             "neo4j_unavailable_retry_after_s": 2,
         }
     )
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(app_settings), host="127.0.0.1", port=port, log_level="warning"
     )

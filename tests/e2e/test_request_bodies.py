@@ -24,7 +24,8 @@ import httpx
 import pytest
 
 from sfm_graphql.settings import Settings
-from tests.conftest import METRICS_TOKEN, ROOT, _free_port
+from tests.paths import ROOT
+from tests.services import METRICS_TOKEN, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("clean_graph")]
 
@@ -62,7 +63,7 @@ class Server:
 @pytest.fixture(scope="module")
 def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     spool = tmp_path_factory.mktemp("spool")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "SFM_ENVIRONMENT": "test",

@@ -29,7 +29,8 @@ import pytest
 
 from sfm_graphql.security.secrets import new_pem
 from sfm_graphql.settings import Settings
-from tests.conftest import METRICS_TOKEN, ROOT, _free_port
+from tests.paths import ROOT
+from tests.services import METRICS_TOKEN, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -186,7 +187,7 @@ def test_the_install_has_the_project_and_no_dev_dependency(shipped_venv: Path) -
 def test_the_shipped_install_serves_ready(
     shipped_venv: Path, settings: Settings, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = _runtime_env(shipped_venv, _secrets(tmp_path / "secrets"), port)
     cli = str(shipped_venv / "bin" / "sfm-graphql")
     workdir = tmp_path / "run"  # WORKDIR is / in the image: nothing of the checkout around

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import GraphQLClient
+from tests.services import GraphQLClient
 
 CREATE_COMPONENT = """
 mutation($input: CreateComponentInput!) {

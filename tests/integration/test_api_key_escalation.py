@@ -18,8 +18,8 @@ import pytest
 from sfm_graphql.app import create_app
 from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient
 from tests.integration.test_production_mode import production, secrets_dir
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 __all__ = ["secrets_dir"]  # a fixture, used by the production test below

@@ -17,7 +17,7 @@ from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.security.api_keys import parse_key
 from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from sfm_graphql.security import audit
 from sfm_graphql.security.api_keys import parse_key
 from sfm_graphql.security.principal import Principal, Role
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

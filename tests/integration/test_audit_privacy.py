@@ -16,7 +16,7 @@ import pytest
 from sfm_graphql.app import create_app
 from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

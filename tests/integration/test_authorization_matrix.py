@@ -39,9 +39,9 @@ from graphql import (
 
 from sfm_graphql.app import create_app
 from sfm_graphql.graphql.ids import to_global_id
+from sfm_graphql.graphql.role_matrix import Rule, rules
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.security.principal import Role
-from sfm_graphql.security.role_matrix import Rule, rules
 from sfm_graphql.settings import Settings
 
 pytestmark = pytest.mark.integration

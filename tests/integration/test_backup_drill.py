@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from sfm_graphql.settings import Settings
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration
 

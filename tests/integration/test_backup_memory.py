@@ -15,7 +15,7 @@ import pytest
 
 from sfm_graphql.operations.backup.restore import restore_backup
 from sfm_graphql.operations.backup.writer import write_backup
-from tests.conftest import wipe_graph
+from tests.services import wipe_graph
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,8 @@ from sfm_graphql.operations.backup.writer import write_backup
 from sfm_graphql.security.persisted_queries import register_operations
 from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
-from tests.conftest import ROOT, GraphQLClient, wipe_graph
+from tests.paths import ROOT
+from tests.services import GraphQLClient, wipe_graph
 
 pytestmark = pytest.mark.integration
 

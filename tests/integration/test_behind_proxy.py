@@ -30,10 +30,10 @@ import pytest
 
 from sfm_graphql.security import oauth_clients
 from sfm_graphql.security.principal import Role
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 PROXY_ADDRESS = "127.0.0.2"  # nginx's source address towards the service: the trusted proxy
 DIRECT = "127.0.0.1"  # a client reaching the service without the proxy: not trusted
 ADMIN_NETWORK = "127.0.0.10/32"  # SFM_ADMIN_ALLOWED_CIDRS of the service under test
@@ -45,7 +45,7 @@ ADMIN_ONLY = "{ oauthClients { __typename } }"
 PUBLIC_HOST = "sfm.example.test"  # not loopback: Authlib serves plain HTTP only to loopback
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -97,7 +97,7 @@ class Deployment:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, settings: Any) -> Iterator[tuple[int, Path]]:
     """`sfm-graphql serve` trusting only the proxy's address, with small limits of its own."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("service") / "service.log"
     env = {
         **os.environ,
@@ -168,7 +168,7 @@ def deployment(
 ) -> Iterator[Deployment]:
     service_port, service_log = service
     prefix = tmp_path_factory.mktemp("nginx")
-    https_port, http_port = _free_port(), _free_port()
+    https_port, http_port = free_port(), free_port()
     # As root, nginx would hand its workers to `nobody`, who cannot use this folder: keep ours.
     user = ""
     if os.geteuid() == 0:

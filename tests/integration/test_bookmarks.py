@@ -17,8 +17,8 @@ import pytest
 
 from sfm_graphql.db.bookmarks import HEADER, MAX_HEADER_CHARS, BookmarkCodec
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient
 from tests.integration.helpers import create_component
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

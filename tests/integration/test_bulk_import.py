@@ -14,6 +14,7 @@ from sfm_graphql.app import create_app
 from sfm_graphql.domain.enums import ComponentType
 from sfm_graphql.domain.kinds import DeliveryKind
 from sfm_graphql.services import bulk_import as bulk_service
+from sfm_graphql.services.bulk_types import MAX_REPORTED_ERRORS, ImportPlan
 from sfm_graphql.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]
@@ -247,9 +248,7 @@ async def test_a_bad_row_anywhere_writes_nothing_and_is_reported(
 async def test_a_failure_while_writing_rolls_back_every_written_batch(
     http: httpx.AsyncClient, neo4j_driver: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def fail_after_components(
-        tx: Any, plan: bulk_service.ImportPlan, batch_size: int
-    ) -> None:
+    async def fail_after_components(tx: Any, plan: ImportPlan, batch_size: int) -> None:
         await bulk_service._write(tx, "bulk/create_components", plan.component_creates, batch_size)
         raise RuntimeError("the database went away after the component batches")
 
@@ -370,7 +369,7 @@ async def test_reported_errors_are_capped_and_counted_in_full(http: httpx.AsyncC
     result = await run_import(http, rows)
 
     assert result["errorCount"] == 1500
-    assert len(result["errors"]) == bulk_service.MAX_REPORTED_ERRORS
+    assert len(result["errors"]) == MAX_REPORTED_ERRORS
     assert result["errors"][-1]["row"] == 999
 
 

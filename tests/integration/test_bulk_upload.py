@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from sfm_graphql.app import create_app
 from sfm_graphql.settings import Settings
-from tests.conftest import StatementCounter, wipe_graph
+from tests.services import StatementCounter, wipe_graph
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]
 

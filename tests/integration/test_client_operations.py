@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import GraphQLClient
 from tests.integration.helpers import create_component, create_delivery
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

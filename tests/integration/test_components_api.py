@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import GraphQLClient
 from tests.integration.helpers import CREATE_COMPONENT, create_component, create_delivery
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GraphQLClient, StatementCounter
 from tests.integration.helpers import create_component, create_delivery
+from tests.services import GraphQLClient, StatementCounter
 
 pytestmark = pytest.mark.integration
 

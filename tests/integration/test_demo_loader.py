@@ -8,7 +8,7 @@ import pytest
 
 from sfm_graphql.demo.loader import NOT_EMPTY, load_demo, read_demo
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import pytest
 
 from sfm_graphql.app import create_app
 from sfm_graphql.settings import Settings
-from tests.conftest import wipe_graph
+from tests.services import wipe_graph
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]
 

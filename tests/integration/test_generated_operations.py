@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 from sfm_graphql.app import create_app
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.settings import Settings
-from tests.conftest import _free_port, wipe_graph
+from tests.services import free_port, wipe_graph
 
 pytestmark = pytest.mark.integration
 
@@ -265,7 +265,7 @@ def generated_server(settings: Settings, neo4j_driver: Any, issue_token: Any) ->
     wipe_graph(neo4j_driver)
     unlimited = dict.fromkeys(settings.rate_limit_points_by_role, 10**12)
     app = create_app(settings.model_copy(update={"rate_limit_points_by_role": unlimited}))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

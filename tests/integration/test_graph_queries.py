@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import GraphQLClient, StatementCounter
 from tests.integration.helpers import CREATE_DELIVERY, create_component, create_delivery
+from tests.services import GraphQLClient, StatementCounter
 
 pytestmark = pytest.mark.integration
 

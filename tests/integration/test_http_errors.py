@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import GraphQLClient
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

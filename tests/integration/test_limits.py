@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 
 from sfm_graphql.app import create_app
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient, StatementCounter
+from tests.services import GraphQLClient, StatementCounter
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]
 

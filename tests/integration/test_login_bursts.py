@@ -34,7 +34,7 @@ query { auditLog(first: 100, filter: {action: "login.failed"}) {
 FORM = {"grant_type": "client_credentials"}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -45,7 +45,7 @@ def _free_port() -> int:
 def served(settings: Settings, **overrides: Any) -> Iterator[tuple[str, Any]]:
     """(base URL, app) of an app with `overrides` served by uvicorn on loopback."""
     application = create_app(settings.model_copy(update=overrides))
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

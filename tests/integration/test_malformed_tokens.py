@@ -21,7 +21,7 @@ import uvicorn
 
 from sfm_graphql.app import create_app
 from sfm_graphql.settings import Settings
-from tests.conftest import METRICS_TOKEN
+from tests.services import METRICS_TOKEN
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +56,7 @@ def crafted_tokens(issue_token: Any) -> list[str]:
     ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -66,7 +66,7 @@ def _free_port() -> int:
 @pytest.fixture
 def server_url(settings: Settings, clean_graph: None) -> Iterator[str]:
     """A server whose failed-login gate lets ATTEMPTS + 1 failures through per address."""
-    port = _free_port()
+    port = free_port()
     application = create_app(settings.model_copy(update={"failed_logins_per_ip": ATTEMPTS + 1}))
     config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)

@@ -14,8 +14,8 @@ import pytest
 from sfm_graphql.app import create_app
 from sfm_graphql.services import matrices as matrix_service
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient, StatementCounter
 from tests.integration.helpers import create_component, create_delivery
+from tests.services import GraphQLClient, StatementCounter
 
 pytestmark = pytest.mark.integration
 

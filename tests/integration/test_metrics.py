@@ -29,8 +29,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sfm_graphql.app import create_app
 from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
-from tests.conftest import METRICS_TOKEN, ROOT, GraphQLClient, _free_port
 from tests.integration.helpers import create_component, create_delivery
+from tests.paths import ROOT
+from tests.services import METRICS_TOKEN, GraphQLClient, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -85,7 +86,7 @@ async def http(app: Any, clean_graph: None) -> AsyncIterator[httpx.AsyncClient]:
 def metrics_server_url(settings: Settings) -> Iterator[str]:
     """A fresh app of its own over real HTTP: the session's live server has seen so many
     operation names by now that new ones may already read `other`."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -418,7 +419,7 @@ def _serve_environment(settings: Settings) -> dict[str, str]:
 
 
 async def test_two_workers_add_up_their_metrics(settings: Settings, app: Any) -> None:
-    port = _free_port()
+    port = free_port()
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed below; a pipe could fill and block)
     server = subprocess.Popen(  # noqa: ASYNC220 (a long-lived child, stopped below)
         [SFM_GRAPHQL, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],

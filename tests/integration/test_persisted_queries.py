@@ -22,7 +22,7 @@ from sfm_graphql import cli
 from sfm_graphql.app import create_app
 from sfm_graphql.security.persisted_queries import register_operations
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient
+from tests.services import GraphQLClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]
 

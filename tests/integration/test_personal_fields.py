@@ -18,8 +18,8 @@ import pytest
 from sfm_graphql.app import create_app
 from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient
 from tests.integration.helpers import create_component, create_delivery
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

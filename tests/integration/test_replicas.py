@@ -22,9 +22,9 @@ from sfm_graphql.app import create_app
 from sfm_graphql.db.bookmarks import HEADER
 from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
-from tests.conftest import _free_port
 from tests.integration.test_api_keys import CREATE, REVOKE, _in
 from tests.integration.test_limits import PAGE_OF_TEN, RATE_LIMIT, SMALL_BUDGETS
+from tests.services import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]
 
@@ -32,7 +32,7 @@ PING = "{ apiKeys { keyId } }"
 
 
 def _serve(settings: Settings) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -16,7 +16,7 @@ import pytest
 
 from sfm_graphql.demo.loader import load_demo
 from sfm_graphql.settings import Settings
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient, StatementCounter
 from tests.integration.helpers import create_component, create_delivery
+from tests.services import GraphQLClient, StatementCounter
 
 pytestmark = pytest.mark.integration
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from sfm_graphql.demo.loader import load_demo
-from sfm_graphql.operations.backup.commands import default_name
+from sfm_graphql.operations.backup.names import default_name
 from sfm_graphql.operations.backup.reader import verify
 from sfm_graphql.settings import Settings
-from tests.conftest import ROOT
-from tests.unit.helm_chart import find, pod_spec, render
+from tests.paths import ROOT
+from tests.unit.deploy.helm_chart import find, pod_spec, render
 
 pytestmark = pytest.mark.integration
 

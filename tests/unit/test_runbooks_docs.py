@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 
 from sfm_graphql.cli import build_parser
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 OPERATIONS = ROOT / "docs" / "operations"
 HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
 # `sfm-graphql <word>` as a command: possibly after a path (.venv/bin/), never part of a longer

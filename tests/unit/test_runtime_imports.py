@@ -15,11 +15,11 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
+
 PACKAGE = ROOT / "sfm_graphql"
 IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
 

@@ -7,7 +7,7 @@ import strawberry
 from sfm_graphql.graphql.types.enums import ComponentType, DeliveryKind
 from sfm_graphql.graphql.types.mutations import ComponentFieldsInput, DeliveryFieldsInput
 from sfm_graphql.services import bulk_files as files
-from sfm_graphql.services import bulk_import as service
+from sfm_graphql.services import bulk_types as service
 
 # strawberry.enum registers each enum in place, under its GraphQL name; the names below are
 # the service's classes, so mypy sees real types.

@@ -1,4 +1,4 @@
-"""The `Component` interface and one type per component type."""
+"""The `Component` interface and one type per component type, generated from the domain models."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
+from sfm_graphql.domain.models import FIELDS_BY_TYPE, CommonFields
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import to_global_id
-from sfm_graphql.graphql.types.enums import (
-    ComponentType,
-    DataQuality,
-    InstitutionLayer,
-    InstrumentType,
-    ResourceType,
+from sfm_graphql.graphql.types.component_spec import (
+    build_object,
+    output_fields,
+    python_name,
+    specific_fields,
+    value_reader,
+    with_fields,
 )
+from sfm_graphql.graphql.types.enums import ComponentType
 from sfm_graphql.graphql.types.inputs import DeliveryFilter, DeliveryOrder
 from sfm_graphql.graphql.types.node import Node
 from sfm_graphql.security.personal_data import mask_personal, may_read_personal_data
@@ -27,18 +30,6 @@ if TYPE_CHECKING:
 Connection = Annotated[
     "DeliveryConnection", strawberry.lazy("sfm_graphql.graphql.types.connections")
 ]
-
-
-@strawberry.type
-class PowerResource:
-    name: str
-    value: float
-
-
-@strawberry.type
-class Threshold:
-    label: str
-    value: float
 
 
 def _metadata(root: Component, info: Info) -> Any:
@@ -56,15 +47,13 @@ def _metadata(root: Component, info: Info) -> Any:
 @strawberry.interface(
     description="A component of the social fabric: a row and column of the matrix."
 )
+@with_fields(output_fields(CommonFields.model_fields.items()), after="type")
 class Component(Node):
+    """The common fields (`label` ... `externalKey`) are `CommonFields`', added after `type`."""
+
     uuid: str = strawberry.field(description="The stable UUID behind the global id.")
     type: ComponentType
-    label: str
-    description: str | None
-    certainty: float
-    data_quality: DataQuality
     metadata: JSON | None = strawberry.field(resolver=_metadata)
-    external_key: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
     version: int = strawberry.field(
@@ -104,134 +93,35 @@ class Component(Node):
         return await nested_connection(self, info)
 
 
-@strawberry.type
-class Actor(Component):
-    sector: str | None = None
-    legal_form: str | None = None
-    power_resources: list[PowerResource] | None = None
-
-
-@strawberry.type
-class Institution(Component):
-    layer: InstitutionLayer | None = None
-    legitimacy_basis: str | None = None
-    change_resistance: float | None = None
-
-
-@strawberry.type
-class Policy(Component):
-    authority: str | None = None
-    enforcement: float | None = None
-    target_sectors: list[str] | None = None
-
-
-@strawberry.type
-class PolicyInstrument(Component):
-    instrument_type: InstrumentType | None = None
-    target_behavior: str | None = None
-
-
-@strawberry.type
-class Resource(Component):
-    resource_type: ResourceType | None = None
-    unit: str | None = None
-
-
-@strawberry.type
-class Process(Component):
-    technology: str | None = None
-
-
-@strawberry.type
-class ValueSystem(Component):
-    legitimacy_source: str | None = None
-    priority_weight: float | None = None
-
-
-@strawberry.type
-class BeliefSystem(Component):
-    domain: str | None = None
-    strength: float | None = None
-
-
-@strawberry.type
-class TechnologySystem(Component):
-    maturity: int | None = strawberry.field(
-        default=None, description="Technology readiness level 1..9."
-    )
-
-
-@strawberry.type
-class EcologicalSystem(Component):
-    ecosystem_type: str | None = None
-
-
-@strawberry.type
-class Indicator(Component):
-    value_category: str | None = None
-    unit: str | None = None
-    current_value: float | None = None
-    target_value: float | None = None
-    thresholds: list[Threshold] | None = None
-
-
 COMPONENT_CLASSES: dict[ComponentType, type[Component]] = {
-    ComponentType.ACTOR: Actor,
-    ComponentType.INSTITUTION: Institution,
-    ComponentType.POLICY: Policy,
-    ComponentType.POLICY_INSTRUMENT: PolicyInstrument,
-    ComponentType.RESOURCE: Resource,
-    ComponentType.PROCESS: Process,
-    ComponentType.VALUE_SYSTEM: ValueSystem,
-    ComponentType.BELIEF_SYSTEM: BeliefSystem,
-    ComponentType.TECHNOLOGY_SYSTEM: TechnologySystem,
-    ComponentType.ECOLOGICAL_SYSTEM: EcologicalSystem,
-    ComponentType.INDICATOR: Indicator,
+    component_type: build_object(
+        component_type.label, Component, output_fields(specific_fields(model))
+    )
+    for component_type, model in FIELDS_BY_TYPE.items()
 }
 COMPONENT_TYPE_NAMES = frozenset(t.label for t in ComponentType)
-
-_ENUM_FIELDS: dict[str, type[Any]] = {
-    "layer": InstitutionLayer,
-    "instrumentType": InstrumentType,
-    "resourceType": ResourceType,
+# Per type: (attribute, stored name, reader) of every model field.
+_READERS = {
+    component_type: [
+        (python_name(name), name, value_reader(field)) for name, field in model.model_fields.items()
+    ]
+    for component_type, model in FIELDS_BY_TYPE.items()
 }
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
 def component_from_props(props: dict[str, Any], prefetched: dict[str, Any]) -> Component:
     """A typed component object from a node's decoded properties and labels."""
     component_type = ComponentType.from_labels(props["__labels"])
-    cls = COMPONENT_CLASSES[component_type]
-    specific: dict[str, Any] = {}
-    from sfm_graphql.domain.models import COMMON_FIELD_NAMES, FIELDS_BY_TYPE
-
-    for name in FIELDS_BY_TYPE[component_type].model_fields:
-        if name in COMMON_FIELD_NAMES:
-            continue
-        value = props.get(name)
-        if value is not None and name in _ENUM_FIELDS:
-            value = _ENUM_FIELDS[name](value)
-        elif value is not None and name == "powerResources":
-            value = [PowerResource(**v) for v in value]
-        elif value is not None and name == "thresholds":
-            value = [Threshold(**v) for v in value]
-        specific[_snake(name)] = value
-    return cls(
+    values = {attr: read(props.get(name)) for attr, name, read in _READERS[component_type]}
+    # `metadata` is resolved (personal fields masked) from the stored value.
+    values["stored_metadata"] = values.pop("metadata")
+    return COMPONENT_CLASSES[component_type](
         id=strawberry.ID(to_global_id(component_type.label, props["id"])),
         uuid=props["id"],
         type=component_type,
-        label=props["label"],
-        description=props.get("description"),
-        certainty=props.get("certainty", 1.0),
-        data_quality=DataQuality(props.get("dataQuality") or "UNKNOWN"),
-        stored_metadata=props.get("metadata"),
-        external_key=props.get("externalKey"),
         created_at=props["createdAt"],
         updated_at=props["updatedAt"],
         version=props["version"],
         prefetched=prefetched,
-        **specific,
+        **values,
     )

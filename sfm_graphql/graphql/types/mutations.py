@@ -11,78 +11,25 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.utils.str_converters import to_camel_case
 
+from sfm_graphql.domain.models import FIELDS_BY_TYPE
+from sfm_graphql.graphql.types.component_spec import input_fields, with_fields
 from sfm_graphql.graphql.types.components import Component
 from sfm_graphql.graphql.types.deliveries import Delivery
 from sfm_graphql.graphql.types.enums import (
     ComponentType,
-    DataQuality,
     DeliveryKind,
     DeliveryType,
-    InstitutionLayer,
-    InstrumentType,
-    ResourceType,
 )
 
 UNSET: Any = strawberry.UNSET
 
 
-@strawberry.input
-class PowerResourceInput:
-    name: str
-    value: float
-
-
-@strawberry.input
-class ThresholdInput:
-    label: str
-    value: float
-
-
 @strawberry.input(
     description="Fields of any component type; only those of the given type may be set."
 )
+@with_fields(input_fields(FIELDS_BY_TYPE))
 class ComponentFieldsInput:
-    description: str | None = UNSET
-    certainty: float | None = UNSET
-    data_quality: DataQuality | None = UNSET
-    metadata: JSON | None = UNSET
-    external_key: str | None = UNSET
-    sector: str | None = strawberry.field(default=UNSET, description="ACTOR")
-    legal_form: str | None = strawberry.field(default=UNSET, description="ACTOR")
-    power_resources: list[PowerResourceInput] | None = strawberry.field(
-        default=UNSET, description="ACTOR"
-    )
-    layer: InstitutionLayer | None = strawberry.field(default=UNSET, description="INSTITUTION")
-    legitimacy_basis: str | None = strawberry.field(default=UNSET, description="INSTITUTION")
-    change_resistance: float | None = strawberry.field(
-        default=UNSET, description="INSTITUTION, 0..1"
-    )
-    authority: str | None = strawberry.field(default=UNSET, description="POLICY")
-    enforcement: float | None = strawberry.field(default=UNSET, description="POLICY, 0..1")
-    target_sectors: list[str] | None = strawberry.field(default=UNSET, description="POLICY")
-    instrument_type: InstrumentType | None = strawberry.field(
-        default=UNSET, description="POLICY_INSTRUMENT"
-    )
-    target_behavior: str | None = strawberry.field(default=UNSET, description="POLICY_INSTRUMENT")
-    resource_type: ResourceType | None = strawberry.field(default=UNSET, description="RESOURCE")
-    unit: str | None = strawberry.field(default=UNSET, description="RESOURCE or INDICATOR")
-    technology: str | None = strawberry.field(default=UNSET, description="PROCESS")
-    legitimacy_source: str | None = strawberry.field(default=UNSET, description="VALUE_SYSTEM")
-    priority_weight: float | None = strawberry.field(
-        default=UNSET, description="VALUE_SYSTEM, 0..1"
-    )
-    domain: str | None = strawberry.field(default=UNSET, description="BELIEF_SYSTEM")
-    strength: float | None = strawberry.field(default=UNSET, description="BELIEF_SYSTEM, 0..1")
-    maturity: int | None = strawberry.field(
-        default=UNSET, description="TECHNOLOGY_SYSTEM, TRL 1..9"
-    )
-    ecosystem_type: str | None = strawberry.field(default=UNSET, description="ECOLOGICAL_SYSTEM")
-    value_category: str | None = strawberry.field(default=UNSET, description="INDICATOR")
-    current_value: float | None = strawberry.field(default=UNSET, description="INDICATOR")
-    target_value: float | None = strawberry.field(default=UNSET, description="INDICATOR")
-    thresholds: list[ThresholdInput] | None = strawberry.field(
-        default=UNSET, description="INDICATOR"
-    )
+    """Every optional field of every component type, generated from the domain models."""
 
 
 @strawberry.input

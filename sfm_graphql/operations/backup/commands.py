@@ -15,15 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from sfm_graphql.operations.backup.errors import BackupError, KeyMissing
+from sfm_graphql.operations.backup.names import SUFFIX, default_name
+from sfm_graphql.operations.backup.retention import add_parser as add_prune_parser
 from sfm_graphql.settings import Settings, load_settings
-
-SUFFIX = ".sfmbak"
-STAMP = "%Y%m%dT%H%M%SZ"  # of the default file name, which backup-prune (retention.py) parses
-
-
-def default_name(now: dt.datetime) -> str:
-    """The file name `backup` writes without -o: sfm-graphql-<UTC stamp>.sfmbak."""
-    return f"sfm-graphql-{now.astimezone(dt.UTC).strftime(STAMP)}{SUFFIX}"
 
 
 def add_parsers(sub: Any) -> None:
@@ -44,8 +38,6 @@ def add_parsers(sub: Any) -> None:
     verify = sub.add_parser("verify", help="check a backup file without loading it")
     verify.add_argument("file")
     verify.set_defaults(run=_verify)
-    from sfm_graphql.operations.backup.retention import add_parser as add_prune_parser
-
     add_prune_parser(sub)  # backup-prune: the scheduled backup's retention
 
 
@@ -59,7 +51,8 @@ def _fail(command: str, exc: BaseException) -> int:
 
 
 async def _key(settings: Settings) -> bytes:
-    from sfm_graphql.security.secrets import SecretsError, create_secrets_provider
+    from sfm_graphql.security.secret_provider import SecretsError
+    from sfm_graphql.security.secrets import create_secrets_provider
 
     provider = create_secrets_provider(settings)
     try:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from sfm_graphql.db.database import Database
-from sfm_graphql.db.migrations import load_migrations, migrate
+from sfm_graphql.db.migration_files import load_migrations
+from sfm_graphql.db.migrations import migrate
 from sfm_graphql.operations.backup.body import Row
 from sfm_graphql.operations.backup.errors import CorruptBackup, IncompatibleBackup, TargetNotEmpty
 from sfm_graphql.operations.backup.reader import open_rows, verify

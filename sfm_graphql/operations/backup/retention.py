@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sfm_graphql.operations.backup.commands import STAMP, SUFFIX
+from sfm_graphql.operations.backup.names import STAMP, SUFFIX
 
 _NAME = re.compile(r"^sfm-graphql-(\d{8}T\d{6}Z)" + re.escape(SUFFIX) + "$")
 
