@@ -252,6 +252,12 @@ class Settings(BaseSettings):
     analysis_job_ttl_s: float = Field(24 * 3600.0, ge=60)
     analysis_worker_concurrency: int = Field(2, ge=1, le=64)
     analysis_worker_grace_s: float = Field(30.0, ge=0)
+    # The global algorithms (centrality, communities, components, vulnerability): how long a
+    # ranked list may be, how many members a group lists, and where betweenness starts sampling.
+    analysis_max_top: int = Field(1000, ge=1, le=10_000)
+    analysis_max_members: int = Field(100, ge=1, le=10_000)
+    analysis_betweenness_exact_max_nodes: int = Field(5_000, ge=3)
+    analysis_betweenness_pivots: int = Field(256, ge=1)
 
     # Prometheus metrics on /metrics (docs/observability.md, Metrics).
     metrics_enabled: bool = True

@@ -151,6 +151,14 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "analysis_worker_grace_s": "On SIGTERM, how long a worker lets running jobs finish.",
     "analysis_timeout_s": "Longest time one analysis statement runs in Neo4j before it is "
     "cancelled (`ANALYSIS_TOO_LARGE`).",
+    "analysis_max_top": "Largest `top` / `limit` of a global analysis (centrality, "
+    "communities, connectedComponents, vulnerability); a larger one is refused.",
+    "analysis_max_members": "Most members one community or component group lists; "
+    "`membersTruncated` says when a group has more.",
+    "analysis_betweenness_exact_max_nodes": "Largest analysis graph whose betweenness is exact; "
+    "a larger one is estimated from `analysis_betweenness_pivots` sources.",
+    "analysis_betweenness_pivots": "Source nodes (drawn with a fixed seed) that estimate the "
+    "betweenness of a graph above `analysis_betweenness_exact_max_nodes`.",
     "bulk_batch_size": "Rows written per Neo4j transaction in a bulk import.",
     "max_request_bytes": "Largest HTTP request body of any kind.",
     "max_json_body_bytes": "Largest JSON body of an authenticated caller on `/graphql`.",

@@ -149,6 +149,9 @@ class _Walker:
         self.expansions = 0
         self.exports = 0
         self.comparison_limit: int | None = None
+        # The arguments of the enclosing analytics root field: its nested lists are as long as
+        # its `top` / `limit` say (analytics/costs.py).
+        self.analytics_args: dict[str, Any] | None = None
 
     def _args(self, field: GraphQLField | None, node: FieldNode) -> dict[str, Any] | None:
         """The field's arguments as execution coerces them; None when they cannot be read."""
@@ -224,6 +227,25 @@ class _Walker:
         if parent_name == "Matrix":
             instances = 1  # a new matrix: its own delivery bound
         args = self._args(field, node)
+        if parent_name == "Query" and key in ANALYTICS_FIELD_WEIGHTS:
+            outer, self.analytics_args = self.analytics_args, args
+            try:
+                return self._walk_field(node, key, field_type, is_list, args, depth, instances)
+            finally:
+                self.analytics_args = outer
+        return self._walk_field(node, key, field_type, is_list, args, depth, instances)
+
+    def _walk_field(
+        self,
+        node: FieldNode,
+        key: str,
+        field_type: Any,
+        is_list: bool,
+        args: dict[str, Any] | None,
+        depth: int,
+        instances: int,
+    ) -> int:
+        parent_name, _, name = key.partition(".")
         weight = self.model.field_weight(key)
         type_name = getattr(field_type, "name", "") or ""
         if type_name.endswith("Connection"):
@@ -278,7 +300,7 @@ class _Walker:
             first = _positive(args, "first")
             if first is not None:
                 return first
-        analytics = analytics_list_size(key, args)
+        analytics = analytics_list_size(key, args or self.analytics_args)
         if analytics is not None:
             return analytics
         parent, _, name = key.partition(".")

@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from sfm_graphql.graphql.analytics import jobs as job_resolvers
+from sfm_graphql.graphql.analytics.global_query import GlobalAnalyticsQuery
 from sfm_graphql.graphql.analytics.jobs import AnalysisJob
 from sfm_graphql.graphql.audit import AuditMutations
 from sfm_graphql.graphql.audit_refusals import AuditRefusals
@@ -65,7 +66,7 @@ from sfm_graphql.settings import Settings
 
 
 @strawberry.type
-class Query:
+class Query(GlobalAnalyticsQuery):
     node: Node | None = strawberry.field(
         resolver=queries.node,
         extensions=allow(Role.VIEWER),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -11,11 +11,15 @@ from sfm_graphql.db.plan import ComponentPlan
 from sfm_graphql.domain.kinds import DeliveryKind
 from sfm_graphql.domain.models import from_properties
 from sfm_graphql.graphql import hydrate
+from sfm_graphql.graphql.analytics import shifts
+from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import to_global_id
 from sfm_graphql.graphql.types import enums  # noqa: F401 (registers DeliveryKind with Strawberry)
 from sfm_graphql.graphql.types.components import Component
 from sfm_graphql.graphql.types.deliveries import Delivery, delivery_from_props
 from sfm_graphql.graphql.types.node import Node
+from sfm_graphql.security.permissions import allow
+from sfm_graphql.security.principal import Role
 from sfm_graphql.services.scenarios import Comparison, ScenarioRecord
 
 
@@ -97,6 +101,20 @@ class ScenarioComparison:
     truncated: bool = strawberry.field(
         description="True when a list holds fewer matches than its count (see `limit`)."
     )
+
+    @strawberry.field(
+        extensions=allow(Role.ANALYST),
+        description="The components of both scenarios whose PageRank rank moved most, by the "
+        "size of the move (docs/analytics.md). Analysts and above.",
+    )
+    async def centrality_shifts(
+        self,
+        info: Info,
+        top: Annotated[
+            int | None, strawberry.argument(description="How many components to list.")
+        ] = shifts.DEFAULT_SHIFTS,
+    ) -> list[shifts.CentralityShift]:
+        return await shifts.centrality_shifts(info, self.base, self.other, top)
 
 
 def _difference(
