@@ -248,7 +248,7 @@ class Settings(BaseSettings):
     # worker proves it is alive, how often a failed one is tried, how long results are kept.
     analysis_job_timeout_s: float = Field(3600.0, ge=1)
     analysis_job_heartbeat_s: float = Field(10.0, ge=1)
-    analysis_job_retries: int = Field(2, ge=1, le=10)
+    analysis_job_retries: int = Field(1, ge=1, le=10)
     analysis_job_ttl_s: float = Field(24 * 3600.0, ge=60)
     analysis_worker_concurrency: int = Field(2, ge=1, le=64)
     analysis_worker_grace_s: float = Field(30.0, ge=0)

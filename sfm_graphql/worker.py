@@ -76,6 +76,7 @@ async def run_analysis(ctx: WorkerContext, **kwargs: Any) -> Any:
         progress=report,
         in_job=True,
     )
+    log.info("analysis job %s: attempt %s starts", job.key, job.attempts)
     await report(0.01)
     beat = asyncio.create_task(
         _heartbeat(job, max(settings.analysis_job_heartbeat_s / 3, 0.5), progress)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import strawberry
@@ -283,6 +284,22 @@ class SfmSchema(strawberry.Schema):
         result = await super().execute(*args, **kwargs)
         # An exception escaping an extension hook skips ErrorCodes: Strawberry answers it with
         # the exception's own text and no code. Every error leaves with a code.
+        if result.errors:
+            result.errors = code_errors(result.errors, hide_suggestions=self.hide_suggestions)
+        return result
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        # Subscriptions (analysisProgress over a WebSocket): every error leaves with a code too.
+        result = await super().stream(*args, **kwargs)
+        if isinstance(result, ExecutionResult):
+            return self._coded(result)
+        return self._coded_stream(result)
+
+    async def _coded_stream(self, results: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for result in results:
+            yield self._coded(result) if isinstance(result, ExecutionResult) else result
+
+    def _coded(self, result: ExecutionResult) -> ExecutionResult:
         if result.errors:
             result.errors = code_errors(result.errors, hide_suggestions=self.hide_suggestions)
         return result

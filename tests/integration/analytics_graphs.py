@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from tests.conftest import GraphQLClient
+from tests.services import GraphQLClient
 
 # (source, target, weight, kind) by node number; self-deliveries and parallel ones included
 # where a shape asks for them.

@@ -8,6 +8,7 @@ only its owner and admins see it.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +24,7 @@ import pytest
 
 from sfm_graphql.app import create_app
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient
+from tests.services import GraphQLClient
 
 PAGERANK = "{ centrality(measure: PAGERANK, top: 5) { rank score component { id label } } }"
 START = """
@@ -51,7 +53,7 @@ def start_worker(settings: Settings) -> Iterator[Callable[..., subprocess.Popen[
             [sys.executable, "-m", "sfm_graphql.cli", "worker"],
             env=_worker_env(settings, **extra),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=Path(os.environ.get("SFM_TEST_WORKER_LOG", os.devnull)).open("ab"),  # noqa: SIM115
         )
         started.append(process)
         return process
@@ -79,7 +81,7 @@ async def _graph(gql: GraphQLClient, components: int, deliveries: int, seed: int
         )
     mutation = """
     mutation($c: [BulkComponentInput!]!, $d: [BulkDeliveryInput!]!) {
-      bulkImport(components: $c, deliveries: $d) { created }
+      bulkImport(components: $c, deliveries: $d) { committed }
     }"""
     await gql.data(mutation, {"c": rows, "d": []})
     for start in range(0, len(links), 5000):
@@ -200,10 +202,12 @@ async def test_a_queued_job_is_cancelled_and_survives_an_api_restart(
     assert (await gql.data(JOB, {"id": job["id"]}))["analysisJob"]["status"] == "CANCELLED"
 
 
-async def test_a_job_whose_worker_is_killed_is_retried_by_the_next(
+@pytest.mark.timeout(600)
+async def test_a_job_whose_worker_is_killed_is_failed_visibly_by_the_next(
     gql: GraphQLClient, start_worker: Callable[..., Any]
 ) -> None:
-    await _graph(gql, 5000, 40000)  # betweenness takes seconds: long enough to kill
+    """One attempt per job (the default): a dead worker's job is failed, never left running."""
+    await _graph(gql, 3000, 20000)  # exact betweenness takes seconds: long enough to kill
     heartbeat = {"SFM_ANALYSIS_JOB_HEARTBEAT_S": "1"}
     first = start_worker(**heartbeat)
     betweenness = "{ centrality(measure: BETWEENNESS, top: 3) { rank score } }"
@@ -213,7 +217,74 @@ async def test_a_job_whose_worker_is_killed_is_retried_by_the_next(
     first.wait(timeout=10)
     running = (await gql.data(JOB, {"id": job["id"]}))["analysisJob"]
     assert running["status"] == "RUNNING", running  # left behind by the dead worker
-    start_worker(**heartbeat)  # its sweep finds the job without a heartbeat and retries it
-    done = await _wait(gql, job["id"], {"SUCCEEDED", "FAILED"}, timeout_s=120)
-    assert done["status"] == "SUCCEEDED", done
-    assert done["result"] == await gql.data(betweenness)
+    start_worker(**heartbeat)  # its sweep finds the job without a heartbeat
+    done = await _wait(gql, job["id"], {"SUCCEEDED", "FAILED", "CANCELLED"}, timeout_s=200)
+    assert done["status"] == "FAILED", done
+    assert done["errorCode"] == "INTERNAL_SERVER_ERROR" and "start it again" in done["error"]
+    assert done["finishedAt"] is not None
+    # The next worker serves new jobs at once.
+    again = await _start(gql, PAGERANK)
+    assert (await _wait(gql, again["id"], {"SUCCEEDED", "FAILED"}))["status"] == "SUCCEEDED"
+
+
+PROGRESS = "subscription($id: ID!) { analysisProgress(id: $id) { status progress result } }"
+
+
+async def _subscribe(url: str, payload: dict[str, Any], job_id: str) -> list[dict[str, Any]]:
+    """The messages of one analysisProgress subscription over graphql-transport-ws."""
+    from websockets.asyncio.client import connect
+
+    ws_url = url.replace("http://", "ws://") + "/graphql"
+    messages: list[dict[str, Any]] = []
+    async with connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        ack = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        messages.append(ack)
+        if ack["type"] != "connection_ack":
+            return messages
+        subscribe = {"query": PROGRESS, "variables": {"id": job_id}}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            messages.append(message)
+            if message["type"] in ("complete", "error"):
+                return messages
+
+
+async def test_progress_streams_over_a_websocket_until_the_job_ends(
+    gql: GraphQLClient, live_server_url: str, issue_token: Any, start_worker: Callable[..., Any]
+) -> None:
+    await _graph(gql, 30, 90)
+    job = await _start(gql, PAGERANK)
+    start_worker()
+    token = issue_token("admin", mfa=True)
+    messages = await _subscribe(live_server_url, {"Authorization": f"Bearer {token}"}, job["id"])
+    assert messages[0]["type"] == "connection_ack" and messages[-1]["type"] == "complete"
+    updates = [m["payload"]["data"]["analysisProgress"] for m in messages[1:-1]]
+    assert updates and updates[-1]["status"] == "SUCCEEDED"
+    assert updates[-1]["result"] == await gql.data(PAGERANK)
+    progress = [u["progress"] for u in updates]
+    assert progress == sorted(progress) and all(0 <= p <= 1 for p in progress)
+
+
+async def test_a_websocket_without_valid_credentials_gets_no_progress(
+    gql: GraphQLClient, live_server_url: str, issue_token: Any
+) -> None:
+    job = await _start(gql, PAGERANK)
+    from websockets.exceptions import ConnectionClosedError
+
+    with pytest.raises(ConnectionClosedError) as closed:
+        await _subscribe(live_server_url, {"Authorization": "Bearer not-a-token"}, job["id"])
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    viewer = {"Authorization": f"Bearer {issue_token('viewer', subject='vic')}"}
+    messages = await _subscribe(live_server_url, viewer, job["id"])
+    assert messages[-1]["type"] in ("error", "next"), messages
+    errors = (
+        messages[-1]["payload"]
+        if messages[-1]["type"] == "error"
+        else messages[-1]["payload"]["errors"]
+    )
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN", messages
+    other = {"Authorization": f"Bearer {issue_token('analyst', subject='bob')}"}
+    messages = await _subscribe(live_server_url, other, job["id"])
+    assert [m["type"] for m in messages] == ["connection_ack", "complete"]  # not bob's job

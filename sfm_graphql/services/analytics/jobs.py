@@ -17,6 +17,7 @@ from typing import Any
 
 from saq import Job, Queue
 from saq.job import Status
+from saq.queue.base import DEFAULT_SWEPT_JOB_ERROR
 
 from sfm_graphql.security.principal import Principal, Role
 from sfm_graphql.settings import Settings
@@ -120,6 +121,10 @@ CRASHED = "The job stopped unexpectedly (its worker failed or was stopped); star
 
 def view_of(job: Job) -> JobView:
     status = _STATUS[job.status]
+    if job.error == DEFAULT_SWEPT_JOB_ERROR and job.status in (Status.ABORTING, Status.ABORTED):
+        # A sweep found its worker dead: it is being retried (aborting), or it was the last
+        # attempt (aborted): running or failed, never cancelled.
+        status = JobStatus.RUNNING if job.status is Status.ABORTING else JobStatus.FAILED
     error: str | None = None
     code: str | None = None
     if status is JobStatus.FAILED:
