@@ -82,7 +82,7 @@ services-stop: ## stop Neo4j and Redis for INSTANCE
 	@$(NEO4J) stop $(INSTANCE)
 	@$(REDIS) stop $(INSTANCE)
 
-run: venv ## dev services, migrate, seed demo data if empty, serve on http://127.0.0.1:8000
+run: venv ## dev services, migrate, seed demo data if empty, serve on http://127.0.0.1:8000 with a job worker
 	$(call start_services,dev)
 	@$(call load_env,dev); \
 	export SFM_GRAPHIQL=true; \
@@ -94,7 +94,10 @@ run: venv ## dev services, migrate, seed demo data if empty, serve on http://127
 	metrics_env=$$(tools/dev-metrics-token.sh .local/metrics-token); eval "$$metrics_env"; \
 	echo "Prometheus metrics (scrape token in $$SFM_METRICS_TOKEN_FILE):"; \
 	echo "  curl -H \"Authorization: Bearer \$$(cat $$SFM_METRICS_TOKEN_FILE)\" http://$(APP_HOST):$(APP_PORT)/metrics"; \
-	exec $(BIN)/sfm-graphql serve --host $(APP_HOST) --port $(APP_PORT)
+	echo "Analysis jobs (startAnalysis): an sfm-graphql worker runs beside the service"; \
+	$(BIN)/sfm-graphql worker & worker_pid=$$!; \
+	trap 'kill $$worker_pid 2>/dev/null; wait $$worker_pid 2>/dev/null' EXIT; \
+	$(BIN)/sfm-graphql serve --host $(APP_HOST) --port $(APP_PORT)
 
 test: venv promtool ## test services, browser deps, then pytest with coverage (PYTEST_ARGS passed on)
 	$(call start_services,test)

@@ -46,6 +46,7 @@ from sfm_graphql.security.secret_checks import SecretChecks
 from sfm_graphql.security.secrets import create_secrets_provider
 from sfm_graphql.services.access.api_keys import ApiKeyVerifier, api_key_pepper
 from sfm_graphql.services.access.persisted import PersistedQueries, StorePolicy
+from sfm_graphql.services.analytics.jobs import AnalysisJobs
 from sfm_graphql.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
             login_hooks.failed_login.remove(guard.on_failed_login)
             login_hooks.token_issued.remove(guard.on_token_issued)
             await stop_identity(identity)
+            await services.jobs.close()
             await redis_client.aclose()
             await driver.close()
             tracing.shutdown()
@@ -236,4 +238,6 @@ async def _open_services(
             wait_s=settings.secret_check_wait_s,
         ),
         metrics_setup=metrics,
+        # Analysis jobs: queued here, run by `sfm-graphql worker` (docs/analytics.md).
+        jobs=AnalysisJobs.from_settings(settings),
     )

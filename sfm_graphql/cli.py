@@ -89,6 +89,16 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(_: argparse.Namespace) -> int:
+    from sfm_graphql.observability.logging import configure_logging
+    from sfm_graphql.worker import run_worker
+
+    settings = load_settings()
+    configure_logging(settings)
+    asyncio.run(run_worker(settings))
+    return 0
+
+
 def _seed_demo(args: argparse.Namespace) -> int:
     from sfm_graphql.demo.loader import load_demo
 
@@ -268,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve a development or test environment on a non-loopback address anyway",
     )
     serve.set_defaults(run=_serve)
+    worker = sub.add_parser("worker", help="run analysis jobs (startAnalysis) from Redis")
+    worker.set_defaults(run=_worker)
     from sfm_graphql.operations.migrate_commands import add_parser as add_migrate_parser
 
     add_migrate_parser(sub)  # migrate [up|down|status] (docs/operations/upgrade.md)
@@ -319,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command != "serve":  # serve writes JSON lines (observability/logging.py)
+    if args.command not in ("serve", "worker"):  # they write JSON lines (observability/logging.py)
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )

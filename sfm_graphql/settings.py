@@ -248,6 +248,14 @@ class Settings(BaseSettings):
     analysis_max_nodes: int = Field(100_000, ge=10)
     analysis_max_edges: int = Field(2_000_000, ge=10)
     analysis_timeout_s: float = Field(30.0, gt=0)
+    # Analysis jobs (startAnalysis; `sfm-graphql worker`): how long one may run, how often its
+    # worker proves it is alive, how often a failed one is tried, how long results are kept.
+    analysis_job_timeout_s: float = Field(3600.0, ge=1)
+    analysis_job_heartbeat_s: float = Field(10.0, ge=1)
+    analysis_job_retries: int = Field(1, ge=1, le=10)
+    analysis_job_ttl_s: float = Field(24 * 3600.0, ge=60)
+    analysis_worker_concurrency: int = Field(2, ge=1, le=64)
+    analysis_worker_grace_s: float = Field(30.0, ge=0)
     # The global algorithms (centrality, communities, components, vulnerability): how long a
     # ranked list may be, how many members a group lists, and where betweenness starts sampling.
     analysis_max_top: int = Field(1000, ge=1, le=10_000)

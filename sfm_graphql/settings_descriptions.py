@@ -148,6 +148,13 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "analysis_max_nodes": "Most components in one analysis graph held in memory; a larger scope "
     "is refused with `ANALYSIS_TOO_LARGE`.",
     "analysis_max_edges": "Most component pairs (edges) in one analysis graph held in memory.",
+    "analysis_job_timeout_s": "Longest time one analysis job runs before its worker stops it.",
+    "analysis_job_heartbeat_s": "How often a worker renews a running job's heartbeat; a job "
+    "without one for this long is retried or failed by the next sweep.",
+    "analysis_job_retries": "Attempts an analysis job gets when its worker dies (1: no retry).",
+    "analysis_job_ttl_s": "How long a finished job and its result stay readable.",
+    "analysis_worker_concurrency": "Jobs one `sfm-graphql worker` process runs at once.",
+    "analysis_worker_grace_s": "On SIGTERM, how long a worker lets running jobs finish.",
     "analysis_timeout_s": "Longest time one analysis statement runs in Neo4j before it is "
     "cancelled (`ANALYSIS_TOO_LARGE`); a traversal (paths, reach, loops, removal) stops with "
     "the same error when its loading and computing together take longer.",

@@ -7,7 +7,9 @@ services.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import strawberry
 
@@ -17,6 +19,7 @@ from sfm_graphql.security.audit_sampling import RefusalSampler
 from sfm_graphql.security.principal import ANONYMOUS, Principal
 from sfm_graphql.security.rate_limit import Budget, RateLimiter
 from sfm_graphql.services.access.api_keys import ApiKeyVerifier
+from sfm_graphql.services.analytics.jobs import AnalysisJobs
 from sfm_graphql.settings import Settings
 
 
@@ -33,6 +36,15 @@ class Context:
     metrics: Metrics | None = None  # None when metrics are off
     cost: int = 0
     budget: Budget | None = None
+    # Analysis jobs: the queue (API side); in a worker, the job's progress report and the flag
+    # that lets an analysis use the job bounds (docs/analytics.md).
+    jobs: AnalysisJobs | None = None
+    progress: Callable[[float], Awaitable[None]] | None = None
+    in_job: bool = False
+    # A WebSocket's `connection_init` payload, and the check of the credentials in it (or on
+    # the upgrade request) that the view builds: resolvers use neither.
+    connection_params: dict[str, Any] | None = None
+    authenticate_connection: Callable[[dict[str, Any]], Awaitable[Principal]] | None = None
 
 
 Info = strawberry.Info[Context, None]

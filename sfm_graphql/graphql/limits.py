@@ -139,7 +139,7 @@ class OperationLimits(SchemaExtension):
         # budget is charged) rather than refused for a cost or depth they could never use.
         anonymous_data = principal.kind == "anonymous" and _asks_for_data(document, operation)
         if not anonymous_data:
-            refusal = self._static_limits(settings, principal, analysis)
+            refusal = self.static_limits(settings, principal, analysis)
             if refusal is not None:
                 return refusal
         refusal = await self._spend(context, analysis.cost)
@@ -151,7 +151,7 @@ class OperationLimits(SchemaExtension):
         return refusal
 
     @staticmethod
-    def _static_limits(
+    def static_limits(
         settings: Settings, principal: Principal, analysis: Analysis
     ) -> GraphQLError | None:
         for code, value, limit, what in (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import strawberry
@@ -11,7 +12,9 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from sfm_graphql.graphql.analytics import jobs as job_resolvers
 from sfm_graphql.graphql.analytics.global_query import GlobalAnalyticsQuery
+from sfm_graphql.graphql.analytics.jobs import AnalysisJob
 from sfm_graphql.graphql.analytics.traversals import TraversalQuery
 from sfm_graphql.graphql.audit import AuditMutations
 from sfm_graphql.graphql.audit_refusals import AuditRefusals
@@ -142,6 +145,13 @@ class Query(GlobalAnalyticsQuery, TraversalQuery):
         description="The audit log, newest first. Read-only: no operation changes or deletes it.",
     )
 
+    # Analysis jobs (docs/analytics.md, "Background jobs").
+    analysis_job: AnalysisJob | None = strawberry.field(
+        resolver=job_resolvers.analysis_job,
+        extensions=allow(Role.ANALYST),
+        description="An analysis job you started (admins: any); null when there is none.",
+    )
+
     # OAuth clients of the built-in authorization server (docs/security.md, Identity).
     oauth_clients: list[OAuthClient] = strawberry.field(
         resolver=oauth_resolvers.oauth_clients,
@@ -204,6 +214,18 @@ class Mutation:
         description="Declares a scenario; CONFLICT when one of that name is declared already.",
     )
 
+    start_analysis: AnalysisJob = strawberry.field(
+        resolver=job_resolvers.start_analysis,
+        extensions=allow(Role.ANALYST),
+        description="Queues a query of analytics fields as a background job; its cost is spent "
+        "now. Follow it with analysisJob or the analysisProgress subscription.",
+    )
+    cancel_analysis: AnalysisJob | None = strawberry.field(
+        resolver=job_resolvers.cancel_analysis,
+        extensions=allow(Role.ANALYST),
+        description="Stops a queued or running job of yours; null when there is none.",
+    )
+
     # API keys (own keys; admins any key) and personal-data erasure (docs/security.md).
     create_api_key: ApiKeySecretPayload = strawberry.field(
         resolver=api_key_resolvers.create_api_key,
@@ -247,6 +269,16 @@ class Mutation:
     )
 
 
+@strawberry.type
+class Subscription:
+    analysis_progress = strawberry.subscription(
+        resolver=job_resolvers.analysis_progress,
+        extensions=allow(Role.ANALYST),
+        description="The job each time its status or progress changes, until it ends "
+        "(graphql-transport-ws on /graphql).",
+    )
+
+
 class SfmSchema(strawberry.Schema):
     hide_suggestions: bool = False
 
@@ -254,6 +286,22 @@ class SfmSchema(strawberry.Schema):
         result = await super().execute(*args, **kwargs)
         # An exception escaping an extension hook skips ErrorCodes: Strawberry answers it with
         # the exception's own text and no code. Every error leaves with a code.
+        if result.errors:
+            result.errors = code_errors(result.errors, hide_suggestions=self.hide_suggestions)
+        return result
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        # Subscriptions (analysisProgress over a WebSocket): every error leaves with a code too.
+        result = await super().stream(*args, **kwargs)
+        if isinstance(result, ExecutionResult):
+            return self._coded(result)
+        return self._coded_stream(result)
+
+    async def _coded_stream(self, results: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for result in results:
+            yield self._coded(result) if isinstance(result, ExecutionResult) else result
+
+    def _coded(self, result: ExecutionResult) -> ExecutionResult:
         if result.errors:
             result.errors = code_errors(result.errors, hide_suggestions=self.hide_suggestions)
         return result
@@ -282,6 +330,7 @@ def build_schema(
     schema = SfmSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[*COMPONENT_CLASSES.values(), Delivery],
         extensions=[
             GraphQLMetrics,  # first: its timing encloses the whole operation, limits included

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from sfm_graphql.http.graphiql import GRAPHIQL_STATIC_DIR
@@ -19,6 +19,7 @@ def routes(view: GraphQLView, metrics: MetricsSetup) -> list[BaseRoute]:
         Route("/readyz", readyz),
         Route("/startupz", startupz),
         Route("/graphql", view),
+        WebSocketRoute("/graphql", view),  # subscriptions (graphql-transport-ws)
         *metrics_routes(metrics),  # /metrics, for the scrape credential only
         *oauth_routes(),  # /oauth/token, /.well-known/jwks.json, /.well-known/openid-configuration
         Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_STATIC_DIR), name="graphiql"),

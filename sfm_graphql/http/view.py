@@ -8,19 +8,22 @@ fast, and how complex its JSON may be (`http/body.py`); nothing of the body is r
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from sfm_graphql.errors import (
     ErrorCode,
@@ -54,7 +57,7 @@ from sfm_graphql.http.view_rules import (
 )
 from sfm_graphql.observability.metrics_http import note_auth_failure
 from sfm_graphql.observability.request_context import current_request, note_error_codes
-from sfm_graphql.security.authenticate import authenticate, client_ip
+from sfm_graphql.security.authenticate import authenticate, authenticate_credentials, client_ip
 from sfm_graphql.security.principal import ANONYMOUS, Principal
 
 
@@ -84,6 +87,26 @@ def _executed(result: ExecutionResult) -> bool:
 def _request_id() -> str | None:
     record = current_request()
     return record.request_id if record is not None else None
+
+
+def _connection_check(
+    connection: HTTPConnection, services: AppServices
+) -> Callable[[dict[str, Any]], Awaitable[Principal]]:
+    """How a WebSocket's `connection_init` payload (or its upgrade headers) authenticates."""
+
+    async def check(params: dict[str, Any]) -> Principal:
+        given = {str(k).lower(): v for k, v in params.items()}
+        header = given.get("authorization", connection.headers.get("authorization"))
+        api_key = given.get("x-api-key", connection.headers.get("x-api-key"))
+        return await authenticate_credentials(
+            header if isinstance(header, str) else None,
+            api_key if isinstance(api_key, str) else None,
+            client_ip(connection),
+            tokens=services.token_verifier,
+            api_keys=services.api_key_verifier,
+        )
+
+    return check
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -238,7 +261,22 @@ class GraphQLView(GraphQL[Context, None]):
             api_key_verifier=services.api_key_verifier,
             refusal_sampler=services.refusal_sampler,
             metrics=services.metrics,
+            jobs=services.jobs,
+            authenticate_connection=_connection_check(request, services),
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A WebSocket (graphql-transport-ws) authenticates once, in `connection_init`: its
+        payload carries `Authorization` (or `X-API-Key`) as a browser cannot set headers on the
+        upgrade; a header on the upgrade request counts too. Bad credentials close it (4403)."""
+        check = context.authenticate_connection
+        assert check is not None
+        try:
+            context.principal = await check(context.connection_params or {})
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": exc.message}) from None
+        unset: UnsetType = UNSET
+        return unset
 
     def decode_json(self, data: str | bytes) -> object:
         check_json(data, _TERMS.get(_DEFAULT_TERMS).json)

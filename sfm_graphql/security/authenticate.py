@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import HTTPConnection
 
 from sfm_graphql.errors import Unauthenticated
 from sfm_graphql.security.addresses import UNKNOWN_CLIENT, canonical
@@ -35,16 +35,32 @@ def client_ip(connection: HTTPConnection) -> str:
 
 
 async def authenticate(
-    request: Request,
+    request: HTTPConnection,
     *,
     tokens: CredentialVerifier | None,
     api_keys: CredentialVerifier | None,
 ) -> Principal:
-    header = request.headers.get("authorization")
-    api_key = request.headers.get("x-api-key")
+    return await authenticate_credentials(
+        request.headers.get("authorization"),
+        request.headers.get("x-api-key"),
+        client_ip(request),
+        tokens=tokens,
+        api_keys=api_keys,
+    )
+
+
+async def authenticate_credentials(
+    header: str | None,
+    api_key: str | None,
+    ip: str,
+    *,
+    tokens: CredentialVerifier | None,
+    api_keys: CredentialVerifier | None,
+) -> Principal:
+    """The principal of an `Authorization` value and/or an API key (HTTP headers, or the
+    `connection_init` payload of a WebSocket)."""
     if header is None and api_key is None:
         return ANONYMOUS
-    ip = client_ip(request)
     if api_key is not None:
         return await _verify(api_keys, api_key, ip, "API keys")
     assert header is not None

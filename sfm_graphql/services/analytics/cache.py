@@ -1,0 +1,109 @@
+"""Analysis results cached under (operation, arguments, graph revision): never stale.
+
+The graph revision advances in the same transaction as every committed write
+(`db/revision.py`), so a key names one state of the graph: a result is served only for the
+state it was computed from, and a write makes every older entry unreachable (they expire by
+their TTL). Redis holds the entries, shared by every replica; when Redis cannot be reached, a
+bounded in-process cache serves instead, so results stay correct and only sharing is lost.
+Lookups are reported to the metrics as cache "analysis" (`sfm_cache_hit_rate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+CACHE_NAME = "analysis"
+KEY_PREFIX = "sfm:analysis:"
+Observer = Callable[[str, bool], None]
+
+
+def cache_key(operation: str, arguments: dict[str, Any], revision: int) -> str:
+    """One key per operation, canonical arguments and graph revision."""
+    canonical = json.dumps(arguments, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(f"{operation}\0{canonical}".encode()).hexdigest()[:32]
+    return f"{KEY_PREFIX}{revision}:{operation}:{digest}"
+
+
+class LocalCache:
+    """A bounded LRU of encoded results, for when Redis is away."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._entries: OrderedDict[str, str] = OrderedDict()
+        self._max = max_entries
+
+    def get(self, key: str) -> str | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: str) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+
+class AnalysisCache:
+    def __init__(
+        self,
+        client: redis.Redis | None,
+        *,
+        revision: Callable[[], Awaitable[int]],
+        ttl_s: int,
+        local_entries: int = 256,
+        observer: Observer | None = None,
+    ) -> None:
+        self._redis = client
+        self._revision = revision
+        self._ttl_s = ttl_s
+        self._local = LocalCache(local_entries)
+        self._observe = observer or (lambda _name, _hit: None)
+
+    async def _read(self, key: str) -> str | None:
+        if self._redis is not None:
+            try:
+                raw = await self._redis.get(key)
+            except (RedisError, OSError) as exc:
+                log.warning("analysis cache: Redis unavailable, using the local cache: %s", exc)
+            else:
+                return None if raw is None else raw.decode() if isinstance(raw, bytes) else raw
+        return self._local.get(key)
+
+    async def _write(self, key: str, value: str) -> None:
+        self._local.put(key, value)
+        if self._redis is not None:
+            try:
+                await self._redis.set(key, value, ex=self._ttl_s)
+            except (RedisError, OSError) as exc:
+                log.warning("analysis cache: result not shared, Redis unavailable: %s", exc)
+
+    async def cached(
+        self,
+        operation: str,
+        arguments: dict[str, Any],
+        compute: Callable[[], Awaitable[T]],
+        *,
+        encode: Callable[[T], Any],
+        decode: Callable[[Any], T],
+    ) -> T:
+        """The result of `compute` for this state of the graph, computed at most once per key
+        while it is cached. `encode` makes it JSON; `decode` turns that JSON back."""
+        key = cache_key(operation, arguments, await self._revision())
+        found = await self._read(key)
+        self._observe(CACHE_NAME, found is not None)
+        if found is not None:
+            return decode(json.loads(found))
+        result = await compute()
+        await self._write(key, json.dumps(encode(result), separators=(",", ":")))
+        return result

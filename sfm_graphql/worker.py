@@ -1,0 +1,129 @@
+"""`sfm-graphql worker`: runs analysis jobs from Redis (services/analytics/jobs.py).
+
+A job's document runs through the same schema as `/graphql`, with the rights of the principal
+who started it, so a job answers exactly what the same query would. While it runs, the job's
+heartbeat is renewed; a worker that dies stops renewing it, and the sweep of any worker retries
+the job or marks it failed. SIGTERM lets running jobs finish within the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from saq import Job, Worker
+from saq.types import Context as SaqContext
+from saq.types import TimersDict
+
+from sfm_graphql.db.cypher_registry import CypherRegistry
+from sfm_graphql.db.database import Database, create_driver
+from sfm_graphql.graphql.context import Context
+from sfm_graphql.graphql.schema import build_schema
+from sfm_graphql.services.analytics.jobs import RUN_FUNCTION, AnalysisJobs, JobRequest
+from sfm_graphql.settings import Settings
+
+log = logging.getLogger(__name__)
+WORKER_ADDRESS = "worker"  # the client address of a job's context (no HTTP client)
+
+
+class WorkerContext(SaqContext, total=False):
+    settings: Settings
+    db: Database
+    schema: Any  # the Strawberry schema
+
+
+class JobRefused(Exception):
+    """The job's document answered with errors: final, not retried."""
+
+
+async def _startup(ctx: WorkerContext) -> None:
+    settings: Settings = ctx["settings"]
+    ctx["db"] = Database(create_driver(settings), CypherRegistry.load(), settings)
+    ctx["schema"] = build_schema(settings)
+
+
+async def _shutdown(ctx: WorkerContext) -> None:
+    db = ctx.get("db")
+    if db is not None:
+        await db.close()
+
+
+async def _heartbeat(job: Job, every_s: float, progress: list[float]) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        await job.update(progress=progress[0])
+
+
+async def run_analysis(ctx: WorkerContext, **kwargs: Any) -> Any:
+    job: Job = ctx["job"]
+    settings: Settings = ctx["settings"]
+    request = JobRequest.from_kwargs(kwargs)
+    progress = [0.0]
+
+    async def report(fraction: float) -> None:
+        progress[0] = min(max(fraction, progress[0]), 0.99)
+        await job.update(progress=progress[0])
+
+    context = Context(
+        settings=settings,
+        db=ctx["db"],
+        principal=request.owner,
+        client_ip=WORKER_ADDRESS,
+        progress=report,
+        in_job=True,
+    )
+    log.info("analysis job %s: attempt %s starts", job.key, job.attempts)
+    await report(0.01)
+    beat = asyncio.create_task(
+        _heartbeat(job, max(settings.analysis_job_heartbeat_s / 3, 0.5), progress)
+    )
+    try:
+        result = await ctx["schema"].execute(
+            request.document,
+            variable_values=request.variables,
+            context_value=context,
+            operation_name=request.operation_name,
+        )
+    finally:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat
+    if result.errors:
+        first = result.errors[0]
+        job.meta.update(
+            error=first.message,
+            code=(first.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"),
+            data=result.data,
+        )
+        job.retries = job.attempts  # an answer with errors is final: it would only repeat
+        raise JobRefused(first.message)
+    return result.data
+
+
+def create_worker(settings: Settings) -> Worker[WorkerContext]:
+    jobs = AnalysisJobs.from_settings(settings)
+    return Worker(
+        jobs.queue,
+        functions=[(RUN_FUNCTION, run_analysis)],
+        concurrency=settings.analysis_worker_concurrency,
+        startup=_startup,
+        shutdown=_shutdown,
+        # Stuck jobs (no heartbeat) are found within a few heartbeats, not once a minute.
+        timers=TimersDict(
+            schedule=1,
+            worker_info=10,
+            sweep=max(int(settings.analysis_job_heartbeat_s), 1),
+            abort=1,
+        ),
+        shutdown_grace_period_s=int(settings.analysis_worker_grace_s),
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    worker = create_worker(settings)
+    worker.context["settings"] = settings
+    await worker.queue.connect()
+    log.info("analysis worker started", extra={"concurrency": worker.concurrency})
+    await worker.start()
