@@ -46,6 +46,7 @@ from sfm_graphql.security.secret_checks import SecretChecks
 from sfm_graphql.security.secrets import create_secrets_provider
 from sfm_graphql.services.access.api_keys import ApiKeyVerifier, api_key_pepper
 from sfm_graphql.services.access.persisted import PersistedQueries, StorePolicy
+from sfm_graphql.services.analytics.cache import analysis_cache
 from sfm_graphql.services.analytics.jobs import AnalysisJobs
 from sfm_graphql.settings import Settings, load_settings
 
@@ -240,4 +241,5 @@ async def _open_services(
         metrics_setup=metrics,
         # Analysis jobs: queued here, run by `sfm-graphql worker` (docs/analytics.md).
         jobs=AnalysisJobs.from_settings(settings),
+        analysis_cache=analysis_cache(settings, db, redis_client, metrics.cache_observer),
     )

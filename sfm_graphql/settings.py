@@ -250,6 +250,7 @@ class Settings(BaseSettings):
     analysis_timeout_s: float = Field(30.0, gt=0)
     # Analysis jobs (startAnalysis; `sfm-graphql worker`): how long one may run, how often its
     # worker proves it is alive, how often a failed one is tried, how long results are kept.
+    analysis_cache_ttl_s: float = Field(3600.0, ge=1)  # a cached result's lifetime in Redis
     analysis_job_timeout_s: float = Field(3600.0, ge=1)
     analysis_job_heartbeat_s: float = Field(10.0, ge=1)
     analysis_job_retries: int = Field(1, ge=1, le=10)

@@ -148,6 +148,8 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "analysis_max_nodes": "Most components in one analysis graph held in memory; a larger scope "
     "is refused with `ANALYSIS_TOO_LARGE`.",
     "analysis_max_edges": "Most component pairs (edges) in one analysis graph held in memory.",
+    "analysis_cache_ttl_s": "How long an analysis result stays in the Redis cache; a write "
+    "makes it unreachable at once (the key holds the graph revision).",
     "analysis_job_timeout_s": "Longest time one analysis job runs before its worker stops it.",
     "analysis_job_heartbeat_s": "How often a worker renews a running job's heartbeat; a job "
     "without one for this long is retried or failed by the next sweep.",

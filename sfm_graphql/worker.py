@@ -13,6 +13,7 @@ import contextlib
 import logging
 from typing import Any
 
+import redis.asyncio as redis
 from saq import Job, Worker
 from saq.types import Context as SaqContext
 from saq.types import TimersDict
@@ -21,6 +22,7 @@ from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.graphql.schema import build_schema
+from sfm_graphql.services.analytics.cache import AnalysisCache, analysis_cache
 from sfm_graphql.services.analytics.jobs import RUN_FUNCTION, AnalysisJobs, JobRequest
 from sfm_graphql.settings import Settings
 
@@ -32,6 +34,8 @@ class WorkerContext(SaqContext, total=False):
     settings: Settings
     db: Database
     schema: Any  # the Strawberry schema
+    redis: redis.Redis
+    cache: AnalysisCache
 
 
 class JobRefused(Exception):
@@ -42,12 +46,17 @@ async def _startup(ctx: WorkerContext) -> None:
     settings: Settings = ctx["settings"]
     ctx["db"] = Database(create_driver(settings), CypherRegistry.load(), settings)
     ctx["schema"] = build_schema(settings)
+    ctx["redis"] = redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    ctx["cache"] = analysis_cache(settings, ctx["db"], ctx["redis"], None)
 
 
 async def _shutdown(ctx: WorkerContext) -> None:
     db = ctx.get("db")
     if db is not None:
         await db.close()
+    client = ctx.get("redis")
+    if client is not None:
+        await client.aclose()
 
 
 async def _heartbeat(job: Job, every_s: float, progress: list[float]) -> None:
@@ -72,6 +81,7 @@ async def run_analysis(ctx: WorkerContext, **kwargs: Any) -> Any:
         principal=request.owner,
         client_ip=WORKER_ADDRESS,
         progress=report,
+        analysis_cache=ctx["cache"],
         in_job=True,
     )
     log.info("analysis job %s: attempt %s starts", job.key, job.attempts)

@@ -19,6 +19,7 @@ from sfm_graphql.security.audit_sampling import RefusalSampler
 from sfm_graphql.security.principal import ANONYMOUS, Principal
 from sfm_graphql.security.rate_limit import Budget, RateLimiter
 from sfm_graphql.services.access.api_keys import ApiKeyVerifier
+from sfm_graphql.services.analytics.cache import AnalysisCache
 from sfm_graphql.services.analytics.jobs import AnalysisJobs
 from sfm_graphql.settings import Settings
 
@@ -39,6 +40,7 @@ class Context:
     # Analysis jobs: the queue (API side); in a worker, the job's progress report and the flag
     # that lets an analysis use the job bounds (docs/analytics.md).
     jobs: AnalysisJobs | None = None
+    analysis_cache: AnalysisCache | None = None  # results by (operation, arguments, revision)
     progress: Callable[[float], Awaitable[None]] | None = None
     in_job: bool = False
     # A WebSocket's `connection_init` payload, and the check of the credentials in it (or on

@@ -9,7 +9,7 @@ from sfm_graphql.domain.enums import SortDirection
 from sfm_graphql.errors import BadUserInput
 from sfm_graphql.graphql.cursors import make_page
 from sfm_graphql.graphql.ids import expect_global_id
-from sfm_graphql.graphql.types.components import COMPONENT_TYPE_NAMES
+from sfm_graphql.graphql.types.graph import COMPONENT_TYPE_NAMES
 from sfm_graphql.graphql.types.inputs import (
     ComponentFilter,
     ComponentOrder,

@@ -16,15 +16,17 @@ from sfm_graphql.db.plan import Page
 from sfm_graphql.db.shape import ComponentShape, DeliveryShape
 from sfm_graphql.domain.models import from_properties
 from sfm_graphql.graphql.cursors import encode_cursor
-from sfm_graphql.graphql.types.components import Component, component_from_props
-from sfm_graphql.graphql.types.connections import (
+from sfm_graphql.graphql.types.graph import (
+    Component,
     ComponentConnection,
     ComponentEdge,
+    Delivery,
     DeliveryConnection,
     DeliveryEdge,
     PageInfo,
+    component_from_props,
+    delivery_from_props,
 )
-from sfm_graphql.graphql.types.deliveries import Delivery, delivery_from_props
 
 _FETCHED_WHEN_SELECTED = ("createdAt", "updatedAt")
 

@@ -31,11 +31,14 @@ from sfm_graphql.graphql.types import enums  # noqa: F401 (registers enum descri
 from sfm_graphql.graphql.types.api_keys import ApiKey, ApiKeySecretPayload, RevokeApiKeyPayload
 from sfm_graphql.graphql.types.audit import AuditEventConnection
 from sfm_graphql.graphql.types.bulk import BulkImportPayload
-from sfm_graphql.graphql.types.components import COMPONENT_CLASSES
-from sfm_graphql.graphql.types.connections import ComponentConnection, DeliveryConnection
-from sfm_graphql.graphql.types.deliveries import Delivery
 from sfm_graphql.graphql.types.enums import DeliveryKindInfo
 from sfm_graphql.graphql.types.export import ExportResult
+from sfm_graphql.graphql.types.graph import (
+    COMPONENT_CLASSES,
+    ComponentConnection,
+    Delivery,
+    DeliveryConnection,
+)
 from sfm_graphql.graphql.types.matrices import (
     DeleteMatrixPayload,
     Matrix,

@@ -27,6 +27,7 @@ from sfm_graphql.security.signing import KeyRingStore
 from sfm_graphql.security.tokens import JwtVerifier
 from sfm_graphql.services.access.api_keys import ApiKeyVerifier
 from sfm_graphql.services.access.persisted import PersistedQueries
+from sfm_graphql.services.analytics.cache import AnalysisCache
 from sfm_graphql.services.analytics.jobs import AnalysisJobs
 from sfm_graphql.settings import Settings
 
@@ -51,6 +52,7 @@ class AppServices:
     secret_checks: SecretChecks  # client-secret checks (scrypt) at once, per process
     metrics_setup: MetricsSetup
     jobs: AnalysisJobs  # analysis jobs, queued here and run by `sfm-graphql worker`
+    analysis_cache: AnalysisCache  # analysis results by (operation, arguments, graph revision)
     # /startupz and /readyz: the lifespan has finished starting; no migration is pending.
     started: bool = False
     migrations_applied: bool = False

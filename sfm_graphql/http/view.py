@@ -262,6 +262,7 @@ class GraphQLView(GraphQL[Context, None]):
             refusal_sampler=services.refusal_sampler,
             metrics=services.metrics,
             jobs=services.jobs,
+            analysis_cache=services.analysis_cache,
             authenticate_connection=_connection_check(request, services),
         )
 

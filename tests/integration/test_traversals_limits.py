@@ -15,8 +15,8 @@ import pytest
 from sfm_graphql.app import create_app
 from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
-from tests.conftest import GraphQLClient
 from tests.integration.traversal_graphs import SHAPES, dense, fresh_analyst, seed
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import networkx as nx
 import pytest
 
 from sfm_graphql.graphql.ids import from_global_id, to_global_id
-from tests.conftest import GraphQLClient
 from tests.integration.traversal_graphs import SHAPES, fresh_analyst, rotated, seed
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import networkx as nx
 import pytest
 
 from sfm_graphql.graphql.ids import from_global_id, to_global_id
-from tests.conftest import GraphQLClient
 from tests.integration.traversal_graphs import SHAPES, Seeded, fresh_analyst, seed
+from tests.services import GraphQLClient
 
 pytestmark = pytest.mark.integration
 

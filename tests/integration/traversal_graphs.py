@@ -17,7 +17,7 @@ import networkx as nx
 
 from sfm_graphql.graphql.ids import to_global_id
 from sfm_graphql.security.principal import Role
-from tests.conftest import GraphQLClient
+from tests.services import GraphQLClient
 
 # Kinds that every component type may deliver to every other.
 KINDS = ("INFLUENCES", "SUPPORTS", "ENABLES")

@@ -24,21 +24,8 @@ FORBIDDEN = {
     "security": ("graphql", "http", "observability"),
     "observability": ("http",),
 }
-# Circles inside the GraphQL layer that issue 10 (knot 3) removes in a separate change; until it
-# lands they are known. Every other circle fails, and so does a known one that grew.
-KNOWN_CIRCLES = [
-    [
-        "sfm_graphql.graphql.convert",
-        "sfm_graphql.graphql.hydrate",
-        "sfm_graphql.graphql.resolvers.fetch",
-        "sfm_graphql.graphql.resolvers.nested",
-        "sfm_graphql.graphql.selection",
-        "sfm_graphql.graphql.types.components",
-        "sfm_graphql.graphql.types.connections",
-        "sfm_graphql.graphql.types.deliveries",
-    ],
-    ["sfm_graphql.graphql.resolvers.matrices", "sfm_graphql.graphql.types.matrices"],
-]
+# Every circle fails (issue 10, knot 3 removed the last ones).
+KNOWN_CIRCLES: list[list[str]] = []
 
 
 def _module_name(path: Path) -> str:

@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.resolvers.fetch import components_by_ids, deliveries_by_ids
 from sfm_graphql.graphql.selection import Planner
-from sfm_graphql.graphql.types.components import Component
-from sfm_graphql.graphql.types.deliveries import Delivery
+from sfm_graphql.graphql.types.graph import Component, Delivery
 
 
 async def components_at(info: Info, ids: Iterable[str], *path: str) -> dict[str, Component]:

@@ -3,7 +3,7 @@ the components found (docs/analytics.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -26,7 +26,7 @@ from sfm_graphql.graphql.analytics.global_types import (
 )
 from sfm_graphql.graphql.analytics.hydration import components_at_paths
 from sfm_graphql.graphql.context import Info
-from sfm_graphql.graphql.types.components import Component
+from sfm_graphql.graphql.types.graph import Component
 from sfm_graphql.services.analytics import centrality as centrality_service
 from sfm_graphql.services.analytics import communities as community_service
 from sfm_graphql.services.analytics import structure
@@ -95,18 +95,45 @@ async def centrality(
     types: TypesArg = None,
 ) -> list[ComponentScore]:
     top = bounded(info, top, "top", DEFAULT_TOP)
-    graph = await _graph(info, scope_of(scenario, kinds, time_slice, types))
-    values = await off_loop(
-        info.context.settings,
-        centrality_service.scores,
-        graph,
-        measure,
-        weighted=bool(weighted),
-        sampling=sampling(info),
+    scope = scope_of(scenario, kinds, time_slice, types)
+
+    async def compute() -> list[tuple[str, float, int]]:
+        graph = await _graph(info, scope)
+        values = await off_loop(
+            info.context.settings,
+            centrality_service.scores,
+            graph,
+            measure,
+            weighted=bool(weighted),
+            sampling=sampling(info),
+        )
+        return [
+            (graph.ids[e.node], e.score, e.rank) for e in centrality_service.ranked(values, top)
+        ]
+
+    cache = info.context.analysis_cache
+    arguments = {
+        "scope": scope.key(),
+        "measure": measure.value,
+        "weighted": bool(weighted),
+        "top": top,
+        "sampling": repr(sampling(info)),
+    }
+    ranked = (
+        await cache.cached("centrality", arguments, compute, encode=list, decode=_decode_ranked)
+        if cache is not None
+        else await compute()
     )
-    entries = centrality_service.ranked(values, top)
-    found = await components_at_paths(info, (graph.ids[e.node] for e in entries), [("component",)])
-    return _scores(graph, entries, found)
+    found = await components_at_paths(info, (c for c, _, _ in ranked), [("component",)])
+    return [
+        ComponentScore(score=score, rank=rank, loaded=found.get(c) if found is not None else None)
+        for c, score, rank in ranked
+        if found is None or c in found  # deleted since the graph was read
+    ]
+
+
+def _decode_ranked(raw: list[list[Any]]) -> list[tuple[str, float, int]]:
+    return [(str(c), float(score), int(rank)) for c, score, rank in raw]
 
 
 async def communities(

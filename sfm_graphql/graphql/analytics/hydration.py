@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.resolvers.fetch import components_by_ids
 from sfm_graphql.graphql.selection import Planner
-from sfm_graphql.graphql.types.components import Component
+from sfm_graphql.graphql.types.graph import Component
 
 Path = tuple[str, ...]
 

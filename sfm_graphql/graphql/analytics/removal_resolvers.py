@@ -20,7 +20,7 @@ from sfm_graphql.graphql.analytics.traversal_types import (
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.resolvers.fetch import components_by_ids
 from sfm_graphql.graphql.selection import Planner
-from sfm_graphql.graphql.types.components import Component
+from sfm_graphql.graphql.types.graph import Component
 from sfm_graphql.services.analytics import loops as loop_service
 from sfm_graphql.services.analytics.removal import simulate_removal as simulate
 from sfm_graphql.services.analytics.scope import Scope

@@ -16,8 +16,7 @@ from sfm_graphql.graphql.analytics.traversal_types import ReachedComponent
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import from_global_id
 from sfm_graphql.graphql.selection import Planner
-from sfm_graphql.graphql.types.components import COMPONENT_TYPE_NAMES, Component
-from sfm_graphql.graphql.types.deliveries import Delivery
+from sfm_graphql.graphql.types.graph import COMPONENT_TYPE_NAMES, Component, Delivery
 from sfm_graphql.services.analytics.graph import load_graph
 from sfm_graphql.services.analytics.scope import Scope
 from sfm_graphql.services.analytics.traversal_graph import Deadline, TraversalGraph

@@ -7,8 +7,7 @@ import enum
 import strawberry
 
 from sfm_graphql.graphql.analytics.types import TypeCount
-from sfm_graphql.graphql.types.components import Component
-from sfm_graphql.graphql.types.deliveries import Delivery
+from sfm_graphql.graphql.types.graph import Component, Delivery
 
 
 @strawberry.enum(description="Whether a feedback loop amplifies a change or damps it.")

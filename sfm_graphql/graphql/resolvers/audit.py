@@ -13,7 +13,7 @@ from sfm_graphql.graphql.types.audit import (
     AuditEventEdge,
     AuditLogFilter,
 )
-from sfm_graphql.graphql.types.connections import PageInfo
+from sfm_graphql.graphql.types.graph import PageInfo
 from sfm_graphql.services.access import audit
 
 SORT = "at"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sfm_graphql.db.database import Database
 from sfm_graphql.db.plan import ComponentPlan, DeliveryPlan
 from sfm_graphql.graphql import hydrate
-from sfm_graphql.graphql.types.components import Component
-from sfm_graphql.graphql.types.deliveries import Delivery
+from sfm_graphql.graphql.types.graph import Component, Delivery
 from sfm_graphql.services import reads
 
 

@@ -15,8 +15,7 @@ from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.cursors import encode_cursor, make_page
 from sfm_graphql.graphql.ids import expect_global_id
 from sfm_graphql.graphql.selection import Planner
-from sfm_graphql.graphql.types.components import COMPONENT_TYPE_NAMES
-from sfm_graphql.graphql.types.connections import PageInfo
+from sfm_graphql.graphql.types.graph import COMPONENT_TYPE_NAMES, PageInfo
 from sfm_graphql.graphql.types.matrices import (
     CreateMatrixInput,
     DeleteMatrixPayload,

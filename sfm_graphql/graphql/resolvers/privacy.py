@@ -9,7 +9,7 @@ from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import expect_global_id
 from sfm_graphql.graphql.resolvers.fetch import components_by_ids
 from sfm_graphql.graphql.selection import Planner
-from sfm_graphql.graphql.types.components import COMPONENT_TYPE_NAMES
+from sfm_graphql.graphql.types.graph import COMPONENT_TYPE_NAMES
 from sfm_graphql.graphql.types.privacy import PurgePayload
 from sfm_graphql.services import privacy
 

@@ -16,9 +16,12 @@ from sfm_graphql.graphql.resolvers import matrices as matrix_resolvers
 from sfm_graphql.graphql.resolvers import scenarios as scenario_resolvers
 from sfm_graphql.graphql.resolvers.fetch import components_by_ids, deliveries_by_ids
 from sfm_graphql.graphql.selection import Planner
-from sfm_graphql.graphql.types.components import COMPONENT_TYPE_NAMES
-from sfm_graphql.graphql.types.connections import ComponentConnection, DeliveryConnection
 from sfm_graphql.graphql.types.enums import ComponentType, DeliveryKind, DeliveryKindInfo, Direction
+from sfm_graphql.graphql.types.graph import (
+    COMPONENT_TYPE_NAMES,
+    ComponentConnection,
+    DeliveryConnection,
+)
 from sfm_graphql.graphql.types.inputs import (
     ComponentFilter,
     ComponentOrder,

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from sfm_graphql.graphql.types.connections import PageInfo
+from sfm_graphql.graphql.types.graph import PageInfo
 
 
 @strawberry.type(description="One audit record. Records are never changed or deleted by the API.")

@@ -20,9 +20,7 @@ from sfm_graphql.errors import NotPlanned, SfmError
 from sfm_graphql.graphql import hydrate
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import to_global_id
-from sfm_graphql.graphql.types.components import Component
-from sfm_graphql.graphql.types.connections import PageInfo
-from sfm_graphql.graphql.types.deliveries import Delivery, delivery_from_props
+from sfm_graphql.graphql.types.graph import Component, Delivery, PageInfo, delivery_from_props
 from sfm_graphql.graphql.types.node import Node
 from sfm_graphql.services.matrices import CellDelivery, cell_description, matrix_csv
 

@@ -13,13 +13,12 @@ from strawberry.utils.str_converters import to_camel_case
 
 from sfm_graphql.domain.models import FIELDS_BY_TYPE
 from sfm_graphql.graphql.types.component_spec import input_fields, with_fields
-from sfm_graphql.graphql.types.components import Component
-from sfm_graphql.graphql.types.deliveries import Delivery
 from sfm_graphql.graphql.types.enums import (
     ComponentType,
     DeliveryKind,
     DeliveryType,
 )
+from sfm_graphql.graphql.types.graph import Component, Delivery
 
 UNSET: Any = strawberry.UNSET
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from sfm_graphql.graphql.types.components import Component
+from sfm_graphql.graphql.types.graph import Component
 
 
 @strawberry.type(description="The actor after its personal data was removed.")

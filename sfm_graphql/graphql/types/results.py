@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from sfm_graphql.graphql.types.components import Component
-from sfm_graphql.graphql.types.deliveries import Delivery
+from sfm_graphql.graphql.types.graph import Component, Delivery
 
 
 @strawberry.type(description="A full-text match with its relevance score.")

@@ -15,8 +15,7 @@ from sfm_graphql.graphql.analytics import shifts
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import to_global_id
 from sfm_graphql.graphql.types import enums  # noqa: F401 (registers DeliveryKind with Strawberry)
-from sfm_graphql.graphql.types.components import Component
-from sfm_graphql.graphql.types.deliveries import Delivery, delivery_from_props
+from sfm_graphql.graphql.types.graph import Component, Delivery, delivery_from_props
 from sfm_graphql.graphql.types.node import Node
 from sfm_graphql.security.permissions import allow
 from sfm_graphql.security.principal import Role

@@ -20,6 +20,10 @@ from typing import Any, TypeVar
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from sfm_graphql.db.database import Database
+from sfm_graphql.db.revision import graph_revision
+from sfm_graphql.settings import Settings
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CACHE_NAME = "analysis"
@@ -98,8 +102,13 @@ class AnalysisCache:
         decode: Callable[[Any], T],
     ) -> T:
         """The result of `compute` for this state of the graph, computed at most once per key
-        while it is cached. `encode` makes it JSON; `decode` turns that JSON back."""
-        key = cache_key(operation, arguments, await self._revision())
+        while it is cached. `encode` makes it JSON; `decode` turns that JSON back. Without a
+        revision (0: its node is missing) nothing is cached."""
+        revision = await self._revision()
+        if revision <= 0:
+            # No revision yet (a graph written around the service): nothing to key it on.
+            return await compute()
+        key = cache_key(operation, arguments, revision)
         found = await self._read(key)
         self._observe(CACHE_NAME, found is not None)
         if found is not None:
@@ -107,3 +116,16 @@ class AnalysisCache:
         result = await compute()
         await self._write(key, json.dumps(encode(result), separators=(",", ":")))
         return result
+
+
+def analysis_cache(
+    settings: Settings, db: Database, client: redis.Redis | None, observer: Observer | None
+) -> AnalysisCache:
+    """The cache of a process: Redis shared by every replica, keyed on the graph revision."""
+
+    async def revision() -> int:
+        return await graph_revision(db)
+
+    return AnalysisCache(
+        client, revision=revision, ttl_s=int(settings.analysis_cache_ttl_s), observer=observer
+    )

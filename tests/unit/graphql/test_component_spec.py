@@ -33,7 +33,7 @@ from sfm_graphql.graphql.types.component_spec import (
     specific_fields,
     with_fields,
 )
-from sfm_graphql.graphql.types.components import (
+from sfm_graphql.graphql.types.graph import (
     COMPONENT_CLASSES,
     Component,
     component_from_props,

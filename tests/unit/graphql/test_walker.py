@@ -20,7 +20,7 @@ from sfm_graphql.graphql.walker import (
 )
 
 SCHEMA = build_schema()._schema
-PACKAGE = Path(__file__).resolve().parents[2] / "sfm_graphql"
+PACKAGE = Path(__file__).resolve().parents[3] / "sfm_graphql"
 DOCUMENT = """
 query Q($hide: Boolean!, $show: Boolean = true) {
   components(first: 2) {

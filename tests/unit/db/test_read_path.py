@@ -19,7 +19,7 @@ from sfm_graphql.db.plan import (
 )
 from sfm_graphql.graphql import hydrate
 from sfm_graphql.graphql.resolvers.matrices import position_shapes
-from sfm_graphql.graphql.types.connections import DeliveryConnection
+from sfm_graphql.graphql.types.graph import DeliveryConnection
 
 
 def _outgoing(target: ComponentPlan | None = None, total: bool = False) -> ConnectionPlan:

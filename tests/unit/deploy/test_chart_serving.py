@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from sfm_graphql.cli import build_parser
-from tests.unit.helm_chart import find, render
+from tests.unit.deploy.helm_chart import find, render
 
 
 def _server(*sets: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:

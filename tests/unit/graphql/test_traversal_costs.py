@@ -5,9 +5,10 @@ from __future__ import annotations
 from graphql import parse
 from graphql.execution.values import VariableValues
 
-from sfm_graphql.graphql.analysis import CostModel, analyze, coerce_variables, select_operation
+from sfm_graphql.graphql.analysis import CostModel, analyze, coerce_variables
 from sfm_graphql.graphql.analytics.traversal_costs import DELIVERIES_PER_HOP
 from sfm_graphql.graphql.schema import build_schema
+from sfm_graphql.graphql.walker import select_operation
 
 SCHEMA = build_schema()._schema
 ID = '"QWN0b3I6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"'

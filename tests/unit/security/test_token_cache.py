@@ -16,7 +16,7 @@ import pytest
 from sfm_graphql.security.signing import KeyRingStore
 from sfm_graphql.security.token_cache import CachedToken, TokenCache
 from sfm_graphql.security.tokens import JwtVerifier
-from tests.unit.test_tokens import (
+from tests.unit.security.test_tokens import (
     AUDIENCE,
     FakeClock,
     MemorySecrets,
