@@ -75,6 +75,9 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
         ),
         "SFM_METRICS_REFRESH_S": "0",
         "SFM_METRICS_TOKEN": METRICS_TOKEN,
+        # This file measures memory per body, not admission control: each of its 80 concurrent
+        # requests must be admitted (the default limit is the Neo4j pool size, 50).
+        "SFM_MAX_CONCURRENT_REQUESTS": "200",
         "TMPDIR": str(spool),  # where Starlette spools uploads over 1 MiB
     }
     command = [sys.executable, "-m", "uvicorn", "sfm_graphql.app:create_app", "--factory"]
