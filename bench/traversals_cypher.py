@@ -1,8 +1,9 @@
 """The same traversal questions as bench/traversals.py, asked in Cypher of a loaded Neo4j.
 
 Loads a generated graph (bench/traversals.py `generate`) into the instance the environment
-names (it wipes that database: use the test or bench instance), then times `load_graph` (the
-analysis graph streamed into memory, what every in-process traversal starts with) and bounded
+names (it wipes that database before and after: use the test or bench instance), then times
+`load_graph` (the analysis graph streamed into memory, what every in-process traversal starts
+with) and bounded
 variable-length Cypher patterns for reach, shortest path, simple paths and loops, each with a
 transaction timeout. See docs/analytics.md ("Where traversals are computed").
 
@@ -41,12 +42,17 @@ QUESTIONS = {
 }
 
 
-def load(driver: Any, nodes: int, edges: int) -> None:
-    graph = generate(nodes, edges)
+def wipe(driver: Any) -> None:
     with driver.session() as session:
         session.run(
             "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
         ).consume()
+
+
+def load(driver: Any, nodes: int, edges: int) -> None:
+    graph = generate(nodes, edges)
+    wipe(driver)
+    with driver.session() as session:
         for start in range(0, nodes, BATCH):
             ids = list(graph.ids[start : start + BATCH])
             session.run("UNWIND $ids AS i CREATE (:Component:Actor {id: i})", ids=ids).consume()
@@ -108,6 +114,8 @@ def main() -> None:
             seconds, answer = ask(driver, text, params)
             print(f"  cypher {name}: {seconds:.2f}s ({answer})")
     finally:
+        # Its bare components (no label, no version) are no service data: leave none behind.
+        wipe(driver)
         driver.close()
 
 
