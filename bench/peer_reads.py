@@ -114,7 +114,7 @@ async def capture_statements(
     app = create_app(settings)
     captured: dict[str, Statement] = {}
     async with app.router.lifespan_context(app):
-        db = app.state.db
+        db = app.state.services.db
         original = db.run_composed
         seen: list[Statement] = []
 

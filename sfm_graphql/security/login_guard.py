@@ -88,7 +88,7 @@ def presented_credential(request: Request) -> tuple[str, str | None]:
 
 
 class LoginGuard:
-    """Failed-login budgets per client address and the login audit: `app.state.login_guard`."""
+    """Failed-login budgets per client address and the login audit: `AppServices.login_guard`."""
 
     def __init__(
         self,

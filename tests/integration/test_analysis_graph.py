@@ -16,6 +16,7 @@ from sfm_graphql.errors import AnalysisTooLarge
 from sfm_graphql.services.analytics.graph import AnalysisGraph, load_graph
 from sfm_graphql.services.analytics.scope import Scope
 from sfm_graphql.settings import Settings
+from tests.services import wipe_graph
 
 KINDS = [k.value for k in list(DeliveryKind)[:2]]
 # (source, target, weight, scenario, kind index, time slice); c1 -> c1 is a self-delivery.
@@ -77,6 +78,7 @@ async def db(settings: Settings, neo4j_driver: Any, clean_graph: None) -> AsyncI
     database = Database(create_driver(settings), CypherRegistry.load(), settings)
     yield database
     await database.close()
+    wipe_graph(neo4j_driver)  # bare nodes (no label, version, ...) are no components for others
 
 
 @pytest.mark.parametrize(

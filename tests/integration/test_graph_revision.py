@@ -53,7 +53,7 @@ async def revision(app: Any, gql: GraphQLClient, neo4j_driver: Any) -> Revision:
     )
 
     async def read() -> int:
-        return await graph_revision(app.state.db)
+        return await graph_revision(app.state.services.db)
 
     return read
 
@@ -152,7 +152,7 @@ async def test_refused_rolled_back_and_read_only_operations_leave_it_alone(
 async def test_a_transaction_that_fails_after_its_write_rolls_the_step_back(
     app: Any, revision: Revision, gql: GraphQLClient
 ) -> None:
-    db = app.state.db
+    db = app.state.services.db
     component_id = str(uuid.uuid4())
 
     async def failing() -> None:
@@ -187,7 +187,7 @@ async def test_writes_outside_the_analysed_graph_do_not_advance_it(
 ) -> None:
     digest = uuid.uuid4().hex * 2
     row = {"hash": digest, "name": "Probe", "document": "{ __typename }"}
-    register = app.state.db.write("persisted/register", rows=[row])
+    register = app.state.services.db.write("persisted/register", rows=[row])
     assert await advanced_by(revision, lambda: register) == 0
 
 
@@ -205,8 +205,8 @@ async def test_restore_advances_it_and_keeps_the_counter_through_its_wipe(
     await create_component(gql, "ACTOR", "Kept")
     path = tmp_path / "r.sfmbak"
     await write_backup(
-        driver=app.state.db.driver,
-        registry=app.state.db.registry,
+        driver=app.state.services.db.driver,
+        registry=app.state.services.db.registry,
         database=settings.neo4j_database,
         output=path,
         key=None,
@@ -214,7 +214,7 @@ async def test_restore_advances_it_and_keeps_the_counter_through_its_wipe(
     )
     before = await revision()
     await restore_backup(
-        db=app.state.db,
+        db=app.state.services.db,
         database=settings.neo4j_database,
         path=path,
         key=None,

@@ -24,13 +24,13 @@ PAGE = """
 def texts(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The text of every composed statement the app runs while the test does."""
     seen: list[str] = []
-    original = app.state.db.run_composed
+    original = app.state.services.db.run_composed
 
-    async def recording(name: str, text: str, params: dict[str, Any], access: Any = "read") -> Any:
+    async def recording(name: str, text: str, params: dict[str, Any], *args: Any, **kw: Any) -> Any:
         seen.append(text)
-        return await original(name, text, params, access)
+        return await original(name, text, params, *args, **kw)
 
-    monkeypatch.setattr(app.state.db, "run_composed", recording)
+    monkeypatch.setattr(app.state.services.db, "run_composed", recording)
     return seen
 
 

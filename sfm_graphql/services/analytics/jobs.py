@@ -9,12 +9,14 @@ it failed (docs/analytics.md, "Background jobs").
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import RedisError
 from saq import Job, Queue
 from saq.job import Status
 from saq.queue.base import DEFAULT_SWEPT_JOB_ERROR
@@ -164,7 +166,9 @@ class AnalysisJobs:
         await self.queue.connect()
 
     async def close(self) -> None:
-        await self.queue.disconnect()
+        # At shutdown Redis may be gone already: there is nothing left to release then.
+        with contextlib.suppress(RedisError, OSError):
+            await self.queue.disconnect()
 
     async def start(self, request: JobRequest) -> JobView:
         s = self._settings
