@@ -1,7 +1,7 @@
 """Strawberry fields generated from the domain models, the one source of component fields.
 
 `domain/models.py` declares each component type's fields once (`FIELDS_BY_TYPE`); the output
-types (`types/components.py`) and the flat input (`types/mutations.py`) are built from those
+types (`types/graph.py`) and the flat input (`types/mutations.py`) are built from those
 declarations here, so a field added to a model appears in both without another edit.
 
 How a model field becomes a GraphQL field:
