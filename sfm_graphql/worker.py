@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 import redis.asyncio as redis
 from saq import Job, Worker
+from saq.queue.redis import RedisQueue
 from saq.types import Context as SaqContext
 from saq.types import TimersDict
 
@@ -23,7 +25,7 @@ from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.graphql.context import Context
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.services.analytics.cache import AnalysisCache, analysis_cache
-from sfm_graphql.services.analytics.jobs import RUN_FUNCTION, AnalysisJobs, JobRequest
+from sfm_graphql.services.analytics.jobs import QUEUE_NAME, RUN_FUNCTION, JobRequest
 from sfm_graphql.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -112,10 +114,32 @@ async def run_analysis(ctx: WorkerContext, **kwargs: Any) -> Any:
     return result.data
 
 
+class SweepingQueue(RedisQueue):
+    """saq's Redis queue, sweeping for dead workers' jobs once a heartbeat has passed.
+
+    A sweep at the very start would race the worker's first dequeue: a job being moved to the
+    active list, not yet marked active, looks orphaned and is ended as swept while it runs.
+    The sweep lock lasts one sweep interval (not saq's minute), so a dead worker's job is found
+    within a few heartbeats by whichever worker sweeps next.
+    """
+
+    def __init__(self, *args: Any, every_s: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._every_s = every_s
+        self._sweep_from = time.monotonic() + every_s
+
+    async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
+        del lock  # one sweep interval, whatever saq asks
+        if time.monotonic() < self._sweep_from:
+            return []
+        return await super().sweep(lock=self._every_s, abort=abort)
+
+
 def create_worker(settings: Settings) -> Worker[WorkerContext]:
-    jobs = AnalysisJobs.from_settings(settings)
+    every_s = max(int(settings.analysis_job_heartbeat_s), 1)
+    queue = SweepingQueue(redis.from_url(settings.redis_url), name=QUEUE_NAME, every_s=every_s)
     return Worker(
-        jobs.queue,
+        queue,
         functions=[(RUN_FUNCTION, run_analysis)],
         concurrency=settings.analysis_worker_concurrency,
         startup=_startup,
@@ -124,7 +148,7 @@ def create_worker(settings: Settings) -> Worker[WorkerContext]:
         timers=TimersDict(
             schedule=1,
             worker_info=10,
-            sweep=max(int(settings.analysis_job_heartbeat_s), 1),
+            sweep=every_s,
             abort=1,
         ),
         shutdown_grace_period_s=int(settings.analysis_worker_grace_s),
