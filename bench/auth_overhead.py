@@ -65,8 +65,8 @@ def build_app(variant: str) -> Any:
     from starlette.routing import Route
 
     from sfm_graphql.app import create_app
-    from sfm_graphql.graphql.context import Context
-    from sfm_graphql.graphql.limits import OperationLimits
+    from sfm_graphql.graphql.core.context import Context
+    from sfm_graphql.graphql.core.limits import OperationLimits
     from sfm_graphql.graphql.schema import build_schema
     from sfm_graphql.http.app_services import require_services
     from sfm_graphql.http.view import GraphQLView

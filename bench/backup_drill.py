@@ -34,7 +34,7 @@ from graphgen import generate
 from neo4j import AsyncDriver, AsyncGraphDatabase
 
 from sfm_graphql.app import create_app
-from sfm_graphql.graphql.ids import to_global_id
+from sfm_graphql.graphql.core.ids import to_global_id
 from sfm_graphql.security.signing import cli_token
 from sfm_graphql.settings import Settings
 

@@ -36,7 +36,7 @@ from sfm_graphql.settings import Settings
 AREAS = [
     ("neo4j driver (packstream, temporal types)", ("(neo4j/",)),
     ("strawberry / graphql-core", ("(strawberry/", "(graphql/")),
-    ("sfm hydrate/compose", ("(sfm_graphql/graphql/hydrate.py", "(sfm_graphql/db/compose")),
+    ("sfm hydrate/compose", ("(sfm_graphql/graphql/graph/hydrate.py", "(sfm_graphql/db/compose")),
     ("json", ("(json/", "orjson")),
     ("auth (tokens, joserfc, cryptography)", ("security/tokens.py", "(joserfc/", "(cryptography/")),
     ("rate limits / Redis", ("(redis/", "(limits/", "security/rate_limit.py")),

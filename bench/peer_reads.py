@@ -27,7 +27,7 @@ import httpx
 from neo4j import AsyncDriver, Query, RoutingControl
 
 from sfm_graphql.app import create_app
-from sfm_graphql.graphql.ids import to_global_id
+from sfm_graphql.graphql.core.ids import to_global_id
 from sfm_graphql.settings import Settings
 
 PAGE_SIZE = 20

@@ -18,9 +18,9 @@ from neo4j import AsyncDriver, Query, RoutingControl
 
 from sfm_graphql.db import compose_graph
 from sfm_graphql.db.plan import ComponentFilter, ComponentPlan, ConnectionPlan, DeliveryPlan
-from sfm_graphql.graphql import convert
-from sfm_graphql.graphql.cursors import encode_cursor
-from sfm_graphql.graphql.ids import to_global_id
+from sfm_graphql.graphql.core.cursors import encode_cursor
+from sfm_graphql.graphql.core.ids import to_global_id
+from sfm_graphql.graphql.planner import convert
 from sfm_graphql.settings import Settings
 
 NODE_QUERY = """query Node($id: ID!) {

@@ -22,7 +22,7 @@ from saq.types import TimersDict
 
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.database import Database, create_driver
-from sfm_graphql.graphql.context import Context
+from sfm_graphql.graphql.core.context import Context
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.services.analytics.cache import AnalysisCache, analysis_cache
 from sfm_graphql.services.analytics.jobs import QUEUE_NAME, RUN_FUNCTION, JobRequest

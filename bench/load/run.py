@@ -39,7 +39,7 @@ import loading  # noqa: E402
 from graphgen import Graph, generate  # noqa: E402
 from server import HOST, Service  # noqa: E402
 
-from sfm_graphql.graphql.ids import to_global_id  # noqa: E402
+from sfm_graphql.graphql.core.ids import to_global_id  # noqa: E402
 from sfm_graphql.settings import Settings  # noqa: E402
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")

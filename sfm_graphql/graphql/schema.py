@@ -12,57 +12,66 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from sfm_graphql.graphql import node_resolvers
+from sfm_graphql.graphql.access import (
+    api_key_resolvers,
+    audit_resolvers,
+    oauth_resolvers,
+    privacy_resolvers,
+)
+from sfm_graphql.graphql.access import rate_limit as rate_limits
+from sfm_graphql.graphql.access.api_key_types import (
+    ApiKey,
+    ApiKeySecretPayload,
+    RevokeApiKeyPayload,
+)
+from sfm_graphql.graphql.access.audit_events import AuditMutations
+from sfm_graphql.graphql.access.audit_refusals import AuditRefusals
+from sfm_graphql.graphql.access.audit_types import AuditEventConnection
+from sfm_graphql.graphql.access.oauth_types import (
+    OAuthClient,
+    OAuthClientSecretPayload,
+    RevokeOAuthClientPayload,
+)
+from sfm_graphql.graphql.access.privacy_types import PurgePayload
+from sfm_graphql.graphql.access.rate_limit import RateLimit
 from sfm_graphql.graphql.analytics import jobs as job_resolvers
 from sfm_graphql.graphql.analytics.global_query import GlobalAnalyticsQuery
 from sfm_graphql.graphql.analytics.jobs import AnalysisJob
 from sfm_graphql.graphql.analytics.traversals import TraversalQuery
-from sfm_graphql.graphql.audit import AuditMutations
-from sfm_graphql.graphql.audit_refusals import AuditRefusals
-from sfm_graphql.graphql.errors import ErrorCodes, code_errors
-from sfm_graphql.graphql.limits import OperationLimits
-from sfm_graphql.graphql.resolvers import api_keys as api_key_resolvers
-from sfm_graphql.graphql.resolvers import audit as audit_resolvers
-from sfm_graphql.graphql.resolvers import bulk, export, mutations, queries
-from sfm_graphql.graphql.resolvers import matrices as matrix_resolvers
-from sfm_graphql.graphql.resolvers import oauth as oauth_resolvers
-from sfm_graphql.graphql.resolvers import privacy as privacy_resolvers
-from sfm_graphql.graphql.resolvers import scenarios as scenario_resolvers
-from sfm_graphql.graphql.types import enums  # noqa: F401 (registers enum descriptions)
-from sfm_graphql.graphql.types.api_keys import ApiKey, ApiKeySecretPayload, RevokeApiKeyPayload
-from sfm_graphql.graphql.types.audit import AuditEventConnection
-from sfm_graphql.graphql.types.bulk import BulkImportPayload
-from sfm_graphql.graphql.types.enums import DeliveryKindInfo
-from sfm_graphql.graphql.types.export import ExportResult
-from sfm_graphql.graphql.types.graph import (
-    COMPONENT_CLASSES,
-    ComponentConnection,
-    Delivery,
-    DeliveryConnection,
-)
-from sfm_graphql.graphql.types.matrices import (
-    DeleteMatrixPayload,
-    Matrix,
-    MatrixConnection,
-    MatrixPayload,
-)
-from sfm_graphql.graphql.types.mutations import (
+from sfm_graphql.graphql.bulk import export_resolvers, import_resolvers
+from sfm_graphql.graphql.bulk.export_types import ExportResult
+from sfm_graphql.graphql.bulk.import_types import BulkImportPayload
+from sfm_graphql.graphql.core import enums  # noqa: F401 (registers enum descriptions)
+from sfm_graphql.graphql.core.enums import DeliveryKindInfo
+from sfm_graphql.graphql.core.errors import ErrorCodes, code_errors
+from sfm_graphql.graphql.core.limits import OperationLimits
+from sfm_graphql.graphql.core.node import Node
+from sfm_graphql.graphql.core.validation import CACHE_SIZE as VALIDATION_CACHE_SIZE
+from sfm_graphql.graphql.core.validation import CachedValidation
+from sfm_graphql.graphql.graph import mutation_resolvers, query_resolvers
+from sfm_graphql.graphql.graph.mutation_types import (
     ComponentPayload,
     DeleteComponentPayload,
     DeleteDeliveryPayload,
     DeliveryPayload,
 )
-from sfm_graphql.graphql.types.node import Node
-from sfm_graphql.graphql.types.oauth import (
-    OAuthClient,
-    OAuthClientSecretPayload,
-    RevokeOAuthClientPayload,
+from sfm_graphql.graphql.graph.result_types import Neighborhood, SearchHit
+from sfm_graphql.graphql.graph.types import (
+    COMPONENT_CLASSES,
+    ComponentConnection,
+    Delivery,
+    DeliveryConnection,
 )
-from sfm_graphql.graphql.types.privacy import PurgePayload
-from sfm_graphql.graphql.types.rate_limit import RateLimit
-from sfm_graphql.graphql.types.results import Neighborhood, SearchHit
-from sfm_graphql.graphql.types.scenarios import Scenario, ScenarioComparison, ScenarioPayload
-from sfm_graphql.graphql.validation import CACHE_SIZE as VALIDATION_CACHE_SIZE
-from sfm_graphql.graphql.validation import CachedValidation
+from sfm_graphql.graphql.matrices import resolvers as matrix_resolvers
+from sfm_graphql.graphql.matrices.types import (
+    DeleteMatrixPayload,
+    Matrix,
+    MatrixConnection,
+    MatrixPayload,
+)
+from sfm_graphql.graphql.scenarios import resolvers as scenario_resolvers
+from sfm_graphql.graphql.scenarios.types import Scenario, ScenarioComparison, ScenarioPayload
 from sfm_graphql.observability.graphql_tracing import graphql_tracing
 from sfm_graphql.observability.metrics_graphql import GraphQLMetrics
 from sfm_graphql.observability.request_context import OperationLogContext
@@ -74,43 +83,43 @@ from sfm_graphql.settings import Settings
 @strawberry.type
 class Query(GlobalAnalyticsQuery, TraversalQuery):
     node: Node | None = strawberry.field(
-        resolver=queries.node,
+        resolver=node_resolvers.node,
         extensions=allow(Role.VIEWER),
         description="Any object by its global id.",
     )
     nodes: list[Node | None] = strawberry.field(
-        resolver=queries.nodes, extensions=allow(Role.VIEWER)
+        resolver=node_resolvers.nodes, extensions=allow(Role.VIEWER)
     )
     components: ComponentConnection = strawberry.field(
-        resolver=queries.components,
+        resolver=query_resolvers.components,
         extensions=allow(Role.VIEWER),
         description="Components, keyset-paginated, filtered and sorted.",
     )
     deliveries: DeliveryConnection = strawberry.field(
-        resolver=queries.deliveries, extensions=allow(Role.VIEWER)
+        resolver=query_resolvers.deliveries, extensions=allow(Role.VIEWER)
     )
     search: list[SearchHit] = strawberry.field(
-        resolver=queries.search,
+        resolver=query_resolvers.search,
         extensions=allow(Role.VIEWER),
         description="Full-text search over component labels and descriptions.",
     )
     neighborhood: Neighborhood = strawberry.field(
-        resolver=queries.neighborhood,
+        resolver=query_resolvers.neighborhood,
         extensions=allow(Role.VIEWER),
         description="Components and deliveries within `depth` hops.",
     )
     delivery_kinds: list[DeliveryKindInfo] = strawberry.field(
-        resolver=queries.delivery_kinds,
+        resolver=query_resolvers.delivery_kinds,
         extensions=allow(Role.VIEWER),
         description="The delivery-kind vocabulary with its rules.",
     )
     rate_limit: RateLimit = strawberry.field(
-        resolver=queries.rate_limit,
+        resolver=rate_limits.rate_limit,
         extensions=allow(Role.VIEWER),
         description="Your rate-limit budget.",
     )
     export_graph: ExportResult = strawberry.field(
-        resolver=export.export_graph,
+        resolver=export_resolvers.export_graph,
         extensions=allow(Role.DATA_MANAGER),
         description="All components and the deliveries (of one scenario, when given) as one "
         "JSON, CSV or GraphML document. A JSON export can be fed back to bulkImport.",
@@ -166,33 +175,33 @@ class Query(GlobalAnalyticsQuery, TraversalQuery):
 @strawberry.type
 class Mutation:
     create_component: ComponentPayload = strawberry.field(
-        resolver=mutations.create_component, extensions=allow(Role.EDITOR)
+        resolver=mutation_resolvers.create_component, extensions=allow(Role.EDITOR)
     )
     update_component: ComponentPayload = strawberry.field(
-        resolver=mutations.update_component, extensions=allow(Role.EDITOR)
+        resolver=mutation_resolvers.update_component, extensions=allow(Role.EDITOR)
     )
     delete_component: DeleteComponentPayload = strawberry.field(
-        resolver=mutations.delete_component,
+        resolver=mutation_resolvers.delete_component,
         extensions=allow(Role.EDITOR),
         description="Refused while the component has deliveries, unless cascade is true.",
     )
     create_delivery: DeliveryPayload = strawberry.field(
-        resolver=mutations.create_delivery, extensions=allow(Role.EDITOR)
+        resolver=mutation_resolvers.create_delivery, extensions=allow(Role.EDITOR)
     )
     update_delivery: DeliveryPayload = strawberry.field(
-        resolver=mutations.update_delivery, extensions=allow(Role.EDITOR)
+        resolver=mutation_resolvers.update_delivery, extensions=allow(Role.EDITOR)
     )
     delete_delivery: DeleteDeliveryPayload = strawberry.field(
-        resolver=mutations.delete_delivery, extensions=allow(Role.EDITOR)
+        resolver=mutation_resolvers.delete_delivery, extensions=allow(Role.EDITOR)
     )
     bulk_import: BulkImportPayload = strawberry.field(
-        resolver=bulk.bulk_import,
+        resolver=import_resolvers.bulk_import,
         extensions=allow(Role.DATA_MANAGER),
         description="Create or update many components and deliveries by external key, all or "
         "nothing. Rows with problems are reported in the payload and then nothing is written.",
     )
     bulk_import_file: BulkImportPayload = strawberry.field(
-        resolver=bulk.bulk_import_file,
+        resolver=import_resolvers.bulk_import_file,
         extensions=allow(Role.DATA_MANAGER),
         description="bulkImport from an uploaded file (GraphQL multipart request) in the JSON or "
         "CSV format of exportGraph. The request needs an Apollo-Require-Preflight or "

@@ -1,7 +1,7 @@
 """The typed services of a running app: one object the lifespan builds (app.py).
 
 Routes and middleware reach it with `app_services(app)`; resolvers never do: the GraphQL view
-copies what they need into the typed context (graphql/context.py). Before the lifespan has
+copies what they need into the typed context (graphql/core/context.py). Before the lifespan has
 started there is none; once it has stopped, `started` is False again.
 """
 

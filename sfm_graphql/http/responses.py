@@ -158,7 +158,7 @@ def _result_status(response: dict[str, Any]) -> tuple[int | None, dict[str, str]
         # Neo4j ended the transaction for the request's time (http/timeout.py): nothing returned.
         return TIMEOUT_STATUS, {}
     if is_request_error(response) and first_code(response) == ErrorCode.RATE_LIMITED.value:
-        # The caller's budget is spent (graphql/limits.py): back off until the window frees it.
+        # The caller's budget is spent (graphql/core/limits.py): back off until the window frees it.
         wait = _retry_after(_extensions(response["errors"][0]))
         return RATE_LIMITED_STATUS, {"Retry-After": str(wait)}
     return None, {}

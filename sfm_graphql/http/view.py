@@ -32,8 +32,8 @@ from sfm_graphql.errors import (
     SfmError,
     Unauthenticated,
 )
-from sfm_graphql.graphql.context import Context
-from sfm_graphql.graphql.limits import budget_points, rate_limit_key
+from sfm_graphql.graphql.core.context import Context
+from sfm_graphql.graphql.core.limits import budget_points, rate_limit_key
 from sfm_graphql.http import jsonio
 from sfm_graphql.http.app_services import AppServices, require_services
 from sfm_graphql.http.body import (

@@ -1,6 +1,6 @@
 """Unexpected errors, gathered in one place: the span, the error tracker, the metrics.
 
-`graphql/errors.py` masks an unexpected error as `INTERNAL_SERVER_ERROR` with an `errorId` and
+`graphql/core/errors.py` masks an unexpected error as `INTERNAL_SERVER_ERROR` with an `errorId` and
 calls `report_unexpected`, which records the exception on the current span (masked, status
 ERROR) and sends it to Sentry when `SFM_SENTRY_DSN` is set. The `sfm_errors_total` counter, by
 code, is kept by the metrics module from every error response (observability/metrics.py).
@@ -29,7 +29,7 @@ from sfm_graphql.settings import Settings
 log = logging.getLogger(__name__)
 
 # The logger whose ERROR lines report what `report_unexpected` sends itself, with its ids.
-REPORTED_LOGGER = "sfm_graphql.graphql.errors"
+REPORTED_LOGGER = "sfm_graphql.graphql.core.errors"
 
 _sentry_on = False
 

@@ -22,7 +22,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from sfm_graphql.errors import ErrorCode, SfmError
-from sfm_graphql.graphql.walker import select_operation
+from sfm_graphql.graphql.core.walker import select_operation
 from sfm_graphql.security.masking import mask_text
 
 MAX_NAME = 100

@@ -34,7 +34,7 @@ MAX_QUERY_NAMES = 500  # well above the number of Cypher files and composed stat
 # Seconds; 5 s is the latency alert's threshold, so it is a bucket boundary.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 CYPHER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0)
-# Static cost points (graphql/limits.py); the per-role ceilings run up to 250,000.
+# Static cost points (graphql/core/limits.py); the per-role ceilings run up to 250,000.
 COST_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 50_000, 250_000)
 
 _GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")

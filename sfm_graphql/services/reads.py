@@ -1,10 +1,10 @@
 """Reads that follow the selection: compose the plan, run the one statement, return its rows.
 
-Resolvers turn a selection into a plan (GraphQL concerns, `graphql/selection.py`); this service
-composes it (`db/compose_graph.py`, `db/compose_matrix.py`), runs it and returns plain rows with
-the shape the composer gave them; the resolver hydrates them into GraphQL objects
-(`graphql/hydrate.py`). Reads go resolver -> service -> db like writes do, and no Strawberry type
-enters this layer.
+Resolvers turn a selection into a plan (GraphQL concerns, `graphql/planner/selection.py`); this
+service composes it (`db/compose_graph.py`, `db/compose_matrix.py`), runs it and returns plain
+rows with the shape the composer gave them; the resolver hydrates them into GraphQL objects
+(`graphql/graph/hydrate.py`). Reads go resolver -> service -> db like writes do, and no
+Strawberry type enters this layer.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from graphql import (
 )
 
 from sfm_graphql.app import create_app
-from sfm_graphql.graphql.ids import to_global_id
+from sfm_graphql.graphql.core.ids import to_global_id
 from sfm_graphql.graphql.role_matrix import Rule, rules
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.security.principal import Role

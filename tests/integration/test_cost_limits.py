@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sfm_graphql.graphql.ids import to_global_id
+from sfm_graphql.graphql.core.ids import to_global_id
 from sfm_graphql.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]

@@ -131,7 +131,7 @@ async def test_neighborhood_respects_depth_direction_and_kinds(
 
 
 async def test_nodes_returns_each_id_in_order_with_null_for_unknown(gql: GraphQLClient) -> None:
-    from sfm_graphql.graphql.ids import to_global_id
+    from sfm_graphql.graphql.core.ids import to_global_id
 
     a = await create_component(gql, "ACTOR", "a")
     p = await create_component(gql, "POLICY", "p")

@@ -15,7 +15,7 @@ import pytest
 from starlette.applications import Starlette
 
 from sfm_graphql.app import create_app
-from sfm_graphql.graphql.ids import to_global_id
+from sfm_graphql.graphql.core.ids import to_global_id
 from sfm_graphql.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]

@@ -118,7 +118,7 @@ async def test_malformed_ids_are_bad_user_input(gql: GraphQLClient, bad_id: str)
 
 
 async def test_unknown_ids_read_as_null_and_write_as_not_found(gql: GraphQLClient) -> None:
-    from sfm_graphql.graphql.ids import to_global_id
+    from sfm_graphql.graphql.core.ids import to_global_id
 
     ghost = to_global_id("Actor", "00000000-0000-4000-8000-000000000000")
     assert (await gql.data("query($id: ID!) { node(id: $id) { id } }", {"id": ghost}))[

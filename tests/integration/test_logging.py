@@ -233,7 +233,7 @@ async def test_an_unexpected_error_is_logged_once_as_json_with_its_ids(
     lines = _lines(capsys.readouterr().err)
 
     extensions = body["errors"][0]["extensions"]
-    (line,) = [x for x in lines if x["logger"] == "sfm_graphql.graphql.errors"]
+    (line,) = [x for x in lines if x["logger"] == "sfm_graphql.graphql.core.errors"]
     assert line["level"] == "error" and extensions["errorId"] in line["message"]
     assert line["trace_id"] == extensions["traceId"] and line["request_id"] == "boom-1"
     assert "RuntimeError: lost the connection" in line["exception"]

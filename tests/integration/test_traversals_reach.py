@@ -10,7 +10,7 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from sfm_graphql.graphql.ids import from_global_id
+from sfm_graphql.graphql.core.ids import from_global_id
 from tests.integration.traversal_graphs import SHAPES, fresh_analyst, oracle, seed
 from tests.services import GraphQLClient
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from sfm_graphql.graphql.ids import to_global_id
+from sfm_graphql.graphql.core.ids import to_global_id
 from sfm_graphql.security.principal import Role
 from tests.services import GraphQLClient
 

@@ -8,8 +8,8 @@ import pytest
 from graphql import GraphQLError
 
 from sfm_graphql.errors import BadUserInput
-from sfm_graphql.graphql.errors import classify, code_errors, coded
-from sfm_graphql.graphql.limits import OperationLimits
+from sfm_graphql.graphql.core.errors import classify, code_errors, coded
+from sfm_graphql.graphql.core.limits import OperationLimits
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.settings import Settings
 

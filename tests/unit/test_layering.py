@@ -24,6 +24,19 @@ FORBIDDEN = {
     "security": ("graphql", "http", "observability"),
     "observability": ("http",),
 }
+# Inside graphql/, each domain folder imports only the folders listed for it (docs/architecture.md,
+# "The GraphQL layer"): core <- planner <- graph <- the other domains; the modules at the top of
+# graphql/ (the schema, node resolution, the role matrix) may import every folder.
+GRAPHQL_FOLDERS: dict[str, frozenset[str]] = {
+    "core": frozenset(),
+    "planner": frozenset({"core"}),
+    "graph": frozenset({"core", "planner"}),
+    "access": frozenset({"core", "planner", "graph"}),
+    "bulk": frozenset({"core", "planner", "graph"}),
+    "matrices": frozenset({"core", "planner", "graph"}),
+    "analytics": frozenset({"core", "planner", "graph"}),
+    "scenarios": frozenset({"core", "planner", "graph", "analytics"}),
+}
 # Every circle fails (issue 10, knot 3 removed the last ones).
 KNOWN_CIRCLES: list[list[str]] = []
 
@@ -140,6 +153,32 @@ def test_a_lower_layer_imports_no_higher_one(layer: str) -> None:
         if _layer(module) == layer
         for target in targets
         if _layer(target) in FORBIDDEN[layer]
+    )
+    assert wrong == []
+
+
+def _graphql_folder(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[:2] != ["sfm_graphql", "graphql"] or len(parts) < 4:
+        return None  # outside graphql/, or a module at its top
+    return parts[2]
+
+
+def test_the_graphql_folders_are_known() -> None:
+    folders = {path.name for path in (PACKAGE / "graphql").iterdir() if path.is_dir()}
+    assert folders - {"__pycache__"} == set(GRAPHQL_FOLDERS)
+
+
+@pytest.mark.parametrize("folder", sorted(GRAPHQL_FOLDERS))
+def test_a_graphql_folder_imports_only_the_folders_below_it(folder: str) -> None:
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module, targets in import_graph().items()
+        if _graphql_folder(module) == folder
+        for target in targets
+        if target.startswith("sfm_graphql.graphql")
+        and (found := _graphql_folder(target)) != folder
+        and found not in GRAPHQL_FOLDERS[folder]
     )
     assert wrong == []
 

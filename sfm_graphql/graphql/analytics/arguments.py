@@ -7,8 +7,8 @@ from typing import Annotated
 import strawberry
 
 from sfm_graphql.errors import BadUserInput
-from sfm_graphql.graphql.context import Info
-from sfm_graphql.graphql.types.enums import ComponentType, DeliveryKind
+from sfm_graphql.graphql.core.context import Info
+from sfm_graphql.graphql.core.enums import ComponentType, DeliveryKind
 from sfm_graphql.services.analytics.centrality import BetweennessSampling
 from sfm_graphql.services.analytics.scope import Scope
 

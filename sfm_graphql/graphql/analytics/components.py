@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sfm_graphql.graphql.context import Info
-from sfm_graphql.graphql.resolvers.fetch import components_by_ids, deliveries_by_ids
-from sfm_graphql.graphql.selection import Planner
-from sfm_graphql.graphql.types.graph import Component, Delivery
+from sfm_graphql.graphql.core.context import Info
+from sfm_graphql.graphql.graph.fetch import components_by_ids, deliveries_by_ids
+from sfm_graphql.graphql.graph.types import Component, Delivery
+from sfm_graphql.graphql.planner.selection import Planner
 
 
 async def components_at(info: Info, ids: Iterable[str], *path: str) -> dict[str, Component]:

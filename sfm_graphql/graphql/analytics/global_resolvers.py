@@ -25,8 +25,8 @@ from sfm_graphql.graphql.analytics.global_types import (
     Vulnerability,
 )
 from sfm_graphql.graphql.analytics.hydration import components_at_paths
-from sfm_graphql.graphql.context import Info
-from sfm_graphql.graphql.types.graph import Component
+from sfm_graphql.graphql.core.context import Info
+from sfm_graphql.graphql.graph.types import Component
 from sfm_graphql.services.analytics import centrality as centrality_service
 from sfm_graphql.services.analytics import communities as community_service
 from sfm_graphql.services.analytics import structure

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from sfm_graphql.graphql.types.graph import Component
+from sfm_graphql.graphql.graph.types import Component
 from sfm_graphql.services.analytics.centrality import CentralityMeasure
 from sfm_graphql.services.analytics.communities import CommunityAlgorithm
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sfm_graphql.graphql.context import Info
-from sfm_graphql.graphql.resolvers.fetch import components_by_ids
-from sfm_graphql.graphql.selection import Planner
-from sfm_graphql.graphql.types.graph import Component
+from sfm_graphql.graphql.core.context import Info
+from sfm_graphql.graphql.graph.fetch import components_by_ids
+from sfm_graphql.graphql.graph.types import Component
+from sfm_graphql.graphql.planner.selection import Planner
 
 Path = tuple[str, ...]
 

@@ -1,9 +1,10 @@
 """Checking the document of an analysis job before it is queued.
 
 A job runs one query operation whose root fields are all analytics fields (those the cost model
-weighs in `graphql/analytics/costs.py`). The document is parsed, validated, its variables coerced
-and its cost measured exactly as `/graphql` would, against the caller's role, and the cost is
-spent from the caller's budget now: a refusal comes back at once, never as a failed job later.
+weighs in `graphql/core/analytics_costs.py`). The document is parsed, validated, its
+variables coerced and its cost measured exactly as `/graphql` would, against the caller's role,
+and the cost is spent from the caller's budget now: a refusal comes back at once, never as a
+failed job later.
 """
 
 from __future__ import annotations
@@ -21,17 +22,17 @@ from graphql import (
 )
 
 from sfm_graphql.errors import BadUserInput, ErrorCode, OperationRefused, RateLimited
-from sfm_graphql.graphql.analysis import (
+from sfm_graphql.graphql.core.analysis import (
     MAX_FRAGMENT_EXPANSIONS,
     CostModel,
     analyze,
     coerce_variables,
 )
-from sfm_graphql.graphql.analytics.costs import ANALYTICS_FIELD_WEIGHTS
-from sfm_graphql.graphql.context import Context
-from sfm_graphql.graphql.limits import OperationLimits, budget_points, rate_limit_key
-from sfm_graphql.graphql.validation import validate_document
-from sfm_graphql.graphql.walker import TooComplex, Walker, fragments_of, select_operation
+from sfm_graphql.graphql.core.analytics_costs import ANALYTICS_FIELD_WEIGHTS
+from sfm_graphql.graphql.core.context import Context
+from sfm_graphql.graphql.core.limits import OperationLimits, budget_points, rate_limit_key
+from sfm_graphql.graphql.core.validation import validate_document
+from sfm_graphql.graphql.core.walker import TooComplex, Walker, fragments_of, select_operation
 
 FIELD = "input.query"
 

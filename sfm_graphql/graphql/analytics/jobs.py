@@ -11,8 +11,8 @@ from strawberry.scalars import JSON
 
 from sfm_graphql.errors import BadUserInput, ServiceUnavailable
 from sfm_graphql.graphql.analytics.job_documents import check_job_document
-from sfm_graphql.graphql.context import Info
-from sfm_graphql.graphql.ids import from_global_id, to_global_id
+from sfm_graphql.graphql.core.context import Info
+from sfm_graphql.graphql.core.ids import from_global_id, to_global_id
 from sfm_graphql.services.analytics.jobs import (
     TERMINAL,
     AnalysisJobs,

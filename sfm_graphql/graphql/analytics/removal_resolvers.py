@@ -17,10 +17,10 @@ from sfm_graphql.graphql.analytics.traversal_types import (
     LeverageRanking,
     RemovalImpact,
 )
-from sfm_graphql.graphql.context import Info
-from sfm_graphql.graphql.resolvers.fetch import components_by_ids
-from sfm_graphql.graphql.selection import Planner
-from sfm_graphql.graphql.types.graph import Component
+from sfm_graphql.graphql.core.context import Info
+from sfm_graphql.graphql.graph.fetch import components_by_ids
+from sfm_graphql.graphql.graph.types import Component
+from sfm_graphql.graphql.planner.selection import Planner
 from sfm_graphql.services.analytics import loops as loop_service
 from sfm_graphql.services.analytics.removal import simulate_removal as simulate
 from sfm_graphql.services.analytics.scope import Scope

@@ -6,8 +6,8 @@ import strawberry
 
 from sfm_graphql.graphql.analytics.arguments import bounded
 from sfm_graphql.graphql.analytics.hydration import components_at_paths
-from sfm_graphql.graphql.context import Info
-from sfm_graphql.graphql.types.graph import Component
+from sfm_graphql.graphql.core.context import Info
+from sfm_graphql.graphql.graph.types import Component
 from sfm_graphql.services.analytics import shifts as shift_service
 from sfm_graphql.services.analytics.graph import load_graph
 from sfm_graphql.services.analytics.run import off_loop

@@ -25,9 +25,9 @@ from sfm_graphql.graphql.analytics.statistics_types import (
     KindCount,
 )
 from sfm_graphql.graphql.analytics.types import TypeCount
-from sfm_graphql.graphql.context import Info
-from sfm_graphql.graphql.ids import expect_global_id
-from sfm_graphql.graphql.types.graph import COMPONENT_TYPE_NAMES, Component
+from sfm_graphql.graphql.core.context import Info
+from sfm_graphql.graphql.core.ids import COMPONENT_TYPE_NAMES, expect_global_id
+from sfm_graphql.graphql.graph.types import Component
 from sfm_graphql.services.analytics import ceremonial, counts, structure
 from sfm_graphql.services.analytics.graph import load_graph
 from sfm_graphql.services.analytics.run import off_loop

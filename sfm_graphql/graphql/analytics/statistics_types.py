@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from sfm_graphql.graphql.analytics.types import TypeCount
-from sfm_graphql.graphql.types.enums import DeliveryKind
-from sfm_graphql.graphql.types.graph import Component
+from sfm_graphql.graphql.core.enums import DeliveryKind
+from sfm_graphql.graphql.graph.types import Component
 from sfm_graphql.services.analytics import ceremonial as ceremonial_service
 from sfm_graphql.services.analytics import structure
 

@@ -13,10 +13,10 @@ from sfm_graphql.domain.enums import Direction
 from sfm_graphql.errors import AnalysisTooLarge, BadUserInput
 from sfm_graphql.graphql.analytics.components import components_at, deliveries_at
 from sfm_graphql.graphql.analytics.traversal_types import ReachedComponent
-from sfm_graphql.graphql.context import Info
-from sfm_graphql.graphql.ids import from_global_id
-from sfm_graphql.graphql.selection import Planner
-from sfm_graphql.graphql.types.graph import COMPONENT_TYPE_NAMES, Component, Delivery
+from sfm_graphql.graphql.core.context import Info
+from sfm_graphql.graphql.core.ids import COMPONENT_TYPE_NAMES, from_global_id
+from sfm_graphql.graphql.graph.types import Component, Delivery
+from sfm_graphql.graphql.planner.selection import Planner
 from sfm_graphql.services.analytics.graph import load_graph
 from sfm_graphql.services.analytics.scope import Scope
 from sfm_graphql.services.analytics.traversal_graph import Deadline, TraversalGraph

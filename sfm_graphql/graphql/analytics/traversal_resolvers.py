@@ -22,8 +22,8 @@ from sfm_graphql.graphql.analytics.traversal_types import (
     Reach,
 )
 from sfm_graphql.graphql.analytics.types import TypeCount
-from sfm_graphql.graphql.context import Info
-from sfm_graphql.graphql.ids import expect_global_id
+from sfm_graphql.graphql.core.context import Info
+from sfm_graphql.graphql.core.ids import expect_global_id
 from sfm_graphql.services.analytics import loops as loop_service
 from sfm_graphql.services.analytics import traversals
 from sfm_graphql.services.analytics.scope import Scope

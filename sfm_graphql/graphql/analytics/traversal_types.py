@@ -7,7 +7,7 @@ import enum
 import strawberry
 
 from sfm_graphql.graphql.analytics.types import TypeCount
-from sfm_graphql.graphql.types.graph import Component, Delivery
+from sfm_graphql.graphql.graph.types import Component, Delivery
 
 
 @strawberry.enum(description="Whether a feedback loop amplifies a change or damps it.")

@@ -1,6 +1,6 @@
 """The traversal fields of Query (docs/analytics.md): paths, reach, policy impact, feedback
 loops, leverage points and removal. Each is for analysts and above and costed in
-graphql/analytics/traversal_costs.py."""
+graphql/core/traversal_costs.py."""
 
 from __future__ import annotations
 

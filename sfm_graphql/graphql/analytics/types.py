@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from sfm_graphql.graphql.types.enums import ComponentType
+from sfm_graphql.graphql.core.enums import ComponentType
 
 
 @strawberry.type(description="How many components of one type a result holds.")

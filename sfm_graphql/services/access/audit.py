@@ -7,7 +7,7 @@ here and read by `auditLog`; nothing in the API updates or deletes them. The onl
 
 Hooks for other parts of the service: `record_login`, `record_failed_login`, `record_event`
 (token issue, exports run outside GraphQL, …). GraphQL mutations are recorded by the
-`AuditMutations` schema extension (`graphql/audit.py`).
+`AuditMutations` schema extension (`graphql/access/audit_events.py`).
 """
 
 from __future__ import annotations

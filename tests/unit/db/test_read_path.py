@@ -17,9 +17,9 @@ from sfm_graphql.db.plan import (
     DeliveryPlan,
     Page,
 )
-from sfm_graphql.graphql import hydrate
-from sfm_graphql.graphql.resolvers.matrices import position_shapes
-from sfm_graphql.graphql.types.graph import DeliveryConnection
+from sfm_graphql.graphql.graph import hydrate
+from sfm_graphql.graphql.graph.types import DeliveryConnection
+from sfm_graphql.graphql.matrices.resolvers import position_shapes
 
 
 def _outgoing(target: ComponentPlan | None = None, total: bool = False) -> ConnectionPlan:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from sfm_graphql.graphql.audit import summarize
+from sfm_graphql.graphql.access.audit_events import summarize
 from sfm_graphql.security.masking import (
     DEFAULT_PERSONAL_FIELDS,
     MASK,

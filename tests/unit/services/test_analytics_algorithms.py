@@ -10,7 +10,7 @@ import networkx as nx
 import pytest
 
 from sfm_graphql.errors import AnalysisTooLarge, BadUserInput
-from sfm_graphql.graphql.analytics.costs import analytics_list_size
+from sfm_graphql.graphql.core.analytics_costs import analytics_list_size
 from sfm_graphql.services.analytics import centrality, structure
 from sfm_graphql.services.analytics.centrality import BetweennessSampling, CentralityMeasure
 from sfm_graphql.services.analytics.graph import AnalysisGraph

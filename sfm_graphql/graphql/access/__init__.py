@@ -1,0 +1,1 @@
+"""API keys, OAuth clients, the audit log, personal-data purges, the caller's rate-limit budget."""

@@ -1,0 +1,1 @@
+"""Components and deliveries: their types (from the domain models), queries and mutations."""

@@ -1,0 +1,265 @@
+"""The types of the graph itself: `Component` (one type per component type, generated from the
+domain models), `Delivery`, and their Relay connections.
+
+They reference each other (a component's deliveries, a delivery's endpoints, a connection's
+nodes), so they live in one module: the schema's own cycle is no import circle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from sfm_graphql.domain.models import FIELDS_BY_TYPE, CommonFields
+from sfm_graphql.errors import NotPlanned, SfmError
+from sfm_graphql.graphql.core.context import Info
+from sfm_graphql.graphql.core.enums import (
+    ComponentType,
+    DeliveryKind,
+    DeliveryKindInfo,
+    DeliveryType,
+)
+from sfm_graphql.graphql.core.ids import to_global_id
+from sfm_graphql.graphql.core.inputs import DeliveryFilter, DeliveryOrder
+from sfm_graphql.graphql.core.node import Node
+from sfm_graphql.graphql.graph.component_spec import (
+    build_object,
+    output_fields,
+    python_name,
+    specific_fields,
+    value_reader,
+    with_fields,
+)
+from sfm_graphql.security.personal_data import mask_personal, may_read_personal_data
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+def _total(value: int | None) -> int:
+    if value is None:  # the planner counts whenever totalCount is selected
+        raise SfmError("totalCount was not computed")
+    return value
+
+
+@strawberry.type
+class ComponentEdge:
+    cursor: str
+    node: Component
+
+
+@strawberry.type
+class ComponentConnection:
+    edges: list[ComponentEdge]
+    page_info: PageInfo
+    total: strawberry.Private[int | None]
+
+    @strawberry.field(description="Number of items matching the filter (counted only when asked).")
+    def total_count(self) -> int:
+        return _total(self.total)
+
+
+@strawberry.type
+class DeliveryEdge:
+    cursor: str
+    node: Delivery
+
+
+@strawberry.type
+class DeliveryConnection:
+    edges: list[DeliveryEdge]
+    page_info: PageInfo
+    total: strawberry.Private[int | None]
+
+    @strawberry.field(description="Number of items matching the filter (counted only when asked).")
+    def total_count(self) -> int:
+        return _total(self.total)
+
+
+def _metadata(root: Component, info: Info) -> Any:
+    # Field-level authorization of an Actor's personal fields (security/personal_data.py).
+    context = info.context
+    if (
+        root.stored_metadata is None
+        or root.type is not ComponentType.ACTOR
+        or may_read_personal_data(context.principal, context.settings)
+    ):
+        return root.stored_metadata
+    return mask_personal(root.stored_metadata, context.settings.personal_fields)
+
+
+def _prefetched(root: Component, info: Info) -> DeliveryConnection:
+    # Every root field plans the connections below it (selection.py) and its one statement
+    # fetches them; the arguments were read by the planner, so they are unused here.
+    found = root.prefetched.get(str(info.path.key))
+    if found is None:
+        raise NotPlanned(f"Component.{info.field_name} was not planned")
+    return cast("DeliveryConnection", found)
+
+
+@strawberry.interface(
+    description="A component of the social fabric: a row and column of the matrix."
+)
+@with_fields(output_fields(CommonFields.model_fields.items()), after="type")
+class Component(Node):
+    """The common fields (`label` ... `externalKey`) are `CommonFields`', added after `type`."""
+
+    uuid: str = strawberry.field(description="The stable UUID behind the global id.")
+    type: ComponentType
+    metadata: JSON | None = strawberry.field(resolver=_metadata)
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int = strawberry.field(
+        description="Incremented on every update; send it back to update."
+    )
+    prefetched: strawberry.Private[dict[str, Any]]
+    stored_metadata: strawberry.Private[dict[str, Any] | None]
+
+    @strawberry.field(description="Deliveries this component makes.")
+    def outgoing(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: DeliveryFilter | None = None,  # noqa: A002 (GraphQL argument name)
+        order_by: DeliveryOrder | None = None,
+    ) -> DeliveryConnection:
+        return _prefetched(self, info)
+
+    @strawberry.field(description="Deliveries this component receives.")
+    def incoming(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: DeliveryFilter | None = None,  # noqa: A002
+        order_by: DeliveryOrder | None = None,
+    ) -> DeliveryConnection:
+        return _prefetched(self, info)
+
+
+COMPONENT_CLASSES: dict[ComponentType, type[Component]] = {
+    component_type: build_object(
+        component_type.label, Component, output_fields(specific_fields(model))
+    )
+    for component_type, model in FIELDS_BY_TYPE.items()
+}
+# Per type: (attribute, stored name, reader) of every model field.
+_READERS = {
+    component_type: [
+        (python_name(name), name, value_reader(field)) for name, field in model.model_fields.items()
+    ]
+    for component_type, model in FIELDS_BY_TYPE.items()
+}
+
+
+def component_from_props(props: dict[str, Any], prefetched: dict[str, Any]) -> Component:
+    """A typed component object from a node's decoded properties and labels."""
+    component_type = ComponentType.from_labels(props["__labels"])
+    values = {attr: read(props.get(name)) for attr, name, read in _READERS[component_type]}
+    # `metadata` is resolved (personal fields masked) from the stored value.
+    values["stored_metadata"] = values.pop("metadata")
+    return COMPONENT_CLASSES[component_type](
+        id=strawberry.ID(to_global_id(component_type.label, props["id"])),
+        uuid=props["id"],
+        type=component_type,
+        created_at=props["createdAt"],
+        updated_at=props["updatedAt"],
+        version=props["version"],
+        prefetched=prefetched,
+        **values,
+    )
+
+
+@strawberry.type(description="A directed delivery: the source delivers something to the target.")
+class Delivery(Node):
+    uuid: str
+    kind: DeliveryKind
+    delivery_type: DeliveryType
+    quantity: float | None
+    unit: str | None
+    weight: float = strawberry.field(description="Influence or magnitude; negative means opposing.")
+    certainty: float
+    description: str | None = strawberry.field(description="The matrix cell description.")
+    time_slice: str | None
+    spatial_unit: str | None
+    scenario: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    ceremonial_score: float | None
+    instrumental_score: float | None
+    metadata: JSON | None
+    external_key: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+    source_uuid: strawberry.Private[str]
+    target_uuid: strawberry.Private[str]
+    prefetched: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="The ceremonial tendency of this delivery's kind, 0..1.")
+    def ceremonial_tendency(self) -> float:
+        return self.kind.ceremonial_tendency
+
+    @strawberry.field
+    def kind_info(self) -> DeliveryKindInfo:
+        return DeliveryKindInfo.of(self.kind)
+
+    @strawberry.field
+    def source(self, info: Info) -> Component:
+        return _endpoint(self, info)
+
+    @strawberry.field
+    def target(self, info: Info) -> Component:
+        return _endpoint(self, info)
+
+
+def _endpoint(delivery: Delivery, info: Info) -> Component:
+    # Every root field plans the endpoints it selects (selection.py); its statement fetched them.
+    found = delivery.prefetched.get(info.field_name)
+    if found is None:
+        raise NotPlanned(f"Delivery.{info.field_name} was not planned")
+    return cast("Component", found)
+
+
+def delivery_from_props(
+    props: dict[str, Any], source_uuid: str, target_uuid: str, prefetched: dict[str, Any]
+) -> Delivery:
+    return Delivery(
+        id=strawberry.ID(to_global_id("Delivery", props["id"])),
+        uuid=props["id"],
+        kind=DeliveryKind(props["kind"]),
+        delivery_type=DeliveryType(props.get("deliveryType") or "OTHER"),
+        quantity=props.get("quantity"),
+        unit=props.get("unit"),
+        weight=props.get("weight", 1.0),
+        certainty=props.get("certainty", 1.0),
+        description=props.get("description"),
+        time_slice=props.get("timeSlice"),
+        spatial_unit=props.get("spatialUnit"),
+        scenario=props.get("scenario") or "baseline",
+        valid_from=props.get("validFrom"),
+        valid_to=props.get("validTo"),
+        ceremonial_score=props.get("ceremonialScore"),
+        instrumental_score=props.get("instrumentalScore"),
+        metadata=props.get("metadata"),
+        external_key=props.get("externalKey"),
+        created_at=props["createdAt"],
+        updated_at=props["updatedAt"],
+        version=props["version"],
+        source_uuid=source_uuid,
+        target_uuid=target_uuid,
+        prefetched=prefetched,
+    )

@@ -1,0 +1,1 @@
+"""The Matrix type and its root fields."""

@@ -1,1 +1,0 @@
-"""Strawberry types of the public schema."""
