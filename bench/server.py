@@ -35,7 +35,10 @@ def free_port() -> int:
 class Service:
     """`async with Service(env) as svc:` runs bench/serve_app.py until the block ends."""
 
-    def __init__(self, env: dict[str, str], *, start_timeout_s: float = 60.0) -> None:
+    def __init__(
+        self, env: dict[str, str], *, start_timeout_s: float = 60.0, cli: Path = CLI
+    ) -> None:
+        self.cli = cli  # another checkout's `sfm-graphql` for bench/versions.py
         self.port = free_port()
         self.base_url = f"http://{HOST}:{self.port}"
         # The built-in token issuer is named after SFM_HOST/SFM_PORT: the same for CLI and server.
@@ -52,7 +55,7 @@ class Service:
         """A one-hour token for `subject`, or None when the service has no `token` command
         (then it has no authentication either)."""
         done = subprocess.run(
-            [str(CLI), "token", "--role", ROLE, "--ttl", "1h", "--subject", subject],
+            [str(self.cli), "token", "--role", ROLE, "--ttl", "1h", "--subject", subject],
             env=self.env,
             capture_output=True,
             text=True,
@@ -67,7 +70,7 @@ class Service:
     def _spawn(self) -> subprocess.Popen[bytes]:
         with self._log.open("wb") as log:
             return subprocess.Popen(
-                [str(CLI), "serve", "--host", HOST, "--port", str(self.port)],
+                [str(self.cli), "serve", "--host", HOST, "--port", str(self.port)],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -94,6 +97,12 @@ class Service:
                 await asyncio.sleep(0.2)
         await self.stop()
         raise RuntimeError(f"the service was not ready within {self._timeout}s; see {self._log}")
+
+    @property
+    def pid(self) -> int:
+        """The server process (its workers are its children)."""
+        assert self._process is not None
+        return self._process.pid
 
     def check_running(self) -> None:
         """Raise when the service process has exited (a run must not time a dead service)."""

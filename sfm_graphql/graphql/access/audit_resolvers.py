@@ -12,8 +12,9 @@ from sfm_graphql.graphql.access.audit_types import (
     AuditLogFilter,
 )
 from sfm_graphql.graphql.core.context import Info
-from sfm_graphql.graphql.core.cursors import encode_cursor, make_page
+from sfm_graphql.graphql.core.cursors import encode_cursor
 from sfm_graphql.graphql.graph.types import PageInfo
+from sfm_graphql.graphql.planner import convert
 from sfm_graphql.services.access import audit
 
 SORT = "at"
@@ -39,16 +40,7 @@ async def audit_log(
     filter: AuditLogFilter | None = None,  # noqa: A002 (GraphQL argument name)
 ) -> AuditEventConnection:
     settings = info.context.settings
-    page = make_page(
-        first=first,
-        after=after,
-        last=None,
-        before=None,
-        sort=SORT,
-        descending=True,
-        default_size=settings.default_page_size,
-        max_size=settings.max_page_size,
-    )
+    page = convert.forward_page(settings, first=first, after=after, sort=SORT, descending=True)
     cursor = None
     if page.cursor is not None:
         if not isinstance(page.cursor.value, dt.datetime):

@@ -12,7 +12,7 @@ from sfm_graphql.db.plan import ComponentPlan, ConnectionPlan
 from sfm_graphql.db.shape import ComponentShape, ConnectionShape
 from sfm_graphql.errors import BadUserInput, LimitExceeded, NotFound
 from sfm_graphql.graphql.core.context import Info
-from sfm_graphql.graphql.core.cursors import encode_cursor, make_page
+from sfm_graphql.graphql.core.cursors import encode_cursor
 from sfm_graphql.graphql.core.ids import COMPONENT_TYPE_NAMES, expect_global_id
 from sfm_graphql.graphql.graph.mutation_types import provided_fields
 from sfm_graphql.graphql.graph.types import PageInfo
@@ -28,6 +28,7 @@ from sfm_graphql.graphql.matrices.types import (
     UpdateMatrixInput,
     matrix_from_props,
 )
+from sfm_graphql.graphql.planner import convert
 from sfm_graphql.graphql.planner.selection import Planner
 from sfm_graphql.services import matrices as matrix_service
 from sfm_graphql.services import reads
@@ -141,16 +142,7 @@ async def matrices(
     info: Info, first: int | None = None, after: str | None = None
 ) -> MatrixConnection:
     settings = info.context.settings
-    page = make_page(
-        first=first,
-        after=after,
-        last=None,
-        before=None,
-        sort=_SORT,
-        descending=False,
-        default_size=settings.default_page_size,
-        max_size=settings.max_page_size,
-    )
+    page = convert.forward_page(settings, first=first, after=after, sort=_SORT, descending=False)
     planner = Planner(info)
     projection = plan_matrix(planner, planner.descend(planner.root_nodes, "edges", "node"))
     found = await reads.matrices_page(

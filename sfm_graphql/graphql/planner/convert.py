@@ -96,6 +96,22 @@ def _page(
     )
 
 
+def forward_page(
+    settings: Settings, *, first: int | None, after: str | None, sort: str, descending: bool
+) -> plan.Page:
+    """A page of a connection that only pages forward (`first`/`after`) in one fixed order."""
+    return make_page(
+        first=first,
+        after=after,
+        last=None,
+        before=None,
+        sort=sort,
+        descending=descending,
+        default_size=settings.default_page_size,
+        max_size=settings.max_page_size,
+    )
+
+
 def component_page(settings: Settings, args: dict[str, Any]) -> plan.Page:
     return _page(settings, args, args.get("order_by") or ComponentOrder())
 
