@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sfm_graphql.http.graphiql_examples import ANALYSIS_QUERY
+from sfm_graphql.http.graphiql_examples import ANALYSIS_QUERY, EXAMPLES, HEADERS_TEMPLATE
 from tests.e2e.test_graphiql_browser import BROWSER_DIR, _require_browser_tooling
 
 pytestmark = pytest.mark.e2e
@@ -140,6 +140,11 @@ def test_graphiql_follows_a_real_job_to_its_end_over_a_websocket(
         authorization=f"Bearer {issue_token('analyst', subject='ana')}",
         on_first_update=start_worker,  # the pane shows the job queued before a worker takes it
     )
+    # The tab opened as the example stands; the test then filled in the job's id and the token.
+    example = next(e for e in EXAMPLES if e.name == "AnalysisProgress")
+    assert outcome["query"] == example.query
+    assert json.loads(outcome["initialVariables"]) == example.variables
+    assert json.loads(outcome["initialHeaders"]) == json.loads(HEADERS_TEMPLATE)
     # The page connected to its own origin, as the CSP it was served with allows.
     port = live_server_url.rsplit(":", 1)[1]
     (socket,) = outcome["websockets"]

@@ -48,6 +48,9 @@ const outcome = {
   expected: expected ?? null,
   contentSecurityPolicy: null,
   query: null,
+  // The tab's Variables and Headers editors as the page opened them.
+  initialVariables: null,
+  initialHeaders: null,
   headers: null,
   // Every distinct text of the result pane, in order (the last one is `result`).
   panes: [],
@@ -128,6 +131,8 @@ async function run() {
     );
     outcome.query = await editorText(page, EDITOR);
     await page.locator(HEADERS_EDITOR).first().waitFor({ state: "visible" });
+    outcome.initialVariables = await editorText(page, VARIABLES_EDITOR);
+    outcome.initialHeaders = await editorText(page, HEADERS_EDITOR);
     if (!(await setEditorText(page, VARIABLES_EDITOR, JSON.stringify({ id: jobId }, null, 2)))) {
       throw new Error("variables editor not found");
     }
