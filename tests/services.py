@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -328,3 +330,38 @@ def issue_token(key_ring: Any, settings: Settings) -> Any:
         return token
 
     return issue
+
+
+# -- the analysis worker (`sfm-graphql worker`) as a real process -----------------------------------
+# `start_worker(**env)` starts one against the test Redis and Neo4j; every one started is
+# terminated (then killed) when the test ends. SFM_TEST_WORKER_LOG names a file for their stderr.
+
+
+def _worker_env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "SFM_ENVIRONMENT": "test", **extra}
+    env["SFM_REDIS_URL"] = settings.redis_url
+    return env
+
+
+@pytest.fixture
+def start_worker(settings: Settings) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(**extra: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sfm_graphql.cli", "worker"],
+            env=_worker_env(settings, **extra),
+            stdout=subprocess.DEVNULL,
+            stderr=Path(os.environ.get("SFM_TEST_WORKER_LOG", os.devnull)).open("ab"),  # noqa: SIM115
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -5,8 +5,10 @@ The browser builds (React, GraphiQL, the explorer plugin, ...) are vendored into
 that folder (e.g. ``StaticFiles(directory=GRAPHIQL_STATIC_DIR)`` at
 ``/static/graphiql``) and serves :func:`graphiql_html` at ``GET /graphql``.
 The page is booted by ``init.js``, which reads its settings from data attributes,
-so a Content-Security-Policy of ``script-src 'self'`` is enough. It opens with the
-example operations of :mod:`graphiql_examples`, one tab each, and a token header template.
+so a Content-Security-Policy of ``script-src 'self'`` is enough. Subscriptions run over
+a graphql-ws client on the same origin (``http/headers.py`` lets the page connect to it).
+It opens with the example operations of :mod:`graphiql_examples`, one tab each, and a
+token header template.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ DEFAULT_QUERY: Final[str] = """\
 """Query of a tab the user opens with "+" (the examples fill the first tabs)."""
 
 # Stylesheets, then scripts in dependency order (React before GraphiQL before the
-# plugin, init.js last). File names as written by tools/graphiql/vendor.sh.
+# plugin; graphql-ws, the subscription client, needs nothing; init.js last). File names
+# as written by tools/graphiql/vendor.sh.
 _STYLESHEETS: Final[tuple[str, ...]] = ("graphiql.min.css", "plugin-explorer.css", "init.css")
 _SCRIPTS: Final[tuple[str, ...]] = (
     "react.production.min.js",
@@ -49,6 +52,7 @@ _SCRIPTS: Final[tuple[str, ...]] = (
     "js.cookie.min.js",
     "graphiql.min.js",
     "plugin-explorer.umd.js",
+    "graphql-ws.min.js",
     "init.js",
 )
 
@@ -63,7 +67,8 @@ def _same_origin_path(value: str, what: str) -> str:
 def graphiql_html(*, endpoint: str = "/graphql", static_prefix: str = "/static/graphiql") -> str:
     """Return the GraphiQL page that loads its assets from ``static_prefix``.
 
-    ``endpoint`` is where the page POSTs GraphQL requests as JSON; both arguments
+    ``endpoint`` is where the page POSTs GraphQL queries and mutations as JSON and opens
+    the graphql-transport-ws WebSocket for subscriptions (ws: or wss:); both arguments
     must be same-origin paths (``/...``), so the page never contacts another host.
     """
     endpoint = _same_origin_path(endpoint, "endpoint")

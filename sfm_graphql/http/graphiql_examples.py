@@ -2,7 +2,7 @@
 
 They are written the way a frontend writes operations (named, every argument a variable), so a
 newcomer's first copy-paste is the right shape. ``tests/unit/http/test_graphiql_examples.py``
-validates each against the schema; the browser test runs the first one.
+validates each against the schema; the browser tests run the first one and the analysis pair.
 """
 
 from __future__ import annotations
@@ -11,7 +11,14 @@ import json
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["EXAMPLES", "HEADERS_TEMPLATE", "TOKEN_PLACEHOLDER", "Example", "tabs_json"]
+__all__ = [
+    "ANALYSIS_QUERY",
+    "EXAMPLES",
+    "HEADERS_TEMPLATE",
+    "TOKEN_PLACEHOLDER",
+    "Example",
+    "tabs_json",
+]
 
 TOKEN_PLACEHOLDER: Final[str] = "<token>"  # noqa: S105 (a placeholder shown to people, not a secret)
 """init.js never sends a header whose value still holds this (no failed login on page load)."""
@@ -132,6 +139,42 @@ mutation CreateComponent($input: CreateComponentInput!) {
 }
 """
 
+_START_ANALYSIS = """\
+# Run an analysis as a background job (analyst role); the worker process computes it.
+# Copy the returned id into the next tab (AnalysisProgress) to watch it run.
+mutation StartAnalysis($input: StartAnalysisInput!) {
+  startAnalysis(input: $input) {
+    id
+    status
+    progress
+    createdAt
+  }
+}
+"""
+
+_ANALYSIS_PROGRESS = """\
+# Watch a job until it ends: a subscription over a WebSocket (graphql-transport-ws)
+# that sends the Headers tab's Authorization in its connection_init message.
+# Put the id startAnalysis returned into "id" in the Variables tab; the result pane
+# shows each update, the last one with the job's result.
+subscription AnalysisProgress($id: ID!) {
+  analysisProgress(id: $id) {
+    id
+    status
+    progress
+    result
+    error
+    errorCode
+    finishedAt
+  }
+}
+"""
+
+ANALYSIS_QUERY: Final[str] = (
+    "{ centrality(measure: PAGERANK, top: 5) { rank score component { id label } } }"
+)
+"""The analytics document of the StartAnalysis example."""
+
 EXAMPLES: Final[tuple[Example, ...]] = (
     Example("ComponentsWithDeliveries", _PAGE, {"first": 5, "after": None, "deliveries": 3}),
     Example("SearchComponents", _SEARCH, {"text": "Nebraska", "types": None, "first": 10}),
@@ -145,6 +188,8 @@ EXAMPLES: Final[tuple[Example, ...]] = (
         _CREATE,
         {"input": {"type": "ACTOR", "label": "Kansas", "description": "A compact member state"}},
     ),
+    Example("StartAnalysis", _START_ANALYSIS, {"input": {"query": ANALYSIS_QUERY}}),
+    Example("AnalysisProgress", _ANALYSIS_PROGRESS, {"id": "<the id startAnalysis returned>"}),
 )
 
 

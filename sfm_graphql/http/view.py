@@ -55,6 +55,7 @@ from sfm_graphql.http.view_rules import (
     unauthenticated,
     unproven_multipart,
 )
+from sfm_graphql.http.websocket import TextFrameWebSocketAdapter
 from sfm_graphql.observability.metrics_http import note_auth_failure
 from sfm_graphql.observability.request_context import current_request, note_error_codes
 from sfm_graphql.security.authenticate import authenticate, authenticate_credentials, client_ip
@@ -110,6 +111,8 @@ def _connection_check(
 
 
 class GraphQLView(GraphQL[Context, None]):
+    websocket_adapter_class = TextFrameWebSocketAdapter  # graphql-transport-ws is JSON text
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._uploads = UploadSlots()

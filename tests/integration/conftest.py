@@ -14,6 +14,7 @@ from tests.services import (  # noqa: F401  (pytest finds fixtures by their name
     live_server_url,
     neo4j_driver,
     settings,
+    start_worker,
     statements,
     token_gql,
 )

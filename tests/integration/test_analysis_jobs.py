@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -36,36 +32,6 @@ query($id: ID!) {
   analysisJob(id: $id) { id status progress result error errorCode createdAt finishedAt }
 }"""
 CANCEL = "mutation($id: ID!) { cancelAnalysis(id: $id) { id status error } }"
-
-
-def _worker_env(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "SFM_ENVIRONMENT": "test", **extra}
-    env["SFM_REDIS_URL"] = settings.redis_url
-    return env
-
-
-@pytest.fixture
-def start_worker(settings: Settings) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(**extra: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sfm_graphql.cli", "worker"],
-            env=_worker_env(settings, **extra),
-            stdout=subprocess.DEVNULL,
-            stderr=Path(os.environ.get("SFM_TEST_WORKER_LOG", os.devnull)).open("ab"),  # noqa: SIM115
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 async def _graph(gql: GraphQLClient, components: int, deliveries: int, seed: int = 7) -> None:
@@ -230,6 +196,13 @@ async def test_a_job_whose_worker_is_killed_is_failed_visibly_by_the_next(
 PROGRESS = "subscription($id: ID!) { analysisProgress(id: $id) { status progress result } }"
 
 
+def _text(frame: str | bytes) -> dict[str, Any]:
+    """A graphql-transport-ws message; a browser's client reads text frames only."""
+    assert isinstance(frame, str), f"a binary frame: {frame!r}"
+    message: dict[str, Any] = json.loads(frame)
+    return message
+
+
 async def _subscribe(url: str, payload: dict[str, Any], job_id: str) -> list[dict[str, Any]]:
     """The messages of one analysisProgress subscription over graphql-transport-ws."""
     from websockets.asyncio.client import connect
@@ -238,14 +211,14 @@ async def _subscribe(url: str, payload: dict[str, Any], job_id: str) -> list[dic
     messages: list[dict[str, Any]] = []
     async with connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-        ack = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        ack = _text(await asyncio.wait_for(ws.recv(), 30))
         messages.append(ack)
         if ack["type"] != "connection_ack":
             return messages
         subscribe = {"query": PROGRESS, "variables": {"id": job_id}}
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
         while True:
-            message = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            message = _text(await asyncio.wait_for(ws.recv(), 120))
             messages.append(message)
             if message["type"] in ("complete", "error"):
                 return messages

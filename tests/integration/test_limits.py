@@ -550,6 +550,8 @@ def assert_security_headers(response: httpx.Response) -> None:
     assert directives["frame-ancestors"] == "'none'"
     assert directives["script-src"] == "'self'"  # no inline script, no eval, no CDN
     assert directives["object-src"] == "'none'"
+    # Connections: this origin, and its own WebSocket origin (GraphiQL's subscriptions) only.
+    assert directives["connect-src"] == f"'self' ws://{response.request.headers['host']}"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["referrer-policy"] == "no-referrer"
@@ -579,6 +581,7 @@ async def test_hsts_is_sent_over_https(app: Starlette) -> None:
     async with http_client(app, base_url="https://testserver") as http:
         response = await http.post("/graphql", json={"query": "{ __typename }"})
     assert response.headers["strict-transport-security"].startswith("max-age=31536000")
+    assert "; connect-src 'self' wss://testserver;" in response.headers["content-security-policy"]
 
 
 # -- over a live server ----------------------------------------------------------------------------

@@ -23,6 +23,10 @@ echo "vendor.sh: npm ci in $here"
 # source path (relative to node_modules) | file name in $dest | sha384 of the
 # same file as loaded from unpkg by Strawberry's default GraphiQL page ("-" = none
 # published). A mismatch means the pinned package is not what the CDN page served.
+# Strawberry's page loads no graphql-ws (its GraphiQL bundle has its own client, which
+# cannot send the headers editor's Authorization in connection_init); its hash is the one
+# of umd/graphql-ws.min.js in the tarball package-lock.json pins, recorded when it was
+# first vendored, so a re-vendor that yields another file fails the same way.
 files=(
   "react/umd/react.production.min.js|react.production.min.js|tMH8h3BGESGckSAVGZ82T9n90ztNXxvdwvdM6UoR56cYcf+0iGXBliJ29D+wZ/x8"
   "react-dom/umd/react-dom.production.min.js|react-dom.production.min.js|bm7MnzvK++ykSwVJ2tynSE5TRdN+xL418osEVF2DE/L/gfWHj91J2Sphe582B1Bh"
@@ -31,6 +35,7 @@ files=(
   "graphiql/graphiql.min.css|graphiql.min.css|Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM"
   "@graphiql/plugin-explorer/dist/index.umd.js|plugin-explorer.umd.js|2oonKe47vfHIZnmB6ZZ10vl7T0Y+qrHQF2cmNTaFDuPshpKqpUMGMc9jgj9MLDZ9"
   "@graphiql/plugin-explorer/dist/style.css|plugin-explorer.css|5DFJlDPW2tSATRbM8kzoP1j194jexLswuNmClWoRr2Q0x7R68JIQzPHZ02Faktwi"
+  "graphql-ws/umd/graphql-ws.min.js|graphql-ws.min.js|mxvR4Mzbsb6QVx/9xI2gtQikQA6m8zMDBFnu3l//4/ROsWt7y2sUGWd+/tYQqDm7"
 )
 
 # License texts shipped by the packages. @graphiql/plugin-explorer ships no
@@ -42,6 +47,7 @@ licenses=(
   "js-cookie/LICENSE|js-cookie.LICENSE"
   "graphiql/LICENSE|graphiql.LICENSE"
   "@graphiql/plugin-explorer/node_modules/graphiql-explorer/LICENSE|graphiql-explorer.LICENSE"
+  "graphql-ws/LICENSE.md|graphql-ws.LICENSE"
 )
 
 sha384() { openssl dgst -sha384 -binary "$1" | openssl base64 -A; }
@@ -57,7 +63,7 @@ manifest="$dest/VENDORED.txt"
   echo "Third-party browser files vendored by tools/graphiql/vendor.sh. Do not edit by hand."
   echo "Packages (npm, pinned in tools/graphiql/package-lock.json):"
   for pkg in react react-dom js-cookie graphiql @graphiql/plugin-explorer \
-             @graphiql/plugin-explorer/node_modules/graphiql-explorer; do
+             @graphiql/plugin-explorer/node_modules/graphiql-explorer graphql-ws; do
     lic="$(node -p "require('$nm/$pkg/package.json').license")"
     echo "  ${pkg##*/node_modules/}@$(version "$pkg")  license: $lic"
   done

@@ -15,22 +15,21 @@
 import { existsSync } from "node:fs";
 import process from "node:process";
 
-import { chromium } from "playwright-core";
+import {
+  EDITOR,
+  EXPLORER_BUTTON,
+  HEADERS_EDITOR,
+  LOCAL_HOSTS,
+  RESPONSE,
+  RUN_BUTTON,
+  TAB_TITLES,
+  VARIABLES_EDITOR,
+  editorText,
+  openOfflinePage,
+  setEditorText,
+} from "./offline.mjs";
 
 const OVERALL_TIMEOUT_MS = 60_000;
-const STEP_TIMEOUT_MS = 30_000;
-const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
-
-const EDITOR = ".graphiql-query-editor .CodeMirror";
-const RUN_BUTTON = "button.graphiql-execute-button";
-const RESPONSE = ".graphiql-response .CodeMirror";
-const EXPLORER_BUTTON = 'button[aria-label="Show GraphiQL Explorer"]';
-// The tools section holds both the variables and the headers editor; the one
-// not shown carries the class "hidden".
-const HEADERS_EDITOR = 'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror';
-// The page opens on the Headers tab, so the variables editor is the hidden one.
-const VARIABLES_EDITOR = 'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor.hidden .CodeMirror';
-const TAB_TITLES = ".graphiql-tabs .graphiql-tab .graphiql-tab-button";
 const KEEP_QUERY = "-";
 
 const started = Date.now();
@@ -75,27 +74,6 @@ function finish(code, error) {
   process.exit(code);
 }
 
-function isLocal(rawUrl) {
-  let url;
-  try {
-    url = new URL(rawUrl);
-  } catch {
-    return false;
-  }
-  if (url.protocol === "data:" || url.protocol === "blob:" || url.protocol === "about:") {
-    return true;
-  }
-  return LOCAL_HOSTS.has(url.hostname);
-}
-
-// The text of the first CodeMirror editor matching `selector` (null when there is none).
-function editorText(page, selector) {
-  return page.evaluate((sel) => {
-    const cm = document.querySelector(sel)?.CodeMirror;
-    return cm ? cm.getValue() : null;
-  }, selector);
-}
-
 let base;
 try {
   base = new URL(baseArg ?? "");
@@ -118,69 +96,8 @@ const watchdog = setTimeout(() => {
 }, OVERALL_TIMEOUT_MS);
 
 async function run() {
-  browser = await chromium.launch({
-    executablePath,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    timeout: STEP_TIMEOUT_MS,
-  });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-
-  const blocked = (url) => {
-    if (!outcome.blockedRequests.includes(url)) {
-      outcome.blockedRequests.push(url);
-    }
-  };
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (isLocal(url)) {
-      return route.continue();
-    }
-    blocked(url);
-    return route.abort("blockedbyclient");
-  });
-
-  const page = await context.newPage();
-  // Belt and braces: anything that bypasses routing (e.g. WebSockets) is seen here.
-  page.on("request", (request) => {
-    const url = request.url();
-    if (!isLocal(url)) {
-      blocked(url);
-    }
-    if (request.method() === "POST" && new URL(url).pathname === new URL(outcome.url).pathname) {
-      const body = request.postData() ?? "";
-      outcome.graphqlRequests.push({
-        contentType: request.headers()["content-type"] ?? null,
-        authorization: request.headers().authorization ?? null,
-        body: body.length > 200 ? `${body.slice(0, 200)}...` : body,
-      });
-    }
-  });
-  page.on("websocket", (ws) => {
-    if (!isLocal(ws.url())) {
-      blocked(ws.url());
-    }
-  });
-  page.on("response", (response) => {
-    if (response.status() >= 400) {
-      outcome.failedResponses.push(`${response.status()} ${response.request().method()} ${response.url()}`);
-    }
-  });
-  page.on("pageerror", (err) => outcome.pageErrors.push(String(err?.message ?? err)));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") {
-      outcome.consoleErrors.push(msg.text());
-    }
-  });
+  let page;
+  ({ browser, page } = await openOfflinePage(executablePath, outcome.url, outcome));
 
   try {
     // "load": every script and stylesheet has been fetched (or refused) by now.
@@ -198,20 +115,10 @@ async function run() {
     outcome.initialVariables = await editorText(page, VARIABLES_EDITOR);
 
     // Set editors through CodeMirror's API (typing would fight bracket auto-closing).
-    const viaApi = keepQuery || await page.evaluate(
-      ([selector, text]) => {
-        const cm = document.querySelector(selector)?.CodeMirror;
-        if (!cm) {
-          return false;
-        }
-        cm.setValue(text);
-        return true;
-      },
-      [EDITOR, query],
-    );
+    const viaApi = keepQuery || await setEditorText(page, EDITOR, query);
     if (!keepQuery) {
       // A query of our own goes without the example's variables (unused ones are refused).
-      await page.evaluate((selector) => document.querySelector(selector)?.CodeMirror?.setValue(""), VARIABLES_EDITOR);
+      await setEditorText(page, VARIABLES_EDITOR, "");
     }
     if (!viaApi) {
       await page.locator(EDITOR).first().click();
@@ -232,10 +139,7 @@ async function run() {
       outcome.initialHeaders = await editorText(page, HEADERS_EDITOR);
     }
     if (authorization && outcome.headersEditor) {
-      await page.evaluate(
-        ([selector, text]) => document.querySelector(selector).CodeMirror.setValue(text),
-        [HEADERS_EDITOR, JSON.stringify({ Authorization: authorization }, null, 2)],
-      );
+      await setEditorText(page, HEADERS_EDITOR, JSON.stringify({ Authorization: authorization }, null, 2));
     }
 
     if (!keepQuery) {

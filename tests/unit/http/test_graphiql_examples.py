@@ -7,11 +7,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from graphql import GraphQLSchema, OperationDefinitionNode, build_schema, parse, validate
+from graphql import (
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    build_schema,
+    parse,
+    validate,
+)
 from graphql.execution.values import get_variable_values
 
 from sfm_graphql.http.graphiql import graphiql_html
 from sfm_graphql.http.graphiql_examples import (
+    ANALYSIS_QUERY,
     EXAMPLES,
     HEADERS_TEMPLATE,
     TOKEN_PLACEHOLDER,
@@ -43,12 +51,19 @@ def test_each_example_is_a_valid_named_operation_with_valid_variables(example: E
     assert operation.variable_definitions
 
 
-def test_the_examples_cover_a_page_a_search_a_neighbourhood_and_a_mutation() -> None:
+def test_the_examples_cover_a_page_a_search_a_neighbourhood_a_mutation_and_a_job() -> None:
     roots = {
         _only_operation(e.query, SCHEMA).selection_set.selections[0].name.value  # type: ignore[attr-defined]
         for e in EXAMPLES
     }
-    assert roots == {"components", "search", "neighborhood", "createComponent"}
+    assert roots == {
+        "components",
+        "search",
+        "neighborhood",
+        "createComponent",
+        "startAnalysis",
+        "analysisProgress",
+    }
     assert "outgoing(first: $deliveries)" in EXAMPLES[0].query
 
 
@@ -77,3 +92,17 @@ def test_the_page_carries_the_tabs_and_the_header_template_in_data_attributes() 
 def test_each_client_corpus_operation_is_valid_and_named_after_its_file(path: Path) -> None:
     operation = _only_operation(path.read_text(encoding="utf-8"), SCHEMA)
     assert operation.name is not None and operation.name.value == path.stem
+
+
+def test_the_job_examples_start_an_analytics_query_and_subscribe_to_its_progress() -> None:
+    start, progress = (
+        next(e for e in EXAMPLES if e.name == name)
+        for name in ("StartAnalysis", "AnalysisProgress")
+    )
+    assert start.variables == {"input": {"query": ANALYSIS_QUERY}}
+    analysis = _only_operation(ANALYSIS_QUERY, SCHEMA)
+    assert analysis.operation is OperationType.QUERY
+    assert analysis.selection_set.selections[0].name.value == "centrality"  # type: ignore[attr-defined]
+    assert _only_operation(progress.query, SCHEMA).operation is OperationType.SUBSCRIPTION
+    # The progress tab follows the one that starts the job.
+    assert EXAMPLES.index(progress) == EXAMPLES.index(start) + 1
