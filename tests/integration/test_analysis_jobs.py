@@ -120,6 +120,21 @@ async def test_a_job_answers_what_the_query_answers(
     assert done["result"] == await gql.data(PAGERANK)
 
 
+async def test_a_job_and_a_request_share_the_analysis_cache(
+    app: Any, gql: GraphQLClient, start_worker: Callable[..., Any]
+) -> None:
+    """The worker stores its result under the same key: the same query afterwards is a hit."""
+    await _graph(gql, 30, 90)
+    start_worker()
+    query = "{ connectedComponents(strong: true) { size members { id } } }"
+    done = await _wait(gql, (await _start(gql, query))["id"], {"SUCCEEDED", "FAILED"})
+    assert done["status"] == "SUCCEEDED", done
+    stats = app.state.services.analysis_cache.stats
+    hits, misses = stats.hits, stats.misses
+    assert await gql.data(query) == done["result"]
+    assert (stats.hits, stats.misses) == (hits + 1, misses)
+
+
 async def test_variables_and_operation_names_travel_with_the_job(
     gql: GraphQLClient, start_worker: Callable[..., Any]
 ) -> None:

@@ -1,10 +1,19 @@
-"""The analysis cache: one computation per (operation, arguments, revision), never a stale one."""
+"""The analysis cache: one computation per (operation, arguments, revision), never a stale one,
+and a stored value that is not a result of the expected type is never trusted."""
 
 from __future__ import annotations
 
 import pytest
 
-from sfm_graphql.services.analytics.cache import AnalysisCache, LocalCache, cache_key
+from sfm_graphql.domain.enums import ComponentType
+from sfm_graphql.services.analytics.cache import (
+    AnalysisCache,
+    LocalCache,
+    cache_key,
+    decode,
+    encode,
+)
+from sfm_graphql.services.analytics.results import ImpactResult, ReachedResult, Walk
 
 
 class Revision:
@@ -33,10 +42,8 @@ async def test_a_result_is_computed_once_per_revision_and_again_after_a_write(
         calls.append(revision.value)
         return [0.5, float(revision.value)]
 
-    def run() -> object:
-        return cache.cached(
-            "centrality", {"measure": "PAGERANK"}, compute, encode=list, decode=list
-        )
+    async def run() -> list[float]:
+        return await cache.cached("centrality", {"measure": "PAGERANK"}, compute, list[float])
 
     assert await run() == [0.5, 1.0]
     assert await run() == [0.5, 1.0]
@@ -44,6 +51,21 @@ async def test_a_result_is_computed_once_per_revision_and_again_after_a_write(
     assert await run() == [0.5, 2.0]
     assert calls == [1, 2]
     assert seen == [("analysis", False), ("analysis", True), ("analysis", False)]
+    assert (cache.stats.hits, cache.stats.misses, cache.stats.local_hits) == (1, 2, 1)
+
+
+async def test_without_a_revision_nothing_is_cached(revision: Revision) -> None:
+    revision.value = 0
+    cache = AnalysisCache(None, revision=revision, ttl_s=60)
+    calls = []
+
+    async def compute() -> int:
+        calls.append(1)
+        return 7
+
+    assert [await cache.cached("reach", {}, compute, int) for _ in range(2)] == [7, 7]
+    assert len(calls) == 2
+    assert (cache.stats.hits, cache.stats.misses) == (0, 0)
 
 
 def test_keys_differ_by_operation_arguments_and_revision_not_by_argument_order() -> None:
@@ -62,3 +84,32 @@ def test_the_local_cache_is_bounded_and_keeps_the_recently_used() -> None:
     local.put("c", "3")
     assert local.get("b") is None
     assert (local.get("a"), local.get("c")) == ("1", "3")
+
+
+def test_results_round_trip_through_plain_json() -> None:
+    impact = ImpactResult(
+        by_type=[(ComponentType.ACTOR, 2), (ComponentType.POLICY, 1)],
+        components=[ReachedResult("a", 1, -0.5), ReachedResult("b", 2, None)],
+        density=0.25,
+        truncated=False,
+    )
+    text = encode(ImpactResult, impact)
+    assert '"ACTOR"' in text and "py/" not in text  # enums by value, no object notation
+    assert decode(ImpactResult, text) == impact
+    loop = Walk(components=["a", "b"], hops=[[("a", "b")], [("b", "a")]], weight=float("inf"))
+    assert decode(Walk | None, encode(Walk | None, loop)) == loop
+    assert decode(Walk | None, encode(Walk | None, None)) is None
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "not json",
+        '{"walks": "os.system(\'id\')", "truncated": false}',
+        "\x80\x04\x95cos\nsystem\n",  # a pickle: read as text, never unpickled
+        '{"components": [], "truncated": "maybe"}',
+    ],
+)
+def test_a_stored_value_that_is_not_a_result_is_refused(stored: str) -> None:
+    with pytest.raises(ValueError, match="not a cached"):
+        decode(ImpactResult, stored)
