@@ -14,6 +14,7 @@ an older release) is a miss that is computed again and overwritten.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import json
@@ -109,6 +110,8 @@ class AnalysisCache:
         self._local = LocalCache(local_entries)
         self._observe = observer or (lambda _name, _hit: None)
         self.stats = CacheStats()
+        # Misses being computed, by key: a concurrent caller of the same key waits for it.
+        self._computing: dict[str, asyncio.Task[Any]] = {}
 
     async def _read(self, key: str) -> tuple[str | bytes | None, bool]:
         """The entry under `key` (None when absent), and whether it came from the local cache."""
@@ -159,6 +162,14 @@ class AnalysisCache:
             # No revision yet (a graph written around the service): nothing to key it on.
             return await compute()
         key = cache_key(operation, arguments, revision)
+        running = self._computing.get(key)
+        if running is not None:
+            # The same question is being answered for another caller in this process: one
+            # computation serves both (counted as a hit: this caller computed nothing).
+            self._observe(CACHE_NAME, True)
+            self.stats.hits += 1
+            joined: T = await asyncio.shield(running)
+            return joined
         hit, value = await self._lookup(key, result_type)
         self._observe(CACHE_NAME, hit)
         if hit:
@@ -166,9 +177,27 @@ class AnalysisCache:
             found: T = value
             return found
         self.stats.misses += 1
+        if key in self._computing:  # started while this caller looked the key up
+            computed: T = await asyncio.shield(self._computing[key])
+            return computed
+        task = asyncio.ensure_future(self._compute(key, compute, result_type))
+        self._computing[key] = task
+        task.add_done_callback(lambda done: self._finished(key, done))
+        # Shielded: a caller that goes away (a client disconnect) does not cancel the
+        # computation other callers wait for; it still finishes and is stored.
+        result: T = await asyncio.shield(task)
+        return result
+
+    async def _compute(self, key: str, compute: Callable[[], Awaitable[T]], result_type: Any) -> T:
         result = await compute()
         await self._write(key, encode(result_type, result))
         return result
+
+    def _finished(self, key: str, task: asyncio.Task[Any]) -> None:
+        if self._computing.get(key) is task:
+            del self._computing[key]
+        if not task.cancelled():
+            task.exception()  # retrieved: an error reaches its callers, not the loop's log
 
 
 def analysis_cache(

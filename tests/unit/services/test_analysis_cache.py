@@ -3,6 +3,8 @@ and a stored value that is not a result of the expected type is never trusted.""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from sfm_graphql.domain.enums import ComponentType
@@ -113,3 +115,74 @@ def test_results_round_trip_through_plain_json() -> None:
 def test_a_stored_value_that_is_not_a_result_is_refused(stored: str) -> None:
     with pytest.raises(ValueError, match="not a cached"):
         decode(ImpactResult, stored)
+
+
+async def test_concurrent_callers_of_one_key_share_one_computation(revision: Revision) -> None:
+    cache = AnalysisCache(None, revision=revision, ttl_s=60)
+    started, release = asyncio.Event(), asyncio.Event()
+    calls = []
+
+    async def compute() -> list[int]:
+        calls.append(1)
+        started.set()
+        await release.wait()
+        return [1, 2, 3]
+
+    first = asyncio.create_task(cache.cached("communities", {}, compute, list[int]))
+    await started.wait()
+    second = asyncio.create_task(cache.cached("communities", {}, compute, list[int]))
+    await asyncio.sleep(0)
+    release.set()
+    assert await first == await second == [1, 2, 3]
+    assert len(calls) == 1
+    assert (cache.stats.hits, cache.stats.misses) == (1, 1)
+
+
+async def test_a_caller_that_goes_away_leaves_the_computation_to_the_others(
+    revision: Revision,
+) -> None:
+    cache = AnalysisCache(None, revision=revision, ttl_s=60)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def compute() -> str:
+        started.set()
+        await release.wait()
+        return "done"
+
+    leaving = asyncio.create_task(cache.cached("reach", {}, compute, str))
+    await started.wait()
+    staying = asyncio.create_task(cache.cached("reach", {}, compute, str))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    release.set()
+    assert await staying == "done"
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    assert await cache.cached("reach", {}, compute, str) == "done"  # stored meanwhile
+
+
+async def test_an_error_reaches_every_waiting_caller_and_is_not_cached(
+    revision: Revision,
+) -> None:
+    cache = AnalysisCache(None, revision=revision, ttl_s=60)
+    started, release = asyncio.Event(), asyncio.Event()
+    calls = []
+
+    async def compute() -> str:
+        calls.append(1)
+        started.set()
+        await release.wait()
+        raise RuntimeError("too large")
+
+    callers = [asyncio.create_task(cache.cached("paths", {}, compute, str))]
+    await started.wait()
+    callers.append(asyncio.create_task(cache.cached("paths", {}, compute, str)))
+    await asyncio.sleep(0)
+    release.set()
+    for caller in callers:
+        with pytest.raises(RuntimeError, match="too large"):
+            await caller
+    started.clear()
+    with pytest.raises(RuntimeError):
+        await cache.cached("paths", {}, compute, str)
+    assert len(calls) == 2  # computed again: errors are never stored
