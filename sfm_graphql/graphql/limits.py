@@ -32,6 +32,7 @@ from sfm_graphql.graphql.walker import (
     select_operation,
 )
 from sfm_graphql.security.addresses import subscriber_bucket
+from sfm_graphql.security.login_guard import take_refund
 from sfm_graphql.security.principal import Principal
 from sfm_graphql.settings import Settings
 
@@ -196,10 +197,14 @@ class OperationLimits(SchemaExtension):
         limiter = context.rate_limiter
         if limiter is None:
             return None
+        # The failed-login gate's reserved point of this request goes back in the same round
+        # trip: the credential has verified by now (security/login_guard.py).
+        refund = take_refund()
         budget = await limiter.spend(
             rate_limit_key(context.principal, context.client_ip),
             points=budget_points(context.settings, context.principal),
             cost=cost,
+            along=() if refund is None else (refund,),
         )
         context.budget = budget
         if budget.allowed:

@@ -10,9 +10,11 @@ frees points again. A token issued at `/oauth/token` is recorded with `record_lo
 The count is taken before the credential is verified, atomically (`reserve`): every attempt
 spends a point up front (the limiter's hit refuses once the budget is spent, in one Redis script),
 so a burst of concurrent guesses cannot all pass a check made before any of them is counted. An
-attempt that turns out not to be a failure gets its point back when the request ends (`release`);
-a failure keeps it. At most `failed_logins_per_ip` attempts of one address are therefore being
-verified or counted as failed at any moment.
+attempt that turns out not to be a failure gets its point back: with the request's cost spend,
+in the same Redis round trip, once its credential has verified (`take_refund`, called by
+`graphql.limits`), else when the request ends (`release`); a failure keeps it. At most
+`failed_logins_per_ip` attempts of one address are therefore being verified or counted as failed
+at any moment.
 
 A success does not reset the count: otherwise an attacker holding any valid credential could
 interleave it with guesses. IPv6 addresses are counted per /64, which one subscriber usually holds
@@ -33,7 +35,7 @@ from sfm_graphql.errors import Unauthenticated
 from sfm_graphql.security.addresses import subscriber_bucket
 from sfm_graphql.security.authenticate import API_KEY_PREFIX, client_ip
 from sfm_graphql.security.principal import Principal
-from sfm_graphql.security.rate_limit import Budget, RateLimiter
+from sfm_graphql.security.rate_limit import Budget, Hit, RateLimiter
 from sfm_graphql.services.access import audit
 from sfm_graphql.services.access.api_keys import parse_key
 
@@ -48,11 +50,18 @@ class Attempt:
 
     key: str
     budget: Budget
+    refund: Hit  # the point given back unless the attempt fails
     failed: bool = False
+    refunded: bool = False
 
     @property
     def allowed(self) -> bool:
         return self.budget.allowed
+
+    @property
+    def open(self) -> bool:
+        """Reserved, and neither counted as failed nor refunded yet."""
+        return self.allowed and not self.failed and not self.refunded
 
 
 # The attempt of the request being served: the gate sets it, `LoginGuard.failed` consumes it, so
@@ -60,6 +69,20 @@ class Attempt:
 _current_attempt: contextvars.ContextVar[Attempt | None] = contextvars.ContextVar(
     "sfm_login_attempt", default=None
 )
+
+
+def take_refund() -> Hit | None:
+    """The refund of the request's reserved attempt, to send with its cost spend, or None.
+
+    Called where the cost is spent, which is after the credential verified (a request whose
+    credential fails never gets there): the attempt is no failure, so its point goes back with
+    the spend, in the same Redis round trip, and not again when the request ends.
+    """
+    attempt = _current_attempt.get()
+    if attempt is None or not attempt.open:
+        return None
+    attempt.refunded = True
+    return attempt.refund
 
 
 def address_key(ip: str) -> str:
@@ -106,11 +129,13 @@ class LoginGuard:
     async def reserve(self, ip: str) -> Attempt:
         """Count one attempt of `ip` before verifying it; `allowed` is False once over the limit."""
         key = address_key(ip)
-        return Attempt(key, await self._limiter.spend(key, points=self._limit, cost=1))
+        budget = await self._limiter.spend(key, points=self._limit, cost=1)
+        return Attempt(key, budget, self._limiter.hit(key, points=self._limit, cost=-1))
 
     async def release(self, attempt: Attempt) -> None:
-        """The request of `attempt` ended: refund its point unless it failed (or was refused)."""
-        if attempt.allowed and not attempt.failed:
+        """The request of `attempt` ended: refund its point unless it failed, was refused or was
+        refunded already (with the cost spend)."""
+        if attempt.open:
             await self._limiter.refund(attempt.key, points=self._limit, cost=1)
 
     @staticmethod
@@ -125,7 +150,7 @@ class LoginGuard:
     async def _count_failure(self, client_ip: str) -> Budget:
         key = address_key(client_ip)
         attempt = _current_attempt.get()
-        if attempt is not None and attempt.key == key and attempt.allowed and not attempt.failed:
+        if attempt is not None and attempt.key == key and attempt.open:
             attempt.failed = True  # its point, spent before verification, stays spent
             return attempt.budget
         return await self._limiter.spend(key, points=self._limit, cost=1)
