@@ -35,17 +35,20 @@ RETRY_REDIS_AFTER_S = 30.0
 KEY_PREFIX = "sfm-ratelimit"
 SOCKET_TIMEOUT_S = 0.5
 
-# KEYS: previous and current window key of each hit, in pairs. ARGV: limit, window in seconds and
-# amount of each hit, in threes. Per hit it returns allowed (1/0) and, after the hit, the
-# previous count, its TTL (ms), the current count and its TTL (ms). Amount 0 reads only; a
-# negative amount is a refund. The arithmetic is that of `limits`' acquire_sliding_window.lua.
+# KEYS: previous and current window key of each hit, in pairs. ARGV: limit, window in seconds,
+# amount and check (1/0) of each hit, in fours. Per hit it returns allowed (1/0) and, after the
+# hit, the previous count, its TTL (ms), the current count and its TTL (ms). Amount 0 reads only;
+# a negative amount is a refund; a check tests whether the amount would fit without counting
+# it, and when it would not, the hits after it are not applied (the answer stops there). The
+# arithmetic is that of `limits`' acquire_sliding_window.lua.
 SPEND_SCRIPT = """
 local out = {}
 for i = 1, #KEYS / 2 do
   local prev_key, cur_key = KEYS[2 * i - 1], KEYS[2 * i]
-  local limit = tonumber(ARGV[3 * i - 2])
-  local expiry = tonumber(ARGV[3 * i - 1]) * 1000
-  local amount = tonumber(ARGV[3 * i])
+  local limit = tonumber(ARGV[4 * i - 3])
+  local expiry = tonumber(ARGV[4 * i - 2]) * 1000
+  local amount = tonumber(ARGV[4 * i - 1])
+  local check = ARGV[4 * i] == '1'
   local cur_ttl = tonumber(redis.call('pttl', cur_key))
   if cur_ttl > 0 and cur_ttl < expiry then
     redis.call('rename', cur_key, prev_key)
@@ -59,6 +62,8 @@ for i = 1, #KEYS / 2 do
     local weighted = math.floor(prev_count * prev_ttl / expiry) + cur_count
     if amount > limit or weighted + amount > limit then
       allowed = 0
+    elseif check then
+      allowed = 1
     elseif redis.call('exists', cur_key) == 1 then
       redis.call('incrby', cur_key, amount)
     else
@@ -70,6 +75,9 @@ for i = 1, #KEYS / 2 do
   out[#out + 1] = tonumber(redis.call('pttl', prev_key))
   out[#out + 1] = tonumber(redis.call('get', cur_key)) or 0
   out[#out + 1] = tonumber(redis.call('pttl', cur_key))
+  if check and allowed == 0 then
+    break
+  end
 end
 return out
 """
@@ -77,12 +85,17 @@ return out
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """`amount` points of `key`'s budget of `limit` per `window_s` (negative: a refund)."""
+    """`amount` points of `key`'s budget of `limit` per `window_s` (negative: a refund).
+
+    A `check` only tests that `amount` would fit, counting nothing; when it would not, the hits
+    after it in the same call are not applied.
+    """
 
     key: str
     limit: int
     window_s: int
     amount: int
+    check: bool = False
 
     def item(self) -> RateLimitItem:
         return RateLimitItemPerSecond(self.limit, self.window_s)
@@ -90,11 +103,15 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """A hit's answer: allowed, and the window after it (what `limits` calls window stats)."""
+    """A hit's answer: allowed, and the window after it (what `limits` calls window stats).
+
+    A hit not `applied` (a check before it refused) is not allowed and has no window.
+    """
 
     allowed: bool
     remaining: int
     reset_time: float
+    applied: bool = True
 
 
 def window_outcome(
@@ -150,15 +167,22 @@ class WindowCounters:
                     log.warning("Redis is reachable again; rate limits are shared across replicas")
                     self.degraded = False
                 return outcomes
-        return [await self._apply_local(hit) for hit in hits]
+        return await self._apply_local(hits)
 
     async def _apply_shared(self, hits: Sequence[Hit]) -> list[Outcome]:
         keys = [key for hit in hits for key in redis_keys(hit)]
-        args = [value for hit in hits for value in (hit.limit, hit.window_s, hit.amount)]
+        args = [
+            value
+            for hit in hits
+            for value in (hit.limit, hit.window_s, hit.amount, 1 if hit.check else 0)
+        ]
         raw = await self._script(keys=keys, args=args)
         now = time.time()
         outcomes = []
         for index, hit in enumerate(hits):
+            if 5 * index >= len(raw):
+                outcomes.append(Outcome(False, 0, now, applied=False))
+                continue
             allowed, previous, previous_ttl, current, current_ttl = raw[5 * index : 5 * index + 5]
             window = (
                 int(previous),
@@ -169,12 +193,25 @@ class WindowCounters:
             outcomes.append(window_outcome(hit, bool(allowed), window, now))
         return outcomes
 
-    async def _apply_local(self, hit: Hit) -> Outcome:
+    async def _apply_local(self, hits: Sequence[Hit]) -> list[Outcome]:
         limiter = SlidingWindowCounterRateLimiter(self._local)
-        item = hit.item()
-        allowed = await limiter.hit(item, hit.key, cost=hit.amount) if hit.amount != 0 else True
-        stats = await limiter.get_window_stats(item, hit.key)
-        return Outcome(allowed, stats.remaining, stats.reset_time)
+        outcomes: list[Outcome] = []
+        stopped = False  # a check refused: the hits after it are not applied
+        for hit in hits:
+            if stopped:
+                outcomes.append(Outcome(False, 0, time.time(), applied=False))
+                continue
+            item = hit.item()
+            if hit.check:
+                allowed = await limiter.test(item, hit.key, cost=hit.amount)
+            elif hit.amount != 0:
+                allowed = await limiter.hit(item, hit.key, cost=hit.amount)
+            else:
+                allowed = True
+            stats = await limiter.get_window_stats(item, hit.key)
+            outcomes.append(Outcome(allowed, stats.remaining, stats.reset_time))
+            stopped = hit.check and not allowed
+        return outcomes
 
     def _mark_shared_down(self, exc: Exception) -> None:
         if not self.degraded:
@@ -202,6 +239,17 @@ class Budget:
         return max(1, int(self.reset_at - time.time()) + 1)
 
 
+def budget_of(hit: Hit, outcome: Outcome) -> Budget:
+    """The budget a hit found: its limit, cost, what remains and when points come back."""
+    reset_at = outcome.reset_time
+    now = time.time()
+    if reset_at <= now and outcome.remaining < hit.limit:
+        # `limits` gives the reset as the window's expiry modulo its length, which is 0 when
+        # the window was opened within the same millisecond: it then ends a window from now.
+        reset_at = now + hit.window_s
+    return Budget(hit.limit, hit.amount, outcome.remaining, reset_at, outcome.allowed)
+
+
 class RateLimiter:
     """Budgets of one window length, spent from the process's `WindowCounters`."""
 
@@ -214,19 +262,19 @@ class RateLimiter:
         """Counting in this process because Redis could not be reached."""
         return self._counters.degraded
 
-    def hit(self, key: str, *, points: int, cost: int) -> Hit:
+    def hit(self, key: str, *, points: int, cost: int, check: bool = False) -> Hit:
         """A hit of `cost` points on `key`'s budget of `points` per this limiter's window."""
-        return Hit(key, points, self._window_s, cost)
+        return Hit(key, points, self._window_s, cost, check)
 
-    async def spend(self, key: str, *, points: int, cost: int, along: Sequence[Hit] = ()) -> Budget:
-        """Spend `cost` points of `key`'s budget of `points` per window.
+    async def apply(self, hits: Sequence[Hit]) -> list[Budget]:
+        """The budgets after `hits` (of any limiter of these counters), in one round trip."""
+        outcomes = await self._counters.apply(hits)
+        return [budget_of(hit, outcome) for hit, outcome in zip(hits, outcomes, strict=True)]
 
-        The hits `along` (other budgets' refunds, say) are applied first in the same round trip.
-        """
-        outcomes = await self._counters.apply([*along, self.hit(key, points=points, cost=cost)])
-        outcome = outcomes[-1]
-        reset_at = self._reset_at(outcome, points)
-        return Budget(points, cost, outcome.remaining, reset_at, outcome.allowed)
+    async def spend(self, key: str, *, points: int, cost: int) -> Budget:
+        """Spend `cost` points of `key`'s budget of `points` per window."""
+        [budget] = await self.apply([self.hit(key, points=points, cost=cost)])
+        return budget
 
     async def refund(self, key: str, *, points: int, cost: int) -> None:
         """Give back `cost` points spent by `spend` (a reservation that turned out not needed).
@@ -239,11 +287,3 @@ class RateLimiter:
 
     async def peek(self, key: str, *, points: int) -> Budget:
         return await self.spend(key, points=points, cost=0)
-
-    def _reset_at(self, outcome: Outcome, points: int) -> float:
-        now = time.time()
-        if outcome.reset_time <= now and outcome.remaining < points:
-            # `limits` gives the reset as the window's expiry modulo its length, which is 0 when
-            # the window was opened within the same millisecond: it then ends a window from now.
-            return now + self._window_s
-        return outcome.reset_time

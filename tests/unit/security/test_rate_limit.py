@@ -14,8 +14,7 @@ from sfm_graphql.security.rate_limit import (
     KEY_PREFIX,
     Hit,
     Outcome,
-    RateLimiter,
-    WindowCounters,
+    budget_of,
     redis_keys,
     window_outcome,
 )
@@ -24,18 +23,18 @@ NO_REDIS = "redis://127.0.0.1:1/0"  # the client connects on first use only, nev
 
 
 def test_a_window_opened_this_millisecond_resets_a_window_from_now() -> None:
-    limiter = RateLimiter(WindowCounters(NO_REDIS), window_s=120)
+    hit = Hit("someone", limit=25, window_s=120, amount=1)
     now = time.time()
-    reset = limiter._reset_at(Outcome(True, remaining=24, reset_time=now), points=25)
+    reset = budget_of(hit, Outcome(True, remaining=24, reset_time=now)).reset_at
     assert now + 119 < reset <= time.time() + 120
 
 
 def test_an_untouched_budget_and_a_later_reset_are_kept() -> None:
-    limiter = RateLimiter(WindowCounters(NO_REDIS), window_s=120)
+    hit = Hit("someone", limit=25, window_s=120, amount=1)
     now = time.time()
-    assert limiter._reset_at(Outcome(True, remaining=25, reset_time=now), points=25) == now
+    assert budget_of(hit, Outcome(True, remaining=25, reset_time=now)).reset_at == now
     later = Outcome(True, remaining=3, reset_time=now + 5)
-    assert limiter._reset_at(later, points=25) == now + 5
+    assert budget_of(hit, later).reset_at == now + 5
 
 
 async def test_window_statistics_are_computed_as_limits_computes_them() -> None:
