@@ -104,6 +104,13 @@ def gate_refused(budget: Budget) -> bool:
     return not budget.allowed
 
 
+def refused_by_gate() -> bool:
+    """Whether the gate refuses the request being served (a deferred check found the budget
+    spent): the gate answers it, so it is neither an operation refusal nor audited as one."""
+    attempt = _current_attempt.get()
+    return attempt is not None and not attempt.allowed
+
+
 def address_key(ip: str) -> str:
     """The rate-limit key of a client address (IPv6 per /64)."""
     return f"failed-login:{subscriber_bucket(ip)}"

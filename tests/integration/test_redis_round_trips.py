@@ -251,3 +251,42 @@ async def test_a_remembered_token_from_a_blocked_address_gets_the_gates_429_and_
         assert set(error["extensions"]) >= {"resetAt", "retryAfter"}
     assert refused.json().keys() == gated.json().keys()  # the gate's answer, whatever the path
     assert after.json()["data"]["rateLimit"]["remaining"] == remaining - 1, after.text
+
+
+async def test_a_mutation_with_a_remembered_token_from_a_blocked_address_runs_nothing(
+    settings: Settings, issue_token: Any, neo4j_driver: Any
+) -> None:
+    subject = f"blocked-editor-{uuid.uuid4()}"
+    editor = {"Authorization": f"Bearer {issue_token('editor', subject=subject)}"}
+    admin = {"Authorization": f"Bearer {issue_token('admin', mfa=True)}"}
+    label = f"never-{uuid.uuid4()}"
+    create = {
+        "query": "mutation Create($input: CreateComponentInput!) "
+        "{ createComponent(input: $input) { component { id } } }",
+        "variables": {"input": {"type": "POLICY", "label": label}},
+    }
+    ip = f"203.0.113.{uuid.uuid4().int % 250 + 1}"
+    async with serve(settings, failed_logins_per_ip=1) as app:
+        transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            assert (await http.post("/graphql", json={"query": PING}, headers=editor)).is_success
+            bad = {"Authorization": "Bearer not-a-token"}
+            assert (
+                await http.post("/graphql", json={"query": PING}, headers=bad)
+            ).status_code == 401
+            refused = await http.post("/graphql", json=create, headers=editor)
+        async with client(app, admin) as http:
+            audit = await http.post(
+                "/graphql",
+                json={
+                    "query": "query($f: AuditLogFilter) { auditLog(first: 10, filter: $f) "
+                    "{ edges { node { action } } } }",
+                    "variables": {"f": {"principal": subject, "action": "mutation.refused"}},
+                },
+            )
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["errors"][0]["message"].startswith("Too many failed logins")
+    with neo4j_driver.session() as session:
+        created = session.run("MATCH (c {label: $label}) RETURN count(c) AS n", label=label)
+        assert created.single()["n"] == 0  # nothing ran
+    assert audit.json()["data"]["auditLog"]["edges"] == [], audit.text  # an attempt, not audited
