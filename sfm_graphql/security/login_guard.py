@@ -54,7 +54,8 @@ CLIENT_CREDENTIALS = "client_credentials"
 
 @dataclass(slots=True)
 class Attempt:
-    """One reserved failed-login point: kept when the attempt fails, refunded otherwise."""
+    """One login attempt: a reserved failed-login point, kept when the attempt fails and
+    refunded otherwise; or, deferred, a check of the address's budget that counts nothing."""
 
     key: str
     budget: Budget | None  # the reservation's; None while a deferred attempt is unchecked
