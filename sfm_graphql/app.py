@@ -41,7 +41,7 @@ from sfm_graphql.security.identity import Identity, start_identity, stop_identit
 from sfm_graphql.security.login_guard import LoginGuard
 from sfm_graphql.security.login_hooks import LoginHooks
 from sfm_graphql.security.masking import install_log_masking
-from sfm_graphql.security.rate_limit import RateLimiter
+from sfm_graphql.security.rate_limit import RateLimiter, WindowCounters
 from sfm_graphql.security.secret_checks import SecretChecks
 from sfm_graphql.security.secrets import create_secrets_provider
 from sfm_graphql.services.access.api_keys import ApiKeyVerifier, api_key_pepper
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
             login_hooks.token_issued.remove(guard.on_token_issued)
             await stop_identity(identity)
             await services.jobs.close()
+            await services.window_counters.aclose()
             await redis_client.aclose()
             await driver.close()
             tracing.shutdown()
@@ -180,7 +181,10 @@ async def _open_services(
     login_hooks: LoginHooks,
 ) -> AppServices:
     """Everything the routes need once the database, Redis and identity are open."""
-    rate_limiter = RateLimiter(settings.redis_url, window_s=settings.rate_limit_window_s)
+    # One set of counters for the cost budgets and the failed-login gate, so that a request's
+    # gate refund and cost spend share one Redis round trip (security/rate_limit.py).
+    counters = WindowCounters(settings.redis_url)
+    rate_limiter = RateLimiter(counters, window_s=settings.rate_limit_window_s)
     persisted_queries = PersistedQueries(
         redis=redis_client,
         db=db,
@@ -206,6 +210,7 @@ async def _open_services(
         settings=settings,
         db=db,
         redis=redis_client,
+        window_counters=counters,
         rate_limiter=rate_limiter,
         persisted_queries=persisted_queries,
         secrets=identity.secrets,
@@ -221,7 +226,7 @@ async def _open_services(
         bookmark_codec=BookmarkCodec(pepper),
         # Failed logins per address (refused by LoginGate) and the login audit.
         login_guard=LoginGuard(
-            limiter=RateLimiter(settings.redis_url, window_s=settings.failed_login_window_s),
+            limiter=RateLimiter(counters, window_s=settings.failed_login_window_s),
             db=db,
             limit=settings.failed_logins_per_ip,
             personal_fields=settings.personal_fields,

@@ -20,7 +20,7 @@ from sfm_graphql.observability.metrics_setup import MetricsSetup
 from sfm_graphql.security.audit_sampling import RefusalSampler
 from sfm_graphql.security.login_guard import LoginGuard
 from sfm_graphql.security.login_hooks import LoginHooks
-from sfm_graphql.security.rate_limit import RateLimiter
+from sfm_graphql.security.rate_limit import RateLimiter, WindowCounters
 from sfm_graphql.security.secret_checks import SecretChecks
 from sfm_graphql.security.secret_provider import SecretsProvider
 from sfm_graphql.security.signing import KeyRingStore
@@ -37,6 +37,7 @@ class AppServices:
     settings: Settings
     db: Database
     redis: redis.Redis
+    window_counters: WindowCounters  # what both limiters below count in (Redis, or this process)
     rate_limiter: RateLimiter
     persisted_queries: PersistedQueries
     # Identity (docs/security.md): where secrets come from, the built-in issuer's key ring, and

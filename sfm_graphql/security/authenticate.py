@@ -73,6 +73,18 @@ async def authenticate_credentials(
     return await _verify(tokens, credential, ip, "tokens")
 
 
+def presented_jwt(header: str | None, api_key: str | None) -> str | None:
+    """The bearer JWT `authenticate_credentials` would verify for these values, else None (an
+    API key, another scheme, nothing, a credential too long)."""
+    if api_key is not None or header is None:
+        return None
+    scheme, _, credential = header.strip().partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential or credential.startswith(API_KEY_PREFIX):
+        return None
+    return credential if len(credential) <= MAX_CREDENTIAL_LENGTH else None
+
+
 async def _verify(
     verifier: CredentialVerifier | None, credential: str, ip: str, what: str
 ) -> Principal:

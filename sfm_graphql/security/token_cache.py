@@ -52,6 +52,11 @@ class TokenCache:
         self._entries.move_to_end(digest)
         return entry
 
+    def holds(self, digest: bytes, now: float) -> bool:
+        """Whether an unexpired entry is there (read only: no LRU move, no eviction)."""
+        entry = self._entries.get(digest)
+        return entry is not None and now < entry.expires_at
+
     def put(self, digest: bytes, entry: CachedToken) -> None:
         if self._max <= 0:
             return

@@ -194,6 +194,12 @@ class JwtVerifier:
         if self._http is not None:
             await self._http.aclose()
 
+    def remembers(self, credential: str) -> bool:
+        """Whether this token verified here before and has not expired: no guess, so the
+        failed-login gate checks its address's budget without reserving a point
+        (security/login_guard.py). `verify` still decides; this only reads the cache."""
+        return self._cache.holds(self._cache.digest(credential), self._clock())
+
     async def verify(self, credential: str, *, client_ip: str) -> Principal:
         """The principal of a valid token; raises `Unauthenticated` saying why otherwise."""
         digest = self._cache.digest(credential)

@@ -20,7 +20,7 @@ from strawberry.types.execution import ExecutionContext
 
 from sfm_graphql.errors import OperationRefused
 from sfm_graphql.graphql.core.context import Context
-from sfm_graphql.security.login_guard import address_key
+from sfm_graphql.security.login_guard import address_key, refused_by_gate
 from sfm_graphql.services.access import audit
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ class AuditRefusals(SchemaExtension):
         yield
         ctx = self.execution_context
         refusal = _refusal(ctx)
+        if refused_by_gate():  # answered by the failed-login gate, as an attempt (not audited)
+            return
         operation = _mutation(ctx) if refusal is not None else None
         if refusal is None or operation is None:
             return

@@ -32,6 +32,7 @@ from sfm_graphql.graphql.core.walker import (
     select_operation,
 )
 from sfm_graphql.security.addresses import subscriber_bucket
+from sfm_graphql.security.login_guard import gate_hit, gate_refused
 from sfm_graphql.security.principal import Principal
 from sfm_graphql.settings import Settings
 
@@ -196,11 +197,22 @@ class OperationLimits(SchemaExtension):
         limiter = context.rate_limiter
         if limiter is None:
             return None
-        budget = await limiter.spend(
+        spend = limiter.hit(
             rate_limit_key(context.principal, context.client_ip),
             points=budget_points(context.settings, context.principal),
             cost=cost,
         )
+        # The failed-login gate's part of this request travels in the same round trip: the
+        # refund of its reserved point (the credential has verified by now), or the check of a
+        # deferred attempt, which the spend is not applied after when it refuses
+        # (security/login_guard.py). The gate then answers the request (http/login_gate.py).
+        gate = gate_hit()
+        if gate is None:
+            [budget] = await limiter.apply([spend])
+        else:
+            gate_budget, budget = await limiter.apply([gate, spend])
+            if gate_refused(gate_budget):
+                return _refusal(ErrorCode.RATE_LIMITED, "Too many failed logins from this address")
         context.budget = budget
         if budget.allowed:
             return None
