@@ -338,8 +338,9 @@ class Database:
             return await session.execute_write(work)
 
     @asynccontextmanager
-    async def write_transaction(self) -> AsyncIterator[Transaction]:
-        """An explicit transaction: commits when the block ends, rolls back on any error."""
+    async def write_transaction(self, timeout_s: float | None = None) -> AsyncIterator[Transaction]:
+        """An explicit transaction: commits when the block ends, rolls back on any error. Neo4j
+        ends it after `timeout_s` (default ten statement timeouts)."""
         self._fail_fast()
         self._connections(1)
         try:
@@ -348,7 +349,7 @@ class Database:
             ) as session:
                 async with asyncio.timeout(self.statement_deadline_s):
                     tx = await session.begin_transaction(
-                        timeout=transaction_timeout(self._timeout * 10)
+                        timeout=transaction_timeout(timeout_s or self._timeout * 10)
                     )
                 transaction = Transaction(self, tx)
                 try:

@@ -31,7 +31,7 @@ from sfm_graphql.domain.models import FIELDS_BY_TYPE, DeliveryFields
 from sfm_graphql.errors import BadUserInput
 from sfm_graphql.services.bulk_types import ImportSection, Row
 from sfm_graphql.services.csv_safety import restore
-from sfm_graphql.services.export import SYSTEM_FIELDS
+from sfm_graphql.services.export_writers import SYSTEM_FIELDS
 
 SectionRow = tuple[ImportSection, Row]
 SECTIONS = {"components": ImportSection.COMPONENTS, "deliveries": ImportSection.DELIVERIES}
@@ -122,14 +122,13 @@ def _section(events: Iterator[tuple[str, str, Any]], name: str) -> Iterator[Sect
     if event != "start_array":
         raise bad_file(f"{name} must be a list of objects")
     item = f"{name}.item"
-    index = 0
-    for prefix, event, value in events:
+    # Each item's events are read by _object, so one turn of the loop is one item (or the end).
+    for index, (prefix, event, value) in enumerate(events):
         if prefix == name and event == "end_array":
             return
         if prefix != item or event != "start_map":
             raise bad_file(f"{name}[{index}] is not an object")
         yield section, without_system_fields(_object(events, event, value))
-        index += 1
 
 
 def _object(events: Iterator[tuple[str, str, Any]], event: str, value: Any) -> dict[str, Any]:
