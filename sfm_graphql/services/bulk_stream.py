@@ -48,7 +48,7 @@ from sfm_graphql.settings import Settings
 BatchDone = Callable[[int], None]
 
 
-def _ignore(_: int) -> None:
+def no_progress(_: int) -> None:
     return None
 
 
@@ -95,7 +95,7 @@ def _keep(errors: list[RowError], new: list[RowError]) -> None:
 
 
 def check_rows(
-    rows: Iterable[SectionRow], *, batch_size: int, batch_done: BatchDone = _ignore
+    rows: Iterable[SectionRow], *, batch_size: int, batch_done: BatchDone = no_progress
 ) -> RowCheck:
     """Check every row on its own (fields, types, required and duplicate keys): no database."""
     out = RowCheck()
@@ -167,7 +167,7 @@ async def import_rows(
     rows: Iterable[SectionRow],
     dry_run: bool,
     timeout_s: float | None = None,
-    batch_done: BatchDone = _ignore,
+    batch_done: BatchDone = no_progress,
 ) -> BulkImportResult:
     """Import `rows` in one transaction, batch by batch; commit unless a row is refused or
     `dry_run`. A refused row's batch-mates are still written inside the transaction, so later

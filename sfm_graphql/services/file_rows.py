@@ -112,8 +112,9 @@ def json_rows(source: IO[bytes]) -> Iterator[SectionRow]:
         for _ in events:  # anything after the object is an error the parser raises
             pass
     except ijson.JSONError as exc:
-        # yajl's messages span lines, with a caret under the place: one line is enough here
-        raise bad_file(f"The file is not valid JSON: {' '.join(str(exc).split())}") from None
+        # yajl's message has the reason on its first line, then the text around the place
+        reason = (str(exc).strip().splitlines() or ["cut off"])[0]
+        raise bad_file(f"The file is not valid JSON: {reason}") from None
 
 
 def _section(events: Iterator[tuple[str, str, Any]], name: str) -> Iterator[SectionRow]:
