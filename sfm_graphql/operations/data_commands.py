@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from sfm_graphql.errors import SfmError
+from sfm_graphql.errors import ServiceUnavailable, SfmError, TimedOut
 from sfm_graphql.operations.progress import Reporter
 from sfm_graphql.services.bulk_types import BulkImportResult, RowError
 from sfm_graphql.services.file_rows import BulkFileFormat
@@ -196,11 +196,15 @@ def _write(args: argparse.Namespace, chosen: BulkFileFormat, rows: int, reporter
                     dry_run=args.dry_run,
                     timeout_s=args.timeout,
                     batch_done=step.advance,
+                    committing=lambda: reporter.note(f"committing {rows} rows"),
                 )
 
     try:
         with Path(args.file).open("rb") as source:
             result = asyncio.run(run(source))
+    except (ServiceUnavailable, TimedOut) as exc:
+        # The connection may have gone during the commit, which Neo4j may still have finished.
+        return _error("import", exc, "it may or may not have committed: run it again (idempotent)")
     except SfmError as exc:
         return _error("import", exc)
     except OSError as exc:

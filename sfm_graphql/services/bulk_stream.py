@@ -168,16 +168,19 @@ async def import_rows(
     dry_run: bool,
     timeout_s: float | None = None,
     batch_done: BatchDone = no_progress,
+    committing: Callable[[], None] = lambda: None,
 ) -> BulkImportResult:
     """Import `rows` in one transaction, batch by batch; commit unless a row is refused or
     `dry_run`. A refused row's batch-mates are still written inside the transaction, so later
-    batches are checked against the graph as it would be, and then everything is rolled back."""
+    batches are checked against the graph as it would be, and then everything is rolled back.
+    `committing` is called before the commit, which takes a while for a large import."""
     totals = _Totals()
     committed = False
     try:
         async with db.write_transaction(timeout_s) as tx:
             totals = await _write_batches(tx, rows, settings.bulk_batch_size, batch_done)
             _roll_back_if(totals.error_count > 0 or dry_run)
+            committing()
         committed = True
     except _RollBack:
         pass
