@@ -39,8 +39,13 @@ from sfm_graphql.settings import Settings
 
 
 def batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive slices of `size` items, each emptied when the next is asked for: the driver
+    keeps every statement's parameters until its transaction ends, so without that an import's
+    rows would all stay in memory until the commit."""
     for start in range(0, len(items), size):
-        yield items[start : start + size]
+        batch = items[start : start + size]
+        yield batch
+        batch.clear()
 
 
 def _preferred(found: dict[str, list[Any]]) -> dict[str, list[Any]]:
