@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sfm_graphql.services.bulk_import import batches
 from sfm_graphql.services.bulk_stream import check_rows, in_batches
 from sfm_graphql.services.bulk_types import ImportErrorCode, ImportSection
 from sfm_graphql.services.file_rows import SectionRow
@@ -61,3 +62,14 @@ def test_errors_are_counted_past_those_kept() -> None:
     check = check_rows(rows, batch_size=500)
 
     assert check.error_count == 1500 and len(check.errors) == 1000
+
+
+def test_a_sent_batch_is_emptied_when_the_next_is_asked_for() -> None:
+    # The driver keeps each statement's parameters until the transaction ends (bulk_import.py).
+    rows = list(range(5))
+    seen = []
+    for batch in batches(rows, 2):
+        seen.append(batch)
+        assert batch  # whole while it is being sent
+    assert seen == [[], [], []]
+    assert rows == [0, 1, 2, 3, 4]
