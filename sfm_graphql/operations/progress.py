@@ -181,7 +181,7 @@ class Reporter:
     ) -> None:
         self.mode = mode
         self._prefix = f"sfm-graphql {command}"
-        self._stream = sys.stderr if stream is None else stream
+        self._given = stream  # None: sys.stderr as it is when written to (rich's bar wraps it)
         self._clock = clock
         self._every_percent = every_percent
         self._every_s = every_s
@@ -201,7 +201,7 @@ class Reporter:
                 label=label,
                 total=total,
                 unit=unit,
-                stream=self._stream,
+                stream=self._stream(),
                 clock=self._clock,
                 every_percent=self._every_percent,
                 every_s=self._every_s,
@@ -215,7 +215,10 @@ class Reporter:
     def note(self, message: str) -> None:
         """A line about the work that is no count (a phase, a skipped step); none when quiet."""
         if self.mode is not Mode.QUIET:
-            print(f"{self._prefix}: {message}", file=self._stream, flush=True)
+            print(f"{self._prefix}: {message}", file=self._stream(), flush=True)
+
+    def _stream(self) -> TextIO:
+        return sys.stderr if self._given is None else self._given
 
     def _bar(self, unit: str) -> Progress:
         return Progress(
@@ -226,6 +229,6 @@ class Reporter:
             TaskProgressColumn(),
             _RateColumn(unit),
             TimeRemainingColumn(),
-            console=Console(file=self._stream),
+            console=Console(stderr=True) if self._given is None else Console(file=self._given),
             get_time=self._clock,
         )
