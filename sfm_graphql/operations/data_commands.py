@@ -3,7 +3,8 @@
 Progress goes to stderr (operations/progress.py: a bar on a terminal, plain lines in logs,
 nothing with `--quiet`); the result goes to stdout: a summary line, or with `export -` the
 export itself, so stdout stays machine-readable. Exit status: 0 done, 1 refused or failed (the
-lines on stderr say why, with a stable code; nothing was written), 2 bad usage.
+lines on stderr say why, with a stable code, and what was written: normally nothing), 2 bad
+usage.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sfm_graphql.services.file_rows import BulkFileFormat
 from sfm_graphql.settings import Settings, load_settings
 
 EXIT_REFUSED = 1
+EXIT_USAGE = 2
 SHOWN_ROW_ERRORS = 20  # on stderr; the count says how many more there were
 _SUFFIXES = {".json": "JSON", ".csv": "CSV"}
 
@@ -63,9 +65,9 @@ def _reporter(command: str, args: argparse.Namespace) -> Reporter:
     return Reporter.for_cli(command, quiet=args.quiet)
 
 
-def _refuse(command: str, message: str) -> int:
+def _refuse(command: str, message: str, status: int = EXIT_REFUSED) -> int:
     print(f"sfm-graphql {command}: {message}", file=sys.stderr, flush=True)
-    return EXIT_REFUSED
+    return status
 
 
 def _error(command: str, exc: SfmError, after: str = "nothing was written") -> int:
@@ -220,7 +222,9 @@ def _import(args: argparse.Namespace) -> int:
 
     chosen = file_format(args.file, args.format)
     if chosen is None:
-        return _refuse("import", f"cannot tell the format of {args.file}; pass --format")
+        return _refuse(
+            "import", f"cannot tell the format of {args.file}; pass --format", EXIT_USAGE
+        )
     reporter = _reporter("import", args)
     check = _check(Path(args.file), chosen, load_settings().bulk_batch_size, reporter)
     if not isinstance(check, RowCheck):
@@ -256,9 +260,11 @@ def _export(args: argparse.Namespace) -> int:
 
     chosen = file_format(args.file, args.format or ("JSON" if args.file == "-" else None))
     if chosen is None:
-        return _refuse("export", f"cannot tell the format of {args.file}; pass --format")
+        return _refuse(
+            "export", f"cannot tell the format of {args.file}; pass --format", EXIT_USAGE
+        )
     if args.page_size < 1:
-        return _refuse("export", "--page-size must be at least 1")
+        return _refuse("export", "--page-size must be at least 1", EXIT_USAGE)
     settings = load_settings()
     reporter = _reporter("export", args)
 

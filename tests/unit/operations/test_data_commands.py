@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfm_graphql.cli import build_parser
+from sfm_graphql.cli import build_parser, main
 from sfm_graphql.operations.data_commands import file_format, row_error_line
 from sfm_graphql.services.bulk_types import ImportErrorCode, ImportSection, RowError
 from sfm_graphql.services.file_rows import BulkFileFormat
@@ -40,3 +40,14 @@ def test_the_data_commands_take_quiet() -> None:
     for argv in (["seed-demo", "-q"], ["import", "f.json", "--quiet"], ["export", "-", "-q"]):
         assert parser.parse_args(argv).quiet is True
     assert parser.parse_args(["export", "out.csv"]).quiet is False
+
+
+@pytest.mark.parametrize(
+    "argv", [["import", "graph.txt"], ["export", "graph.xml"], ["export", "-", "--page-size", "0"]]
+)
+def test_usage_errors_exit_2_before_any_connection(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"sfm-graphql {argv[0]}: ")
