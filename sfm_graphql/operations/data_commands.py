@@ -20,7 +20,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from sfm_graphql.errors import ServiceUnavailable, SfmError, TimedOut
+from neo4j.exceptions import Neo4jError
+
+from sfm_graphql.db.deadline import is_timeout
+from sfm_graphql.errors import ErrorCode, ServiceUnavailable, SfmError, TimedOut
 from sfm_graphql.operations.progress import Reporter
 from sfm_graphql.services.bulk_types import BulkImportResult, RowError
 from sfm_graphql.services.file_rows import BulkFileFormat
@@ -75,6 +78,27 @@ def _error(command: str, exc: SfmError, after: str = "nothing was written") -> i
     field = exc.details.get("field")
     where = f" ({field})" if field else ""
     return _refuse(command, f"{exc.code.value}{where}: {exc.message}; {after}")
+
+
+def _neo4j_error(command: str, exc: Neo4jError, timeout_s: float, after: str) -> int:
+    """A statement Neo4j refused, with the code that says why: the import's transaction outgrew
+    Neo4j's transaction memory (LIMIT_EXCEEDED), ran past `timeout_s` (TIMEOUT), or another
+    error of Neo4j's own code."""
+    code = exc.code or ""
+    if "OutOfMemory" in code or "MemoryLimit" in code:
+        message = (
+            f"{ErrorCode.LIMIT_EXCEEDED.value}: the work does not fit in Neo4j's transaction "
+            f"memory ({exc.message}); {after}. Split the file "
+            "(components first, then the deliveries) or give Neo4j more heap"
+        )
+    elif is_timeout(code):
+        message = (
+            f"{ErrorCode.TIMEOUT.value}: Neo4j ended the transaction after {timeout_s:g} s; "
+            f"{after}. Pass a longer --timeout"
+        )
+    else:
+        message = f"{code or 'Neo4j error'}: {exc.message}; {after}"
+    return _refuse(command, message)
 
 
 def file_format(path: str, given: str | None) -> BulkFileFormat | None:
@@ -207,6 +231,8 @@ def _write(args: argparse.Namespace, chosen: BulkFileFormat, rows: int, reporter
     except (ServiceUnavailable, TimedOut) as exc:
         # The connection may have gone during the commit, which Neo4j may still have finished.
         return _error("import", exc, "it may or may not have committed: run it again (idempotent)")
+    except Neo4jError as exc:  # raised inside the transaction, so it was rolled back
+        return _neo4j_error("import", exc, args.timeout, "nothing was written")
     except SfmError as exc:
         return _error("import", exc)
     except OSError as exc:
@@ -289,8 +315,10 @@ def _export(args: argparse.Namespace) -> int:
 
     try:
         summary = asyncio.run(run())
-    except SfmError as exc:
+    except (SfmError, Neo4jError) as exc:
         after = "the output is incomplete" if args.file == "-" else f"{args.file} was not written"
+        if isinstance(exc, Neo4jError):
+            return _neo4j_error("export", exc, settings.neo4j_query_timeout_s, after)
         return _error("export", exc, after)
     except OSError as exc:
         return _refuse("export", f"cannot write {args.file}: {exc.strerror}")

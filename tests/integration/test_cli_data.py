@@ -251,3 +251,21 @@ async def test_an_export_during_which_the_graph_changes_is_refused(
             page_size=100,
             page_done=write_between_pages,
         )
+
+
+async def test_an_import_past_its_timeout_is_rolled_back_with_timeout(
+    settings: Settings, neo4j_driver: Any, tmp_path: Path
+) -> None:
+    await load_demo(settings)
+    path = tmp_path / "demo.json"
+    assert cli(settings, "export", str(path), "-q").returncode == 0
+    wipe_graph(neo4j_driver)
+
+    result = cli(settings, "import", str(path), "--timeout", "0.1", "-q")
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "sfm-graphql import: TIMEOUT: Neo4j ended the transaction after 0.1 s; nothing was "
+        "written. Pass a longer --timeout"
+    )
+    assert counts(neo4j_driver) == (0, 0)
