@@ -24,7 +24,6 @@ from sfm_graphql.errors import BadUserInput, Conflict
 from sfm_graphql.services.export import check_scenario, component_record, delivery_record
 from sfm_graphql.services.export_writers import CsvWriter, ExportWriter, JsonWriter
 
-STREAMED_FORMATS = (ExportFormat.JSON, ExportFormat.CSV)
 PageDone = Callable[[int], None]
 
 
