@@ -1,4 +1,5 @@
-"""`sfm-graphql`: serve, migrate, load the demo model, export the SDL, back up and restore."""
+"""`sfm-graphql`: serve, migrate, load the demo model, import and export the graph, export the SDL,
+back up and restore."""
 
 from __future__ import annotations
 
@@ -96,15 +97,6 @@ def _worker(_: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings)
     asyncio.run(run_worker(settings))
-    return 0
-
-
-def _seed_demo(args: argparse.Namespace) -> int:
-    from sfm_graphql.demo.loader import load_demo
-
-    settings = load_settings()
-    summary = asyncio.run(load_demo(settings, only_if_empty=args.if_empty))
-    print(summary)
     return 0
 
 
@@ -283,11 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sfm_graphql.operations.migrate_commands import add_parser as add_migrate_parser
 
     add_migrate_parser(sub)  # migrate [up|down|status] (docs/operations/upgrade.md)
-    seed = sub.add_parser("seed-demo", help="load the demo SFM model")
-    seed.add_argument(
-        "--if-empty", action="store_true", help="only when the graph has no components"
-    )
-    seed.set_defaults(run=_seed_demo)
+    from sfm_graphql.operations.data_commands import add_parsers as add_data_parsers
+
+    add_data_parsers(sub)  # seed-demo, import FILE, export FILE (docs/operations/data.md)
     export = sub.add_parser("export-schema", help="write (or --check) the GraphQL SDL")
     export.add_argument("path", nargs="?", default="schema/schema.graphql")
     export.add_argument("--check", action="store_true")

@@ -144,7 +144,8 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "max_neighborhood_depth": "Deepest `neighborhood` traversal.",
     "max_neighborhood_nodes": "Most nodes one `neighborhood` returns.",
     "max_nodes_per_request": "Most ids one by-ids lookup or analysis takes.",
-    "max_bulk_rows": "Most rows in one bulk import.",
+    "max_bulk_rows": "Most rows in one `bulkImport` or `bulkImportFile` call (`sfm-graphql "
+    "import FILE` streams a file of any length).",
     "analysis_max_nodes": "Most components in one analysis graph held in memory; a larger scope "
     "is refused with `ANALYSIS_TOO_LARGE`.",
     "analysis_max_edges": "Most component pairs (edges) in one analysis graph held in memory.",
@@ -176,7 +177,8 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "beyond).",
     "analysis_max_loops_counted": "Most loops `leveragePoints` counts before it stops and says "
     "`truncated`.",
-    "bulk_batch_size": "Rows written per Neo4j transaction in a bulk import.",
+    "bulk_batch_size": "Rows per statement (`UNWIND` batch) of a bulk import, whose batches "
+    "all run in one transaction; also the rows `sfm-graphql import` reads and checks at a time.",
     "max_request_bytes": "Largest HTTP request body of any kind.",
     "max_json_body_bytes": "Largest JSON body of an authenticated caller on `/graphql`.",
     "max_anonymous_body_bytes": "Largest body of an anonymous caller on `/graphql`.",
@@ -188,7 +190,8 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "body_timeout_s": "Time a request body may take to arrive.",
     "max_concurrent_uploads": "Multipart requests at once per principal and process.",
     "max_upload_bytes": "Largest file `bulkImportFile` accepts.",
-    "max_export_deliveries": "Most deliveries one `exportGraph` returns.",
+    "max_export_deliveries": "Most deliveries one `exportGraph` returns (`sfm-graphql export` "
+    "streams page by page, without this limit).",
     "max_exports_per_request": "Most `exportGraph` fields in one operation.",
     "max_matrix_components": "Most components of one matrix.",
     "max_matrix_deliveries": "Most deliveries one matrix is built from.",

@@ -121,9 +121,8 @@ def create_driver(settings: Settings) -> AsyncDriver:
 class Transaction:
     """A write transaction spanning several statements: all of them commit, or none."""
 
-    def __init__(self, db: Database, tx: neo4j.AsyncTransaction) -> None:
-        self._db = db
-        self._tx = tx
+    def __init__(self, db: Database, tx: neo4j.AsyncTransaction, deadline_s: float) -> None:
+        self._db, self._tx, self.deadline_s = db, tx, deadline_s  # the wait for each statement
         self.changed_graph = False  # a `revision: bump` statement updated something
 
     async def run(self, name: str, **params: Any) -> list[Row]:
@@ -132,7 +131,7 @@ class Transaction:
         started = _now()
         with self._db.span(name) as span:
             try:
-                async with asyncio.timeout(self._db.statement_deadline_s):
+                async with asyncio.timeout(self.deadline_s):
                     result = await self._tx.run(query.text, params)
                     records = [record async for record in result]
                     if query.bumps_revision:
@@ -338,8 +337,10 @@ class Database:
             return await session.execute_write(work)
 
     @asynccontextmanager
-    async def write_transaction(self) -> AsyncIterator[Transaction]:
-        """An explicit transaction: commits when the block ends, rolls back on any error."""
+    async def write_transaction(self, timeout_s: float | None = None) -> AsyncIterator[Transaction]:
+        """Commits when the block ends, rolls back on any error; Neo4j ends it at `timeout_s`,
+        and the client waits as long for each statement and the commit (a long import)."""
+        wait = self.statement_deadline_s if timeout_s is None else timeout_s + self._backstop_s
         self._fail_fast()
         self._connections(1)
         try:
@@ -348,9 +349,9 @@ class Database:
             ) as session:
                 async with asyncio.timeout(self.statement_deadline_s):
                     tx = await session.begin_transaction(
-                        timeout=transaction_timeout(self._timeout * 10)
+                        timeout=transaction_timeout(timeout_s or self._timeout * 10)
                     )
-                transaction = Transaction(self, tx)
+                transaction = Transaction(self, tx, wait)
                 try:
                     yield transaction
                 except BaseException:
@@ -360,7 +361,7 @@ class Database:
                     with contextlib.suppress(Exception):
                         await tx.rollback()
                     raise
-                async with asyncio.timeout(self.statement_deadline_s):
+                async with asyncio.timeout(wait):
                     if transaction.changed_graph:  # last, so it holds the counter's lock briefly
                         bump = self.registry.get(BUMP_REVISION).text
                         await (await tx.run(bump)).consume()

@@ -1,6 +1,7 @@
-"""Load the demo model through the bulk import service, the same path as `bulkImport`.
+"""Load the demo model through the bulk import steps, the same path as `sfm-graphql import`.
 
-`sfm-graphql seed-demo` calls `load_demo`. Components and deliveries go through the bulk import;
+`sfm-graphql seed-demo` calls `load_demo`. Components and deliveries go through the streaming
+bulk import (services/bulk_stream.py: one transaction, progress per batch);
 the file's matrices are handed, with everything else parsed from it, to the steps in
 `AFTER_IMPORT`, which is where the matrices step plugs in.
 """
@@ -17,9 +18,10 @@ from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.db.migration_lock import LockTiming
 from sfm_graphql.db.migrations import migrate
+from sfm_graphql.operations.progress import Mode, Reporter
 from sfm_graphql.services import matrices as matrix_service
-from sfm_graphql.services.bulk_import import bulk_import
-from sfm_graphql.services.bulk_types import BulkImportResult, SectionCounts
+from sfm_graphql.services.bulk_stream import BatchDone, import_rows, no_progress
+from sfm_graphql.services.bulk_types import BulkImportResult, ImportSection, SectionCounts
 from sfm_graphql.settings import Settings
 
 DEMO_PATH = Path(__file__).resolve().parent / "llrw_compact.json"
@@ -71,14 +73,18 @@ def read_demo(path: Path = DEMO_PATH) -> DemoModel:
     )
 
 
-async def import_demo(*, db: Database, settings: Settings, demo: DemoModel) -> BulkImportResult:
+async def import_demo(
+    *, db: Database, settings: Settings, demo: DemoModel, batch_done: BatchDone = no_progress
+) -> BulkImportResult:
     """Import the demo's components and deliveries; re-running changes nothing."""
-    result = await bulk_import(
+    rows = [(ImportSection.COMPONENTS, row) for row in demo.components]
+    rows += [(ImportSection.DELIVERIES, row) for row in demo.deliveries]
+    result = await import_rows(
         db=db,
         settings=settings,
-        components=demo.components,
-        deliveries=demo.deliveries,
+        rows=rows,
         dry_run=False,
+        batch_done=batch_done,
     )
     if not result.committed:
         problems = "; ".join(
@@ -97,12 +103,18 @@ def _counts(what: str, counts: SectionCounts) -> str:
 
 
 async def load_demo(
-    settings: Settings, *, only_if_empty: bool = False, steps: Sequence[DemoStep] = AFTER_IMPORT
+    settings: Settings,
+    *,
+    only_if_empty: bool = False,
+    steps: Sequence[DemoStep] = AFTER_IMPORT,
+    reporter: Reporter | None = None,
 ) -> str:
-    """Migrate, then load the demo model (unless `only_if_empty` and the graph has components).
+    """Migrate, then load the demo model (unless `only_if_empty` and the graph has components),
+    its progress on `reporter` (none by default).
 
     Returns a one-line summary for the CLI.
     """
+    reporter = Reporter("seed-demo", mode=Mode.QUIET) if reporter is None else reporter
     demo = read_demo()
     driver = create_driver(settings)
     try:
@@ -110,7 +122,11 @@ async def load_demo(
         db = Database(driver, CypherRegistry.load(), settings)
         if only_if_empty and (await db.read("components/count"))[0]["count"] > 0:
             return NOT_EMPTY
-        result = await import_demo(db=db, settings=settings, demo=demo)
+        total = len(demo.components) + len(demo.deliveries)
+        with reporter.step("importing the demo model", total, "rows") as progress:
+            result = await import_demo(
+                db=db, settings=settings, demo=demo, batch_done=progress.advance
+            )
         lines = [
             f"demo {demo.name!r}: {_counts('components', result.components)}, "
             f"{_counts('deliveries', result.deliveries)}"

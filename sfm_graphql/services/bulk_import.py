@@ -38,9 +38,14 @@ from sfm_graphql.settings import Settings
 # -- step 2 and the writes: the database -----------------------------------------------------------
 
 
-def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+def batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    """Consecutive slices of `size` items, each emptied when the next is asked for: the driver
+    keeps every statement's parameters until its transaction ends, so without that an import's
+    rows would all stay in memory until the commit."""
     for start in range(0, len(items), size):
-        yield items[start : start + size]
+        batch = items[start : start + size]
+        yield batch
+        batch.clear()
 
 
 def _preferred(found: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -48,14 +53,14 @@ def _preferred(found: dict[str, list[Any]]) -> dict[str, list[Any]]:
     return {key: next((i for i in items if i[-2]), items[0]) for key, items in found.items()}
 
 
-async def _stored_components(
+async def stored_components(
     tx: Transaction, validated: Validated, size: int
 ) -> dict[str, StoredComponent]:
     props = {check.key: check.props for check in validated.components}
     keys = dict.fromkeys([*validated.call_types, *validated.endpoint_keys])
     rows = [{"key": key, "props": props.get(key)} for key in keys]
     found: dict[str, list[Any]] = {}
-    for batch in _batches(rows, size):
+    for batch in batches(rows, size):
         for item in (await tx.run("bulk/lookup_components", rows=batch))[0]["found"]:
             found.setdefault(item[0], []).append(item)
     return {
@@ -64,12 +69,12 @@ async def _stored_components(
     }
 
 
-async def _stored_deliveries(
+async def stored_deliveries(
     tx: Transaction, validated: Validated, size: int
 ) -> dict[str, StoredDelivery]:
     rows = [{"key": check.key, "props": check.props} for check in validated.deliveries]
     found: dict[str, list[Any]] = {}
-    for batch in _batches(rows, size):
+    for batch in batches(rows, size):
         for item in (await tx.run("bulk/lookup_deliveries", rows=batch))[0]["found"]:
             found.setdefault(item[0], []).append(item)
     return {
@@ -79,7 +84,7 @@ async def _stored_deliveries(
 
 
 async def _write(tx: Transaction, name: str, rows: list[dict[str, Any]], size: int) -> None:
-    for batch in _batches(rows, size):
+    for batch in batches(rows, size):
         result = await tx.run(name, rows=batch)
         if result[0]["written"] != len(batch):
             # Something vanished since the look-up; raising rolls back every batch.
@@ -118,8 +123,8 @@ async def bulk_import(
     async with db.write_transaction() as tx:
         plan = resolve(
             validated,
-            stored_components=await _stored_components(tx, validated, size),
-            stored_deliveries=await _stored_deliveries(tx, validated, size),
+            stored_components=await stored_components(tx, validated, size),
+            stored_deliveries=await stored_deliveries(tx, validated, size),
         )
         commit = not plan.errors and not dry_run
         if commit:

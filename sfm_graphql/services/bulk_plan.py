@@ -19,6 +19,7 @@ from sfm_graphql.services.bulk_types import (
     ImportPlan,
     ImportSection,
     Row,
+    RowCursor,
     RowError,
     StoredComponent,
     StoredDelivery,
@@ -113,19 +114,24 @@ def _validate_delivery(out: Validated, at: At, row: Row) -> None:
         )
 
 
-def validate_rows(components: Sequence[Row], deliveries: Sequence[Row]) -> Validated:
-    """Check every row on its own: fields, types, required keys and duplicate keys."""
+def validate_rows(
+    components: Sequence[Row], deliveries: Sequence[Row], cursor: RowCursor | None = None
+) -> Validated:
+    """Check every row on its own: fields, types, required keys and duplicate keys. With a
+    `cursor`, the rows are the next batch of a stream: numbered from where it stands, checked
+    for keys earlier batches used, and the cursor moves past them."""
+    cursor = RowCursor() if cursor is None else cursor
     out = Validated()
-    first_component: dict[str, int] = {}
-    for index, row in enumerate(components):
+    for index, row in enumerate(components, start=cursor.components):
         at = At(ImportSection.COMPONENTS, index, _key(row, "externalKey"))
-        if _first_use(out, at, first_component):
+        if _first_use(out, at, cursor.component_keys):
             _validate_component(out, at, row)
-    first_delivery: dict[str, int] = {}
-    for index, row in enumerate(deliveries):
+    for index, row in enumerate(deliveries, start=cursor.deliveries):
         at = At(ImportSection.DELIVERIES, index, _key(row, "externalKey"))
-        if _first_use(out, at, first_delivery):
+        if _first_use(out, at, cursor.delivery_keys):
             _validate_delivery(out, at, row)
+    cursor.components += len(components)
+    cursor.deliveries += len(deliveries)
     return out
 
 

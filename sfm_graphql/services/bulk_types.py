@@ -111,6 +111,17 @@ class DeliveryCheck:
 
 
 @dataclass(slots=True)
+class RowCursor:
+    """Where the next batch of a longer stream of rows starts (its first row in each section)
+    and the keys earlier batches used, so row numbers and duplicate keys span the stream."""
+
+    components: int = 0
+    deliveries: int = 0
+    component_keys: dict[str, int] = field(default_factory=dict)
+    delivery_keys: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class Validated:
     """The outcome of `validate_rows`: valid rows, errors, and the keys the graph must resolve."""
 

@@ -8,7 +8,6 @@ come last; an importer drops them.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -25,11 +24,16 @@ from sfm_graphql.domain.enums import ComponentType, ExportFormat
 from sfm_graphql.domain.models import FIELDS_BY_TYPE, DeliveryFields, Dimension, from_properties
 from sfm_graphql.errors import BadUserInput, LimitExceeded
 from sfm_graphql.security.personal_data import mask_personal
-from sfm_graphql.services.csv_safety import safe_row
+from sfm_graphql.services.export_writers import (
+    SYSTEM_FIELDS,
+    CsvWriter,
+    ExportWriter,
+    JsonWriter,
+    Record,
+    json_default,
+)
 from sfm_graphql.settings import Settings
 
-Record = dict[str, Any]
-SYSTEM_FIELDS = ("id", "createdAt", "updatedAt", "version")
 MEDIA_TYPES = {
     ExportFormat.JSON: "application/json",
     ExportFormat.CSV: "text/csv",
@@ -92,31 +96,24 @@ def delivery_record(props: dict[str, Any], source_key: str, target_key: str) -> 
 # -- formats -----------------------------------------------------------------------------------
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot export a {type(value).__name__}")
+def _render(
+    writer: type[JsonWriter | CsvWriter], components: list[Record], deliveries: list[Record]
+) -> str:
+    out = io.StringIO()
+    rendering: ExportWriter = writer(out)
+    rendering.components(components)
+    rendering.deliveries(deliveries)
+    rendering.close()
+    return out.getvalue()
 
 
 def render_json(components: list[Record], deliveries: list[Record]) -> str:
-    return json.dumps(
-        {"components": components, "deliveries": deliveries},
-        ensure_ascii=False,
-        indent=2,
-        default=_json_default,
-    )
+    return _render(JsonWriter, components, deliveries)
 
 
 def render_csv(components: list[Record], deliveries: list[Record]) -> str:
-    """One table: a `record` column, then the union of every record's fields."""
-    tagged = [("component", r) for r in components] + [("delivery", r) for r in deliveries]
-    columns = list(dict.fromkeys(name for _, record in tagged for name in record))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["record", *columns])
-    for kind, record in tagged:
-        writer.writerow(safe_row([kind, *(record.get(c) for c in columns)]))
-    return out.getvalue()
+    """One table: a `record` column, then every field a record can have (export_writers.py)."""
+    return _render(CsvWriter, components, deliveries)
 
 
 def graphml_value(value: Any) -> str | int | float | bool | None:
@@ -126,7 +123,7 @@ def graphml_value(value: Any) -> str | int | float | bool | None:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, list | tuple | dict):
-        value = json.dumps(value, ensure_ascii=False, default=_json_default)
+        value = json.dumps(value, ensure_ascii=False, default=json_default)
     return _XML_INVALID.sub("\ufffd", str(value))
 
 
@@ -157,7 +154,7 @@ def render_graphml(graph: nx.MultiDiGraph[str]) -> str:
 # -- service -----------------------------------------------------------------------------------
 
 
-def _scenario(value: str | None) -> str | None:
+def check_scenario(value: str | None) -> str | None:
     if value is None:
         return None
     try:
@@ -191,7 +188,7 @@ async def export_graph(
 ) -> ExportDocument:
     """All components and the deliveries (of `scenario`, when given) in `export_format`; with
     `mask_personal_data`, actors' personal fields read as the placeholder (personal_data.py)."""
-    scenario = _scenario(scenario)
+    scenario = check_scenario(scenario)
     limit = settings.max_export_deliveries
     count = (await db.read("export/count_deliveries", scenario=scenario))[0]["count"]
     if count > limit:

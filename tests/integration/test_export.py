@@ -248,7 +248,7 @@ async def test_csv_export_is_one_table_safe_from_formula_injection(http: httpx.A
     assert by_key["plain"]["unit"] == "'+ft3"
     assert by_key["e1"]["weight"] == "-0.5"  # a number stays a number
     assert by_key["e1"]["sourceKey"] == "evil" and by_key["e1"]["sector"] == ""
-    assert {"sector", "unit", "sourceKey", "kind", "weight"} <= set(rows[0])  # union of fields
+    assert {"sector", "unit", "sourceKey", "kind", "weight"} <= set(rows[0])  # a column per field
 
 
 async def test_scenario_export_keeps_every_component_and_that_scenarios_deliveries(

@@ -90,7 +90,7 @@ def test_json_writes_dates_as_iso_text() -> None:
     assert document["components"][0]["createdAt"] == "2026-01-02T03:04:05+00:00"
 
 
-def test_csv_has_a_record_column_and_the_union_of_columns() -> None:
+def test_csv_has_a_record_column_and_a_column_per_field() -> None:
     rows = list(csv.DictReader(io.StringIO(render_csv([actor()], [delivery()]))))
 
     assert [r["record"] for r in rows] == ["component", "delivery"]
