@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, MiddlewareManager
 from opentelemetry.trace import Tracer
-from strawberry.extensions import MaxTokensLimiter, ParserCache
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
@@ -18,6 +18,7 @@ from sfm_graphql.graphql.analytics.jobs import AnalysisJob
 from sfm_graphql.graphql.analytics.traversals import TraversalQuery
 from sfm_graphql.graphql.audit import AuditMutations
 from sfm_graphql.graphql.audit_refusals import AuditRefusals
+from sfm_graphql.graphql import direct
 from sfm_graphql.graphql.errors import ErrorCodes, code_errors
 from sfm_graphql.graphql.limits import OperationLimits
 from sfm_graphql.graphql.resolvers import api_keys as api_key_resolvers
@@ -284,6 +285,16 @@ class Subscription:
 
 class SfmSchema(strawberry.Schema):
     hide_suggestions: bool = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Nested fields read what their root fetched, without Strawberry's per-field wrapper
+        # (graphql/direct.py); the SDL does not change.
+        direct.install(self._schema)
+
+    def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> MiddlewareManager:
+        # The extensions' `resolve` hooks (audit, resolver spans) around every field but those.
+        return direct.DirectMiddleware(*(e for e in extensions if e._implements_resolve()))
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)

@@ -16,6 +16,8 @@ from strawberry.scalars import JSON
 from sfm_graphql.domain.models import FIELDS_BY_TYPE, CommonFields
 from sfm_graphql.errors import NotPlanned, SfmError
 from sfm_graphql.graphql.context import Info
+from sfm_graphql.graphql.cursors import encode_cursor
+from sfm_graphql.graphql.direct import direct
 from sfm_graphql.graphql.ids import to_global_id
 from sfm_graphql.graphql.types.component_spec import (
     build_object,
@@ -44,16 +46,27 @@ class PageInfo:
     end_cursor: str | None
 
 
-def _total(value: int | None) -> int:
-    if value is None:  # the planner counts whenever totalCount is selected
+_TOTAL_COUNT = "Number of items matching the filter (counted only when asked)."
+
+
+def _total_count(root: Any, info: Info) -> int:
+    # `root`: a ComponentConnection or DeliveryConnection (declared below, they use this).
+    if root.total is None:  # the planner counts whenever totalCount is selected
         raise SfmError("totalCount was not computed")
-    return value
+    return root.total
+
+
+def _edge_cursor(root: ComponentEdge | DeliveryEdge, info: Info) -> str:
+    # Made when read: a page's edges rarely have their cursors selected.
+    return encode_cursor(root.sort, root.item)
 
 
 @strawberry.type
 class ComponentEdge:
-    cursor: str
+    cursor: str = strawberry.field(resolver=_edge_cursor, metadata=direct(_edge_cursor))
     node: Component
+    sort: strawberry.Private[str]
+    item: strawberry.Private[dict[str, Any]]  # the row's properties, the cursor's sort key in it
 
 
 @strawberry.type
@@ -62,15 +75,17 @@ class ComponentConnection:
     page_info: PageInfo
     total: strawberry.Private[int | None]
 
-    @strawberry.field(description="Number of items matching the filter (counted only when asked).")
-    def total_count(self) -> int:
-        return _total(self.total)
+    total_count: int = strawberry.field(
+        resolver=_total_count, metadata=direct(_total_count), description=_TOTAL_COUNT
+    )
 
 
 @strawberry.type
 class DeliveryEdge:
-    cursor: str
+    cursor: str = strawberry.field(resolver=_edge_cursor, metadata=direct(_edge_cursor))
     node: Delivery
+    sort: strawberry.Private[str]
+    item: strawberry.Private[dict[str, Any]]
 
 
 @strawberry.type
@@ -79,9 +94,9 @@ class DeliveryConnection:
     page_info: PageInfo
     total: strawberry.Private[int | None]
 
-    @strawberry.field(description="Number of items matching the filter (counted only when asked).")
-    def total_count(self) -> int:
-        return _total(self.total)
+    total_count: int = strawberry.field(
+        resolver=_total_count, metadata=direct(_total_count), description=_TOTAL_COUNT
+    )
 
 
 def _metadata(root: Component, info: Info) -> Any:
@@ -114,7 +129,7 @@ class Component(Node):
 
     uuid: str = strawberry.field(description="The stable UUID behind the global id.")
     type: ComponentType
-    metadata: JSON | None = strawberry.field(resolver=_metadata)
+    metadata: JSON | None = strawberry.field(resolver=_metadata, metadata=direct(_metadata))
     created_at: dt.datetime
     updated_at: dt.datetime
     version: int = strawberry.field(
@@ -123,7 +138,13 @@ class Component(Node):
     prefetched: strawberry.Private[dict[str, Any]]
     stored_metadata: strawberry.Private[dict[str, Any] | None]
 
-    @strawberry.field(description="Deliveries this component makes.")
+    @classmethod
+    def resolve_type(cls, obj: Any, info: Any, abstract_type: Any) -> str:
+        # Every component is an instance of its type's generated class: its own definition
+        # names the GraphQL type (Strawberry's default searches the possible types first).
+        return str(obj.__strawberry_definition__.name)
+
+    @strawberry.field(description="Deliveries this component makes.", metadata=direct(_prefetched))
     def outgoing(
         self,
         info: Info,
@@ -136,7 +157,7 @@ class Component(Node):
     ) -> DeliveryConnection:
         return _prefetched(self, info)
 
-    @strawberry.field(description="Deliveries this component receives.")
+    @strawberry.field(description="Deliveries this component receives.", metadata=direct(_prefetched))
     def incoming(
         self,
         info: Info,
@@ -184,6 +205,22 @@ def component_from_props(props: dict[str, Any], prefetched: dict[str, Any]) -> C
     )
 
 
+def _ceremonial_tendency(root: Delivery, info: Info) -> float:
+    return root.kind.ceremonial_tendency
+
+
+def _kind_info(root: Delivery, info: Info) -> DeliveryKindInfo:
+    return DeliveryKindInfo.of(root.kind)
+
+
+def _endpoint(root: Delivery, info: Info) -> Component:
+    # Every root field plans the endpoints it selects (selection.py); its statement fetched them.
+    found = root.prefetched.get(info.field_name)
+    if found is None:
+        raise NotPlanned(f"Delivery.{info.field_name} was not planned")
+    return cast("Component", found)
+
+
 @strawberry.type(description="A directed delivery: the source delivers something to the target.")
 class Delivery(Node):
     uuid: str
@@ -210,29 +247,14 @@ class Delivery(Node):
     target_uuid: strawberry.Private[str]
     prefetched: strawberry.Private[dict[str, Any]]
 
-    @strawberry.field(description="The ceremonial tendency of this delivery's kind, 0..1.")
-    def ceremonial_tendency(self) -> float:
-        return self.kind.ceremonial_tendency
-
-    @strawberry.field
-    def kind_info(self) -> DeliveryKindInfo:
-        return DeliveryKindInfo.of(self.kind)
-
-    @strawberry.field
-    def source(self, info: Info) -> Component:
-        return _endpoint(self, info)
-
-    @strawberry.field
-    def target(self, info: Info) -> Component:
-        return _endpoint(self, info)
-
-
-def _endpoint(delivery: Delivery, info: Info) -> Component:
-    # Every root field plans the endpoints it selects (selection.py); its statement fetched them.
-    found = delivery.prefetched.get(info.field_name)
-    if found is None:
-        raise NotPlanned(f"Delivery.{info.field_name} was not planned")
-    return cast("Component", found)
+    ceremonial_tendency: float = strawberry.field(
+        resolver=_ceremonial_tendency,
+        metadata=direct(_ceremonial_tendency),
+        description="The ceremonial tendency of this delivery's kind, 0..1.",
+    )
+    kind_info: DeliveryKindInfo = strawberry.field(resolver=_kind_info, metadata=direct(_kind_info))
+    source: Component = strawberry.field(resolver=_endpoint, metadata=direct(_endpoint))
+    target: Component = strawberry.field(resolver=_endpoint, metadata=direct(_endpoint))
 
 
 def delivery_from_props(
