@@ -178,23 +178,34 @@ COMPONENT_CLASSES: dict[ComponentType, type[Component]] = {
     for component_type, model in FIELDS_BY_TYPE.items()
 }
 COMPONENT_TYPE_NAMES = frozenset(t.label for t in ComponentType)
-# Per type: (attribute, stored name, reader) of every model field.
+# Per type: (attribute, reader) of every model field by its stored name, and each attribute's
+# value when the row lacks its property (the reader's default; all immutable).
 _READERS = {
-    component_type: [
-        (python_name(name), name, value_reader(field)) for name, field in model.model_fields.items()
-    ]
+    component_type: {
+        name: (python_name(name), value_reader(field)) for name, field in model.model_fields.items()
+    }
     for component_type, model in FIELDS_BY_TYPE.items()
 }
+_ABSENT = {
+    component_type: {attr: read(None) for attr, read in readers.values()}
+    for component_type, readers in _READERS.items()
+}
+_LABELS = {component_type: component_type.label for component_type in ComponentType}
 
 
 def component_from_props(props: dict[str, Any], prefetched: dict[str, Any]) -> Component:
     """A typed component object from a node's decoded properties and labels."""
     component_type = ComponentType.from_labels(props["__labels"])
-    values = {attr: read(props.get(name)) for attr, name, read in _READERS[component_type]}
+    readers = _READERS[component_type]
+    # A row carries only the selected properties: read those, start the rest at their default.
+    values = dict(_ABSENT[component_type])
+    for name, value in props.items():
+        if value is not None and (reader := readers.get(name)) is not None:
+            values[reader[0]] = reader[1](value)
     # `metadata` is resolved (personal fields masked) from the stored value.
     values["stored_metadata"] = values.pop("metadata")
     return COMPONENT_CLASSES[component_type](
-        id=strawberry.ID(to_global_id(component_type.label, props["id"])),
+        id=strawberry.ID(to_global_id(_LABELS[component_type], props["id"])),
         uuid=props["id"],
         type=component_type,
         created_at=props["createdAt"],
