@@ -54,8 +54,6 @@ Access = Literal["read", "write"]
 BUMP_REVISION = "revision/bump"  # the query that advances the graph revision (db/revision.py)
 
 
-
-
 # Shares of the outage bound: a statement makes at most two attempts (the driver waits about
 # 1 s, +-20 %, before its first retry and stops retrying once the retry time has passed), each
 # bounded by the acquisition timeout, so 2 x 0.35 B + 1.2 s stays within B for B >= 4 s.

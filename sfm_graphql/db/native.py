@@ -27,4 +27,6 @@ def to_native(value: Any) -> Any:
 def native_row(record: neo4j.Record) -> dict[str, Any]:
     """A record as a dict of native values in one pass (`to_native(record.data())` makes two
     deep copies; on a page of nested maps that is most of the conversion's time)."""
-    return {key: to_native(value) for key, value in record.items()}
+    return {
+        key: to_native(value) for key, value in zip(record.keys(), record.values(), strict=True)
+    }

@@ -12,13 +12,13 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from sfm_graphql.graphql import direct
 from sfm_graphql.graphql.analytics import jobs as job_resolvers
 from sfm_graphql.graphql.analytics.global_query import GlobalAnalyticsQuery
 from sfm_graphql.graphql.analytics.jobs import AnalysisJob
 from sfm_graphql.graphql.analytics.traversals import TraversalQuery
 from sfm_graphql.graphql.audit import AuditMutations
 from sfm_graphql.graphql.audit_refusals import AuditRefusals
-from sfm_graphql.graphql import direct
 from sfm_graphql.graphql.errors import ErrorCodes, code_errors
 from sfm_graphql.graphql.limits import OperationLimits
 from sfm_graphql.graphql.resolvers import api_keys as api_key_resolvers

@@ -53,7 +53,8 @@ def _total_count(root: Any, info: Info) -> int:
     # `root`: a ComponentConnection or DeliveryConnection (declared below, they use this).
     if root.total is None:  # the planner counts whenever totalCount is selected
         raise SfmError("totalCount was not computed")
-    return root.total
+    total: int = root.total
+    return total
 
 
 def _edge_cursor(root: ComponentEdge | DeliveryEdge, info: Info) -> str:
@@ -157,7 +158,9 @@ class Component(Node):
     ) -> DeliveryConnection:
         return _prefetched(self, info)
 
-    @strawberry.field(description="Deliveries this component receives.", metadata=direct(_prefetched))
+    @strawberry.field(
+        description="Deliveries this component receives.", metadata=direct(_prefetched)
+    )
     def incoming(
         self,
         info: Info,

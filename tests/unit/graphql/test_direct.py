@@ -18,7 +18,9 @@ SEEN: list[str] = []
 
 
 class RecordResolved(SchemaExtension):
-    def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kw: Any) -> Any:
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kw: Any
+    ) -> Any:
         SEEN.append(f"{info.parent_type.name}.{info.field_name}")
         return _next(root, info, *args, **kw)
 
