@@ -146,7 +146,9 @@ class Composer:
             f"{self.where(conditions)} WITH {parent}, {d}, {other}"
             f" ORDER BY {self.order_by(d, conn.page)} LIMIT {self.param(conn.page.size + 1)}"
         )
-        item, shape = self.delivery_map(d, source, target, conn.delivery, conn.page.sort)
+        # The sort key orders the page in Cypher; it is returned only to build cursors.
+        sort = conn.page.sort if conn.cursors else None
+        item, shape = self.delivery_map(d, source, target, conn.delivery, sort)
         return f"{head} RETURN {item} }}", shape
 
     def connection_count(self, parent: str, conn: ConnectionPlan) -> str:

@@ -30,7 +30,6 @@ from typing import Any, Literal
 import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, Query, RoutingControl
 from neo4j import exceptions as neo4j_errors
-from neo4j import time as neo4j_time
 from opentelemetry.trace import Span, Tracer
 
 from sfm_graphql.db.bookmarks import bookmark_manager
@@ -41,6 +40,7 @@ from sfm_graphql.db.deadline import (
     past_deadline,
     transaction_timeout,
 )
+from sfm_graphql.db.native import native_row, to_native
 from sfm_graphql.db.spans import cypher_span, neo4j_attributes, set_returned_rows
 from sfm_graphql.errors import AnalysisTooLarge, Conflict, ServiceUnavailable
 from sfm_graphql.settings import Settings
@@ -52,19 +52,6 @@ StatementListener = Callable[[str, float], None]
 ConnectionListener = Callable[[int], None]
 Access = Literal["read", "write"]
 BUMP_REVISION = "revision/bump"  # the query that advances the graph revision (db/revision.py)
-
-
-def to_native(value: Any) -> Any:
-    """Neo4j temporal values become `datetime`/`date`; containers are converted deeply."""
-    if isinstance(value, neo4j_time.DateTime):
-        return value.to_native()
-    if isinstance(value, neo4j_time.Date):
-        return value.to_native()
-    if isinstance(value, dict):
-        return {k: to_native(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_native(v) for v in value]
-    return value
 
 
 # Shares of the outage bound: a statement makes at most two attempts (the driver waits about
@@ -270,7 +257,7 @@ class Database:
                 self.notify(name, _now() - started)
             self._reachable()
             set_returned_rows(span, len(records))
-        return [to_native(r.data()) for r in records]
+        return [native_row(r) for r in records]
 
     async def stream(
         self, name: str, params: dict[str, Any], *, timeout_s: float

@@ -19,9 +19,9 @@ from pathlib import Path
 from neo4j import AsyncDriver
 
 from sfm_graphql.db.cypher_registry import CypherRegistry
-from sfm_graphql.db.database import to_native
 from sfm_graphql.db.migration_files import Migration, MigrationError, load_migrations
 from sfm_graphql.db.migration_lock import LockTiming, migration_lock, run_query
+from sfm_graphql.db.native import to_native
 
 log = logging.getLogger(__name__)
 

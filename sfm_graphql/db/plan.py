@@ -105,11 +105,15 @@ class ComponentPlan:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionPlan:
+    """One nested connection. `cursors`: whether the selection reads a cursor of it (an edge's
+    `cursor`, `pageInfo.startCursor`/`endCursor`); its page's sort key is returned only then."""
+
     direction: DirectionName
     page: Page
     filter: DeliveryFilter
     total: bool
     delivery: DeliveryPlan
+    cursors: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, MiddlewareManager
 from opentelemetry.trace import Tracer
-from strawberry.extensions import MaxTokensLimiter, ParserCache
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
@@ -42,7 +42,10 @@ from sfm_graphql.graphql.analytics.traversals import TraversalQuery
 from sfm_graphql.graphql.bulk import export_resolvers, import_resolvers
 from sfm_graphql.graphql.bulk.export_types import ExportResult
 from sfm_graphql.graphql.bulk.import_types import BulkImportPayload
-from sfm_graphql.graphql.core import enums  # noqa: F401 (registers enum descriptions)
+from sfm_graphql.graphql.core import (
+    direct,
+    enums,  # noqa: F401 (registers enum descriptions)
+)
 from sfm_graphql.graphql.core.enums import DeliveryKindInfo
 from sfm_graphql.graphql.core.errors import ErrorCodes, code_errors
 from sfm_graphql.graphql.core.limits import OperationLimits
@@ -293,6 +296,16 @@ class Subscription:
 
 class SfmSchema(strawberry.Schema):
     hide_suggestions: bool = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Nested fields read what their root fetched, without Strawberry's per-field wrapper
+        # (graphql/core/direct.py); the SDL does not change.
+        direct.install(self._schema)
+
+    def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> MiddlewareManager:
+        # The extensions' `resolve` hooks (audit, resolver spans) around every field but those.
+        return direct.DirectMiddleware(*(e for e in extensions if e._implements_resolve()))
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)

@@ -192,3 +192,37 @@ async def test_root_deliveries_filter_by_dimensions_and_plan_endpoints(
     assert data["deliveries"]["totalCount"] == 0
     data = await gql.data(query, {"f": {"source": p, "kinds": ["FUNDS"], "minWeight": 0.9}})
     assert data["deliveries"]["totalCount"] == 1
+
+
+NESTED_PAGE = """
+query($id: ID!, $after: String) {
+  node(id: $id) { ... on Component {
+    first: outgoing(first: 2, after: $after) {
+      edges { cursor node { target { label } } }
+      pageInfo { hasNextPage endCursor }
+    }
+    plain: outgoing(first: 2, after: $after) { edges { node { target { label } } } }
+  } }
+}"""
+
+
+async def test_nested_cursors_page_through_a_component_s_deliveries(gql: GraphQLClient) -> None:
+    # A nested page fetches its sort key only when a cursor is selected: the aliased page
+    # without cursors and the one with them must still list the same deliveries.
+    hub = await create_component(gql, "POLICY", "Hub")
+    for i in range(5):
+        target = await create_component(gql, "ACTOR", f"T{i}")
+        await create_delivery(gql, hub, target, "REGULATES", deliveryType="RULE")
+    seen: list[str] = []
+    after = None
+    while True:
+        found = (await gql.data(NESTED_PAGE, {"id": hub, "after": after}))["node"]
+        page = found["first"]
+        labels = [e["node"]["target"]["label"] for e in page["edges"]]
+        assert labels == [e["node"]["target"]["label"] for e in found["plain"]["edges"]]
+        assert page["edges"][-1]["cursor"] == page["pageInfo"]["endCursor"]
+        seen += labels
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert sorted(seen) == [f"T{i}" for i in range(5)]

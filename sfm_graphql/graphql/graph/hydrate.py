@@ -44,7 +44,9 @@ def component(item: dict[str, Any], shape: ComponentShape) -> Component:
     for response_key, conn in shape.connections.items():
         rows = props.pop(conn.key, None) or []
         total = None if conn.total_key is None else props.pop(conn.total_key, None)
-        prefetched[response_key] = delivery_connection(rows, conn.plan.page, conn.delivery, total)
+        prefetched[response_key] = delivery_connection(
+            rows, conn.plan.page, conn.delivery, total, cursors=conn.plan.cursors
+        )
     return component_from_props(props, prefetched)
 
 
@@ -69,33 +71,37 @@ def _window(rows: list[Any], page: Page) -> tuple[list[Any], bool, bool]:
 
 
 def delivery_connection(
-    rows: list[dict[str, Any]], page: Page, shape: DeliveryShape | None, total: int | None
+    rows: list[dict[str, Any]],
+    page: Page,
+    shape: DeliveryShape | None,
+    total: int | None,
+    *,
+    cursors: bool = True,
 ) -> DeliveryConnection:
+    """`cursors`: whether the selection reads a cursor (else the rows lack the sort key)."""
     rows, has_next, has_previous = _window(rows, page)
-    edges = [
-        DeliveryEdge(cursor=encode_cursor(page.sort, r["d"]), node=delivery(r, shape)) for r in rows
-    ]
-    return DeliveryConnection(
-        edges=edges, page_info=_page_info(edges, has_next, has_previous), total=total
-    )
+    edges = [DeliveryEdge(node=delivery(r, shape), sort=page.sort, item=r["d"]) for r in rows]
+    page_info = _page_info(page.sort, [r["d"] for r in rows], has_next, has_previous, cursors)
+    return DeliveryConnection(edges=edges, page_info=page_info, total=total)
 
 
 def component_connection(
     items: list[dict[str, Any]], page: Page, shape: ComponentShape, total: int | None
 ) -> ComponentConnection:
     items, has_next, has_previous = _window(items, page)
-    edges = [
-        ComponentEdge(cursor=encode_cursor(page.sort, i), node=component(i, shape)) for i in items
-    ]
-    return ComponentConnection(
-        edges=edges, page_info=_page_info(edges, has_next, has_previous), total=total
-    )
+    edges = [ComponentEdge(node=component(i, shape), sort=page.sort, item=i) for i in items]
+    page_info = _page_info(page.sort, items, has_next, has_previous, True)
+    return ComponentConnection(edges=edges, page_info=page_info, total=total)
 
 
-def _page_info(edges: list[Any], has_next: bool, has_previous: bool) -> PageInfo:
+def _page_info(
+    sort: str, items: list[dict[str, Any]], has_next: bool, has_previous: bool, cursors: bool
+) -> PageInfo:
+    # Edge cursors are made when read (types/graph.py); the page's two are made here, when
+    # the selection reads a cursor at all (the planner knows, ConnectionPlan.cursors).
     return PageInfo(
         has_next_page=has_next,
         has_previous_page=has_previous,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
+        start_cursor=encode_cursor(sort, items[0]) if cursors and items else None,
+        end_cursor=encode_cursor(sort, items[-1]) if cursors and items else None,
     )

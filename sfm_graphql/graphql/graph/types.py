@@ -16,6 +16,8 @@ from strawberry.scalars import JSON
 from sfm_graphql.domain.models import FIELDS_BY_TYPE, CommonFields
 from sfm_graphql.errors import NotPlanned, SfmError
 from sfm_graphql.graphql.core.context import Info
+from sfm_graphql.graphql.core.cursors import encode_cursor
+from sfm_graphql.graphql.core.direct import direct
 from sfm_graphql.graphql.core.enums import (
     ComponentType,
     DeliveryKind,
@@ -44,16 +46,28 @@ class PageInfo:
     end_cursor: str | None
 
 
-def _total(value: int | None) -> int:
-    if value is None:  # the planner counts whenever totalCount is selected
+_TOTAL_COUNT = "Number of items matching the filter (counted only when asked)."
+
+
+def _total_count(root: Any, info: Info) -> int:
+    # `root`: a ComponentConnection or DeliveryConnection (declared below, they use this).
+    if root.total is None:  # the planner counts whenever totalCount is selected
         raise SfmError("totalCount was not computed")
-    return value
+    total: int = root.total
+    return total
+
+
+def _edge_cursor(root: ComponentEdge | DeliveryEdge, info: Info) -> str:
+    # Made when read: a page's edges rarely have their cursors selected.
+    return encode_cursor(root.sort, root.item)
 
 
 @strawberry.type
 class ComponentEdge:
-    cursor: str
+    cursor: str = strawberry.field(resolver=_edge_cursor, metadata=direct(_edge_cursor))
     node: Component
+    sort: strawberry.Private[str]
+    item: strawberry.Private[dict[str, Any]]  # the row's properties, the cursor's sort key in it
 
 
 @strawberry.type
@@ -62,15 +76,17 @@ class ComponentConnection:
     page_info: PageInfo
     total: strawberry.Private[int | None]
 
-    @strawberry.field(description="Number of items matching the filter (counted only when asked).")
-    def total_count(self) -> int:
-        return _total(self.total)
+    total_count: int = strawberry.field(
+        resolver=_total_count, metadata=direct(_total_count), description=_TOTAL_COUNT
+    )
 
 
 @strawberry.type
 class DeliveryEdge:
-    cursor: str
+    cursor: str = strawberry.field(resolver=_edge_cursor, metadata=direct(_edge_cursor))
     node: Delivery
+    sort: strawberry.Private[str]
+    item: strawberry.Private[dict[str, Any]]
 
 
 @strawberry.type
@@ -79,9 +95,9 @@ class DeliveryConnection:
     page_info: PageInfo
     total: strawberry.Private[int | None]
 
-    @strawberry.field(description="Number of items matching the filter (counted only when asked).")
-    def total_count(self) -> int:
-        return _total(self.total)
+    total_count: int = strawberry.field(
+        resolver=_total_count, metadata=direct(_total_count), description=_TOTAL_COUNT
+    )
 
 
 def _metadata(root: Component, info: Info) -> Any:
@@ -114,7 +130,7 @@ class Component(Node):
 
     uuid: str = strawberry.field(description="The stable UUID behind the global id.")
     type: ComponentType
-    metadata: JSON | None = strawberry.field(resolver=_metadata)
+    metadata: JSON | None = strawberry.field(resolver=_metadata, metadata=direct(_metadata))
     created_at: dt.datetime
     updated_at: dt.datetime
     version: int = strawberry.field(
@@ -123,7 +139,13 @@ class Component(Node):
     prefetched: strawberry.Private[dict[str, Any]]
     stored_metadata: strawberry.Private[dict[str, Any] | None]
 
-    @strawberry.field(description="Deliveries this component makes.")
+    @classmethod
+    def resolve_type(cls, obj: Any, info: Any, abstract_type: Any) -> str:
+        # Every component is an instance of its type's generated class: its own definition
+        # names the GraphQL type (Strawberry's default searches the possible types first).
+        return str(obj.__strawberry_definition__.name)
+
+    @strawberry.field(description="Deliveries this component makes.", metadata=direct(_prefetched))
     def outgoing(
         self,
         info: Info,
@@ -136,7 +158,9 @@ class Component(Node):
     ) -> DeliveryConnection:
         return _prefetched(self, info)
 
-    @strawberry.field(description="Deliveries this component receives.")
+    @strawberry.field(
+        description="Deliveries this component receives.", metadata=direct(_prefetched)
+    )
     def incoming(
         self,
         info: Info,
@@ -156,23 +180,34 @@ COMPONENT_CLASSES: dict[ComponentType, type[Component]] = {
     )
     for component_type, model in FIELDS_BY_TYPE.items()
 }
-# Per type: (attribute, stored name, reader) of every model field.
+# Per type: (attribute, reader) of every model field by its stored name, and each attribute's
+# value when the row lacks its property (the reader's default; all immutable).
 _READERS = {
-    component_type: [
-        (python_name(name), name, value_reader(field)) for name, field in model.model_fields.items()
-    ]
+    component_type: {
+        name: (python_name(name), value_reader(field)) for name, field in model.model_fields.items()
+    }
     for component_type, model in FIELDS_BY_TYPE.items()
 }
+_ABSENT = {
+    component_type: {attr: read(None) for attr, read in readers.values()}
+    for component_type, readers in _READERS.items()
+}
+_LABELS = {component_type: component_type.label for component_type in ComponentType}
 
 
 def component_from_props(props: dict[str, Any], prefetched: dict[str, Any]) -> Component:
     """A typed component object from a node's decoded properties and labels."""
     component_type = ComponentType.from_labels(props["__labels"])
-    values = {attr: read(props.get(name)) for attr, name, read in _READERS[component_type]}
+    readers = _READERS[component_type]
+    # A row carries only the selected properties: read those, start the rest at their default.
+    values = dict(_ABSENT[component_type])
+    for name, value in props.items():
+        if value is not None and (reader := readers.get(name)) is not None:
+            values[reader[0]] = reader[1](value)
     # `metadata` is resolved (personal fields masked) from the stored value.
     values["stored_metadata"] = values.pop("metadata")
     return COMPONENT_CLASSES[component_type](
-        id=strawberry.ID(to_global_id(component_type.label, props["id"])),
+        id=strawberry.ID(to_global_id(_LABELS[component_type], props["id"])),
         uuid=props["id"],
         type=component_type,
         created_at=props["createdAt"],
@@ -181,6 +216,22 @@ def component_from_props(props: dict[str, Any], prefetched: dict[str, Any]) -> C
         prefetched=prefetched,
         **values,
     )
+
+
+def _ceremonial_tendency(root: Delivery, info: Info) -> float:
+    return root.kind.ceremonial_tendency
+
+
+def _kind_info(root: Delivery, info: Info) -> DeliveryKindInfo:
+    return DeliveryKindInfo.of(root.kind)
+
+
+def _endpoint(root: Delivery, info: Info) -> Component:
+    # Every root field plans the endpoints it selects (selection.py); its statement fetched them.
+    found = root.prefetched.get(info.field_name)
+    if found is None:
+        raise NotPlanned(f"Delivery.{info.field_name} was not planned")
+    return cast("Component", found)
 
 
 @strawberry.type(description="A directed delivery: the source delivers something to the target.")
@@ -209,29 +260,14 @@ class Delivery(Node):
     target_uuid: strawberry.Private[str]
     prefetched: strawberry.Private[dict[str, Any]]
 
-    @strawberry.field(description="The ceremonial tendency of this delivery's kind, 0..1.")
-    def ceremonial_tendency(self) -> float:
-        return self.kind.ceremonial_tendency
-
-    @strawberry.field
-    def kind_info(self) -> DeliveryKindInfo:
-        return DeliveryKindInfo.of(self.kind)
-
-    @strawberry.field
-    def source(self, info: Info) -> Component:
-        return _endpoint(self, info)
-
-    @strawberry.field
-    def target(self, info: Info) -> Component:
-        return _endpoint(self, info)
-
-
-def _endpoint(delivery: Delivery, info: Info) -> Component:
-    # Every root field plans the endpoints it selects (selection.py); its statement fetched them.
-    found = delivery.prefetched.get(info.field_name)
-    if found is None:
-        raise NotPlanned(f"Delivery.{info.field_name} was not planned")
-    return cast("Component", found)
+    ceremonial_tendency: float = strawberry.field(
+        resolver=_ceremonial_tendency,
+        metadata=direct(_ceremonial_tendency),
+        description="The ceremonial tendency of this delivery's kind, 0..1.",
+    )
+    kind_info: DeliveryKindInfo = strawberry.field(resolver=_kind_info, metadata=direct(_kind_info))
+    source: Component = strawberry.field(resolver=_endpoint, metadata=direct(_endpoint))
+    target: Component = strawberry.field(resolver=_endpoint, metadata=direct(_endpoint))
 
 
 def delivery_from_props(

@@ -111,6 +111,14 @@ class Planner:
             filter=convert.delivery_filter(args.get("filter")),
             total=self.selects(group, "totalCount"),
             delivery=self.delivery_plan(self.descend(group, "edges", "node"), depth),
+            cursors=self.selects_cursors(group),
+        )
+
+    def selects_cursors(self, group: list[FieldNode]) -> bool:
+        """Whether a connection's selection reads a cursor (of an edge or of its page)."""
+        page_info = self.descend(group, "pageInfo")
+        return self.selects(self.descend(group, "edges"), "cursor") or any(
+            self.selects(page_info, name) for name in ("startCursor", "endCursor")
         )
 
     def delivery_plan(self, nodes: list[FieldNode], depth: int = 0) -> DeliveryPlan:

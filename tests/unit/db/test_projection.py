@@ -57,3 +57,24 @@ def test_a_name_that_is_no_property_of_the_domain_is_refused() -> None:
         compose_graph.components_by_ids(_plan("label} RETURN 1 //"), ["a"])
     with pytest.raises(ValueError, match="unknown properties"):
         compose_graph.deliveries_by_ids(DeliveryPlan(fields=frozenset({"outgoing"})), ["d"])
+
+
+def test_a_nested_page_returns_its_sort_key_only_when_a_cursor_is_selected() -> None:
+    def statement(cursors: bool) -> str:
+        outgoing = ConnectionPlan(
+            direction="OUTGOING",
+            page=Page(size=5, sort="createdAt"),
+            filter=DeliveryFilter(),
+            total=False,
+            delivery=DeliveryPlan(target=_plan(), fields=frozenset({"kind"})),
+            cursors=cursors,
+        )
+        return compose_graph.components_page(
+            _plan(outgoing=outgoing), ComponentFilter(), Page(size=3, sort="label"), total=False
+        ).text
+
+    without, with_cursors = statement(False), statement(True)
+    assert "{.id, .kind, .version}" in without
+    assert "{.createdAt, .id, .kind, .version}" in with_cursors
+    # The page is still ordered by its key either way; only the returned map differs.
+    assert "ORDER BY d2.createdAt" in without and "ORDER BY d2.createdAt" in with_cursors
