@@ -48,6 +48,12 @@ class Service:
     def log_path(self) -> Path:
         return self._log
 
+    @property
+    def pid(self) -> int:
+        """The pid of `sfm-graphql serve` (its workers, if several, are its children)."""
+        assert self._process is not None, "the service is not running"
+        return self._process.pid
+
     def mint_token(self, subject: str) -> str | None:
         """A one-hour token for `subject`, or None when the service has no `token` command
         (then it has no authentication either)."""
