@@ -44,7 +44,7 @@ fi
 endef
 
 .PHONY: help venv neo4j-start neo4j-stop neo4j-status redis-start redis-stop \
-	services services-stop run test lint schema docs bench bench-peer clean-local promtool audit-deps
+	services services-stop run test lint schema docs bench bench-peer bench-analytics clean-local promtool audit-deps
 
 help: ## list the targets
 	@echo "usage: make TARGET [INSTANCE=dev|test|bench] [PYTEST_ARGS=...]"
@@ -169,6 +169,10 @@ bench-peer: venv ## sfm-graphql against the Neo4j GraphQL Library with hey (benc
 	export PEER_NEO4J_URI=$$(SFM_NEO4J_PORT=$(PEER_NEO4J_PORT) $(NEO4J) uri peer); \
 	export PEER_NEO4J_PASSWORD=$$($(NEO4J) password peer); \
 	$(BIN)/python bench/peer_bench.py $(BENCH_ARGS)
+bench-analytics: venv ## the analytics through the service at the seed's tiers (bench/analytics.py; BENCH_ARGS)
+	$(call start_services,bench)
+	@$(call load_env,bench); \
+	$(BIN)/python bench/analytics.py $(BENCH_ARGS)
 bench-load: venv ## locust's mixed load on the bench services, per operation figures (BENCH_LOAD_ARGS passed on)
 	$(call start_services,bench)
 	@$(call load_env,bench); \
