@@ -54,6 +54,15 @@ def operation_cell(entry: dict[str, Any] | None) -> str:
     return text
 
 
+def _load(load: dict[str, Any]) -> str:
+    text = f"{_s(load['seconds'])} s, {load['path']}"
+    if load.get("rows_per_s"):
+        text += f", {load['rows_per_s']:,.0f} rows/s"
+    if load.get("kept_from"):
+        text += f" (in the run of {load['kept_from'][:10]})"
+    return text
+
+
 def _mb(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f} MB"
 
@@ -74,13 +83,7 @@ def rows(reports: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
         ),
     )
     row("generate (graphgen.py)", lambda r: f"{_s(r['generate_s'])} s")
-    row(
-        "load",
-        lambda r: (
-            f"{_s(r['load']['seconds'])} s, {r['load']['path']}"
-            + (f", {r['load']['rows_per_s']:,.0f} rows/s" if r["load"].get("rows_per_s") else "")
-        ),
-    )
+    row("load", lambda r: _load(r["load"]))
     names: list[str] = []
     for r in reports:
         names.extend(n for n in r["operations"] if n not in names)
