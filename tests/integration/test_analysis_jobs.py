@@ -21,8 +21,10 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from sfm_graphql.app import create_app
+from sfm_graphql.services.analytics.cache import KEY_PREFIX
 from sfm_graphql.settings import Settings
 from tests.services import GraphQLClient
 
@@ -36,6 +38,13 @@ query($id: ID!) {
   analysisJob(id: $id) { id status progress result error errorCode createdAt finishedAt }
 }"""
 CANCEL = "mutation($id: ID!) { cancelAnalysis(id: $id) { id status error } }"
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(settings.redis_url)
+    yield client
+    client.close()
 
 
 def _worker_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -137,6 +146,32 @@ async def test_traversals_run_as_jobs_too(
     answer = await gql.data(query, {"id": source})
     assert answer["reach"]["components"], "the source reaches nothing: the test shows nothing"
     assert done["result"] == answer
+
+
+async def test_a_job_and_a_request_share_the_analysis_cache(
+    app: Any, gql: GraphQLClient, start_worker: Callable[..., Any], store: redis.Redis
+) -> None:
+    """The worker stores its result under the same key: the same query afterwards is a hit."""
+    await _graph(gql, 30, 90)
+    start_worker()
+    query = "{ connectedComponents(strong: true) { size members { id } } }"
+    done = await _wait(gql, (await _start(gql, query))["id"], {"SUCCEEDED", "FAILED"})
+    assert done["status"] == "SUCCEEDED", done
+    stats = app.state.services.analysis_cache.stats
+    hits, misses = stats.hits, stats.misses
+    assert await gql.data(query) == done["result"]
+    assert (stats.hits, stats.misses) == (hits + 1, misses)
+    # The other way round: a job reads what a request stored. The entry is rewritten with a
+    # valid answer no computation gives, which the job can only have read from the cache.
+    other = "{ connectedComponents(limit: 1) { size } }"
+    earlier = set(store.scan_iter(f"{KEY_PREFIX}*:connectedComponents:*"))
+    computed = await gql.data(other)
+    (key,) = set(store.scan_iter(f"{KEY_PREFIX}*:connectedComponents:*")) - earlier
+    entry = json.loads(store.get(key) or b"")
+    entry[0]["size"] = 12345
+    store.set(key, json.dumps(entry))
+    done = await _wait(gql, (await _start(gql, other))["id"], {"SUCCEEDED", "FAILED"})
+    assert done["result"] == {"connectedComponents": [{"size": 12345}]} != computed
 
 
 async def test_variables_and_operation_names_travel_with_the_job(

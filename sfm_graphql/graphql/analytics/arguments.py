@@ -9,7 +9,6 @@ import strawberry
 from sfm_graphql.errors import BadUserInput
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.types.enums import ComponentType, DeliveryKind
-from sfm_graphql.services.analytics.centrality import BetweennessSampling
 from sfm_graphql.services.analytics.scope import Scope
 
 ScenarioArg = Annotated[
@@ -45,11 +44,3 @@ def bounded(info: Info, value: int | None, name: str, default: int) -> int:
     if not 1 <= value <= most:
         raise BadUserInput(f"{name} must be between 1 and {most}", field=name)
     return value
-
-
-def sampling(info: Info) -> BetweennessSampling:
-    settings = info.context.settings
-    return BetweennessSampling(
-        exact_max_nodes=settings.analysis_betweenness_exact_max_nodes,
-        pivots=settings.analysis_betweenness_pivots,
-    )

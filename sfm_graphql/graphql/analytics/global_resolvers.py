@@ -1,9 +1,10 @@
-"""Resolvers of the global analyses: load the analysis graph, compute off the event loop, name
-the components found (docs/analytics.md)."""
+"""Resolvers of the global analyses: the plain result through the analysis cache
+(services/analytics/global_answers.py), then the components it names, loaded for the caller
+(docs/analytics.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
@@ -13,9 +14,9 @@ from sfm_graphql.graphql.analytics.arguments import (
     TimeSliceArg,
     TypesArg,
     bounded,
-    sampling,
     scope_of,
 )
+from sfm_graphql.graphql.analytics.cached import cached_analysis
 from sfm_graphql.graphql.analytics.global_types import (
     Communities,
     Community,
@@ -29,11 +30,13 @@ from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.types.graph import Component
 from sfm_graphql.services.analytics import centrality as centrality_service
 from sfm_graphql.services.analytics import communities as community_service
-from sfm_graphql.services.analytics import structure
-from sfm_graphql.services.analytics.graph import AnalysisGraph, load_graph
-from sfm_graphql.services.analytics.groups import Group
-from sfm_graphql.services.analytics.run import off_loop
-from sfm_graphql.services.analytics.scope import Scope
+from sfm_graphql.services.analytics import global_answers as answers
+from sfm_graphql.services.analytics.results import (
+    CommunitiesResult,
+    Members,
+    Scored,
+    VulnerabilityResult,
+)
 
 TopArg = Annotated[int | None, strawberry.argument(description="How many to list, highest first.")]
 LimitArg = Annotated[
@@ -42,40 +45,33 @@ LimitArg = Annotated[
 DEFAULT_TOP = 20
 DEFAULT_LIMIT = 100
 VULNERABILITY_TOP = 10
+Found = dict[str, Component] | None
 
 
-async def _graph(info: Info, scope: Scope) -> AnalysisGraph:
-    return await load_graph(info.context.db, scope, info.context.settings)
+def _scores(entries: list[Scored], found: Found) -> list[ComponentScore]:
+    return [
+        ComponentScore(
+            score=e.score,
+            rank=e.rank,
+            loaded=found.get(e.component_id) if found is not None else None,
+        )
+        for e in entries
+        if found is None or e.component_id in found  # deleted since the graph was read
+    ]
 
 
-def _scores(
-    graph: AnalysisGraph,
-    entries: list[centrality_service.Ranked],
-    found: dict[str, Component] | None,
-) -> list[ComponentScore]:
-    out = []
-    for entry in entries:
-        component_id = graph.ids[entry.node]
-        if found is not None and component_id not in found:
-            continue  # deleted since the graph was read
-        loaded = found.get(component_id) if found is not None else None
-        out.append(ComponentScore(score=entry.score, rank=entry.rank, loaded=loaded))
-    return out
+def _member_ids(groups: list[Members]) -> list[str]:
+    return [c for g in groups for c in g.members]
 
 
-def _groups_ids(info: Info, graph: AnalysisGraph, groups: list[Group]) -> list[str]:
-    most = info.context.settings.analysis_max_members
-    return [graph.ids[n] for g in groups for n in g.members[:most]]
+def _members(group: Members, found: Found) -> list[Component]:
+    return [found[c] for c in group.members if c in found] if found is not None else []
 
 
-def _members(
-    info: Info, graph: AnalysisGraph, group: Group, found: dict[str, Component] | None
-) -> tuple[list[Component], bool]:
-    most = info.context.settings.analysis_max_members
-    if found is None:
-        return [], group.size > most
-    listed = [found[graph.ids[n]] for n in group.members[:most] if graph.ids[n] in found]
-    return listed, group.size > most
+def _group(group: Members, found: Found) -> ComponentGroup:
+    return ComponentGroup(
+        size=group.size, members=_members(group, found), members_truncated=group.cut
+    )
 
 
 async def centrality(
@@ -94,46 +90,21 @@ async def centrality(
     time_slice: TimeSliceArg = None,
     types: TypesArg = None,
 ) -> list[ComponentScore]:
+    db, settings = info.context.db, info.context.settings
     top = bounded(info, top, "top", DEFAULT_TOP)
     scope = scope_of(scenario, kinds, time_slice, types)
-
-    async def compute() -> list[tuple[str, float, int]]:
-        graph = await _graph(info, scope)
-        values = await off_loop(
-            info.context.settings,
-            centrality_service.scores,
-            graph,
-            measure,
-            weighted=bool(weighted),
-            sampling=sampling(info),
-        )
-        return [
-            (graph.ids[e.node], e.score, e.rank) for e in centrality_service.ranked(values, top)
-        ]
-
-    cache = info.context.analysis_cache
-    arguments = {
-        "scope": scope.key(),
-        "measure": measure.value,
-        "weighted": bool(weighted),
-        "top": top,
-        "sampling": repr(sampling(info)),
-    }
-    ranked = (
-        await cache.cached("centrality", arguments, compute, encode=list, decode=_decode_ranked)
-        if cache is not None
-        else await compute()
+    ranked = await cached_analysis(
+        info,
+        "centrality",
+        list[Scored],
+        lambda: answers.centrality(db, settings, scope, measure, top=top, weighted=bool(weighted)),
+        scope=scope,
+        measure=measure,
+        top=top,
+        weighted=bool(weighted),
     )
-    found = await components_at_paths(info, (c for c, _, _ in ranked), [("component",)])
-    return [
-        ComponentScore(score=score, rank=rank, loaded=found.get(c) if found is not None else None)
-        for c, score, rank in ranked
-        if found is None or c in found  # deleted since the graph was read
-    ]
-
-
-def _decode_ranked(raw: list[list[Any]]) -> list[tuple[str, float, int]]:
-    return [(str(c), float(score), int(rank)) for c, score, rank in raw]
+    found = await components_at_paths(info, (e.component_id for e in ranked), [("component",)])
+    return _scores(ranked, found)
 
 
 async def communities(
@@ -145,24 +116,34 @@ async def communities(
     time_slice: TimeSliceArg = None,
     types: TypesArg = None,
 ) -> Communities:
+    db, settings = info.context.db, info.context.settings
     limit = bounded(info, limit, "limit", DEFAULT_LIMIT)
-    graph = await _graph(info, scope_of(scenario, kinds, time_slice, types))
-    partition = await off_loop(
-        info.context.settings, community_service.communities, graph, algorithm
+    scope = scope_of(scenario, kinds, time_slice, types)
+    partition = await cached_analysis(
+        info,
+        "communities",
+        CommunitiesResult,
+        lambda: answers.communities(db, settings, scope, algorithm, limit=limit),
+        scope=scope,
+        algorithm=algorithm,
+        limit=limit,
     )
-    listed = partition.communities[:limit]
     found = await components_at_paths(
-        info, _groups_ids(info, graph, listed), [("communities", "members")]
+        info, _member_ids(partition.communities), [("communities", "members")]
     )
-    out = []
-    for number, group in enumerate(listed):
-        members, cut = _members(info, graph, group, found)
-        out.append(Community(id=number, size=group.size, members=members, members_truncated=cut))
     return Communities(
         modularity=partition.modularity,
-        count=len(partition.communities),
-        communities=out,
-        truncated=len(partition.communities) > limit,
+        count=partition.count,
+        communities=[
+            Community(
+                id=number,
+                size=group.size,
+                members=_members(group, found),
+                members_truncated=group.cut,
+            )
+            for number, group in enumerate(partition.communities)
+        ],
+        truncated=partition.truncated,
     )
 
 
@@ -177,32 +158,20 @@ async def connected_components(
     time_slice: TimeSliceArg = None,
     types: TypesArg = None,
 ) -> list[ComponentGroup]:
+    db, settings = info.context.db, info.context.settings
     limit = bounded(info, limit, "limit", DEFAULT_LIMIT)
-    graph = await _graph(info, scope_of(scenario, kinds, time_slice, types))
-    groups = await off_loop(
-        info.context.settings, structure.connected_components, graph, strong=bool(strong)
+    scope = scope_of(scenario, kinds, time_slice, types)
+    groups = await cached_analysis(
+        info,
+        "connectedComponents",
+        list[Members],
+        lambda: answers.connected_components(db, settings, scope, strong=bool(strong), limit=limit),
+        scope=scope,
+        strong=bool(strong),
+        limit=limit,
     )
-    listed = groups[:limit]
-    found = await components_at_paths(info, _groups_ids(info, graph, listed), [("members",)])
-    return [_group(info, graph, g, found) for g in listed]
-
-
-def _group(
-    info: Info, graph: AnalysisGraph, group: Group, found: dict[str, Component] | None
-) -> ComponentGroup:
-    members, cut = _members(info, graph, group, found)
-    return ComponentGroup(size=group.size, members=members, members_truncated=cut)
-
-
-def _vulnerability_parts(
-    graph: AnalysisGraph, sampling: centrality_service.BetweennessSampling, top: int
-) -> tuple[structure.CutPoints, list[Group], list[centrality_service.Ranked]]:
-    cuts = structure.cut_points(graph)
-    groups = structure.connected_components(graph, strong=False)
-    values = centrality_service.scores(
-        graph, centrality_service.CentralityMeasure.BETWEENNESS, weighted=False, sampling=sampling
-    )
-    return cuts, groups, centrality_service.ranked(values, top)
+    found = await components_at_paths(info, _member_ids(groups), [("members",)])
+    return [_group(g, found) for g in groups]
 
 
 async def vulnerability(
@@ -216,16 +185,22 @@ async def vulnerability(
     time_slice: TimeSliceArg = None,
     types: TypesArg = None,
 ) -> Vulnerability:
+    db, settings = info.context.db, info.context.settings
     limit = bounded(info, limit, "limit", DEFAULT_LIMIT)
     top = bounded(info, top, "top", VULNERABILITY_TOP)
-    graph = await _graph(info, scope_of(scenario, kinds, time_slice, types))
-    cuts, groups, ranked = await off_loop(
-        info.context.settings, _vulnerability_parts, graph, sampling(info), top
+    scope = scope_of(scenario, kinds, time_slice, types)
+    result = await cached_analysis(
+        info,
+        "vulnerability",
+        VulnerabilityResult,
+        lambda: answers.vulnerability(db, settings, scope, limit=limit, top=top),
+        scope=scope,
+        limit=limit,
+        top=top,
     )
-    points, bridges, listed = cuts.articulation_points[:limit], cuts.bridges[:limit], groups[:limit]
-    ids = [graph.ids[n] for n in points]
-    ids += [graph.ids[n] for pair in bridges for n in pair]
-    ids += _groups_ids(info, graph, listed) + [graph.ids[e.node] for e in ranked]
+    ids = list(result.articulation_points)
+    ids += [c for pair in result.bridges for c in pair]
+    ids += _member_ids(result.weak_components) + [e.component_id for e in result.top_betweenness]
     found = await components_at_paths(
         info,
         ids,
@@ -239,17 +214,17 @@ async def vulnerability(
     )
     known = found or {}
     pairs = [
-        ComponentPair(loaded_source=known.get(graph.ids[s]), loaded_target=known.get(graph.ids[t]))
-        for s, t in bridges
-        if found is None or (graph.ids[s] in found and graph.ids[t] in found)
+        ComponentPair(loaded_source=known.get(s), loaded_target=known.get(t))
+        for s, t in result.bridges
+        if found is None or (s in found and t in found)
     ]
     return Vulnerability(
-        articulation_points=[known[graph.ids[n]] for n in points if graph.ids[n] in known],
-        articulation_point_count=len(cuts.articulation_points),
+        articulation_points=[known[c] for c in result.articulation_points if c in known],
+        articulation_point_count=result.articulation_point_count,
         bridges=pairs,
-        bridge_count=len(cuts.bridges),
-        weak_components=[_group(info, graph, g, found) for g in listed],
-        weak_component_count=len(groups),
-        top_betweenness=_scores(graph, ranked, found),
-        truncated=max(len(cuts.articulation_points), len(cuts.bridges), len(groups)) > limit,
+        bridge_count=result.bridge_count,
+        weak_components=[_group(g, found) for g in result.weak_components],
+        weak_component_count=result.weak_component_count,
+        top_betweenness=_scores(result.top_betweenness, found),
+        truncated=result.truncated,
     )

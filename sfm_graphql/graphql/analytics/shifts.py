@@ -5,13 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from sfm_graphql.graphql.analytics.arguments import bounded
+from sfm_graphql.graphql.analytics.cached import cached_analysis
 from sfm_graphql.graphql.analytics.hydration import components_at_paths
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.types.graph import Component
-from sfm_graphql.services.analytics import shifts as shift_service
-from sfm_graphql.services.analytics.graph import load_graph
-from sfm_graphql.services.analytics.run import off_loop
-from sfm_graphql.services.analytics.scope import Scope
+from sfm_graphql.services.analytics import global_answers as answers
+from sfm_graphql.services.analytics.shifts import Shift
 
 DEFAULT_SHIFTS = 10
 
@@ -42,9 +41,15 @@ async def centrality_shifts(
 ) -> list[CentralityShift]:
     db, settings = info.context.db, info.context.settings
     top = bounded(info, top, "top", DEFAULT_SHIFTS)
-    base_graph = await load_graph(db, Scope.of(scenario=base), settings)
-    other_graph = await load_graph(db, Scope.of(scenario=other), settings)
-    found_shifts = await off_loop(settings, shift_service.rank_shifts, base_graph, other_graph, top)
+    found_shifts = await cached_analysis(
+        info,
+        "centralityShifts",
+        list[Shift],
+        lambda: answers.centrality_shifts(db, settings, base=base, other=other, top=top),
+        base=base,
+        other=other,
+        top=top,
+    )
     found = await components_at_paths(
         info, [s.component_id for s in found_shifts], [("component",)]
     )

@@ -15,6 +15,7 @@ from sfm_graphql.graphql.analytics.arguments import (
     bounded,
     scope_of,
 )
+from sfm_graphql.graphql.analytics.cached import cached_analysis
 from sfm_graphql.graphql.analytics.hydration import components_at_paths
 from sfm_graphql.graphql.analytics.statistics_types import (
     CeremonialBalance,
@@ -28,9 +29,9 @@ from sfm_graphql.graphql.analytics.types import TypeCount
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import expect_global_id
 from sfm_graphql.graphql.types.graph import COMPONENT_TYPE_NAMES, Component
-from sfm_graphql.services.analytics import ceremonial, counts, structure
-from sfm_graphql.services.analytics.graph import load_graph
-from sfm_graphql.services.analytics.run import off_loop
+from sfm_graphql.services.analytics import ceremonial
+from sfm_graphql.services.analytics import global_answers as answers
+from sfm_graphql.services.analytics.results import CeremonialResult, StatisticsResult
 
 DEFAULT_CEREMONIAL_TOP = 10
 
@@ -44,17 +45,20 @@ async def graph_statistics(
 ) -> GraphStatistics:
     db, settings = info.context.db, info.context.settings
     scope = scope_of(scenario, kinds, time_slice, types)
-    graph = await load_graph(db, scope, settings)
-    found = await off_loop(settings, structure.graph_statistics, graph)
-    by_type = await counts.type_counts(db=db, graph=graph, settings=settings)
-    by_kind = await counts.kind_counts(db=db, scope=scope, settings=settings)
+    found = await cached_analysis(
+        info,
+        "graphStatistics",
+        StatisticsResult,
+        lambda: answers.graph_statistics(db, settings, scope),
+        scope=scope,
+    )
     return GraphStatistics(
-        node_count=graph.node_count,
-        edge_count=graph.edge_count,
-        delivery_count=sum(graph.deliveries),
+        node_count=found.node_count,
+        edge_count=found.edge_count,
+        delivery_count=found.delivery_count,
         density=found.density,
-        by_type=[TypeCount(type=t, count=n) for t, n in by_type],
-        by_kind=[KindCount(kind=k, count=n) for k, n in by_kind],
+        by_type=[TypeCount(type=t, count=n) for t, n in found.by_type],
+        by_kind=[KindCount(kind=k, count=n) for k, n in found.by_kind],
         degree=DegreeSummary.of(found.degree),
         in_degree=DegreeSummary.of(found.in_degree),
         out_degree=DegreeSummary.of(found.out_degree),
@@ -100,22 +104,23 @@ async def ceremonial_instrumental(
     top = bounded(info, top, "top", DEFAULT_CEREMONIAL_TOP)
     local = _local_ids(info, ids)
     scope = scope_of(scenario, kinds, time_slice, types)
-    overall = await ceremonial.totals(db=db, scope=scope, settings=settings)
-    asked: list[tuple[str, ceremonial.Balance]] = []
-    if local:
-        rows = dict(
-            await ceremonial.by_component(db=db, scope=scope, settings=settings, ids=local, top=0)
-        )
-        # A component without a delivery in scope is reported with an empty balance.
-        asked = [(c, rows.get(c, ceremonial.Balance.empty())) for c in local]
-    most = await ceremonial.by_component(db=db, scope=scope, settings=settings, ids=None, top=top)
+    result = await cached_analysis(
+        info,
+        "ceremonialInstrumental",
+        CeremonialResult,
+        lambda: answers.ceremonial_instrumental(db, settings, scope, ids=local, top=top),
+        scope=scope,
+        ids=local,
+        top=top,
+    )
+    asked, most = result.components, result.most_ceremonial
     found = await components_at_paths(
         info,
         [c for c, _ in asked] + [c for c, _ in most],
         [("components", "component"), ("mostCeremonial", "component")],
     )
     return CeremonialInstrumental(
-        overall=CeremonialBalance.of(overall),
+        overall=CeremonialBalance.of(result.overall),
         components=_listed(asked, found),
         most_ceremonial=_listed(most, found),
     )

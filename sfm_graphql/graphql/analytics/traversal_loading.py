@@ -1,43 +1,22 @@
-"""Shared steps of the traversal resolvers: the graph in scope, the ids they take, and the
-objects their results name (components and the deliveries of each hop)."""
+"""Shared steps of the traversal resolvers: the ids they take, and the objects their results name
+(components, and the deliveries of each hop), loaded for the caller with its selection."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
-from typing import TypeVar, cast
+from collections.abc import Sequence
+from typing import cast
 
 import strawberry
 
-from sfm_graphql.domain.enums import Direction
-from sfm_graphql.errors import AnalysisTooLarge, BadUserInput
+from sfm_graphql.errors import BadUserInput
 from sfm_graphql.graphql.analytics.components import components_at, deliveries_at
-from sfm_graphql.graphql.analytics.traversal_types import ReachedComponent
+from sfm_graphql.graphql.analytics.traversal_types import Path, ReachedComponent
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import from_global_id
 from sfm_graphql.graphql.selection import Planner
 from sfm_graphql.graphql.types.graph import COMPONENT_TYPE_NAMES, Component, Delivery
-from sfm_graphql.services.analytics.graph import load_graph
+from sfm_graphql.services.analytics.results import ReachedResult, Walk
 from sfm_graphql.services.analytics.scope import Scope
-from sfm_graphql.services.analytics.traversal_graph import Deadline, TraversalGraph
-from sfm_graphql.services.analytics.traversals import Reached
-
-T = TypeVar("T")
-
-
-async def in_thread(work: Callable[[], T]) -> T:
-    """CPU-bound analysis off the event loop, so other requests keep being served meanwhile."""
-    return await asyncio.to_thread(work)
-
-
-async def analysis_graph(info: Info, scope: Scope) -> tuple[TraversalGraph, Deadline]:
-    """The analysis graph of `scope` ready for traversals, and the deadline of the analysis."""
-    settings = info.context.settings
-    deadline = Deadline(settings.analysis_timeout_s)
-    graph = await load_graph(info.context.db, scope, settings)
-    deadline.check()
-    traversal_graph = await in_thread(lambda: TraversalGraph.of(graph))
-    return traversal_graph, deadline
 
 
 def component_id(global_id: strawberry.ID, field: str) -> str:
@@ -58,37 +37,16 @@ def selects(info: Info, *path: str) -> bool:
     return bool(planner.descend(planner.root_nodes, *path))
 
 
-def _pairs(tg: TraversalGraph, direction: Direction, u: int, v: int) -> list[tuple[int, int]]:
-    """The delivery directions (source, target) that make up the hop u -> v of a view."""
-    if direction is Direction.OUTGOING:
-        return [(u, v)]
-    if direction is Direction.INCOMING:
-        return [(v, u)]
-    return [p for p in ((u, v), (v, u)) if tg.has_edge(*p)]
-
-
 async def hop_objects(
-    info: Info,
-    tg: TraversalGraph,
-    scope: Scope,
-    sequences: Sequence[Sequence[int]],
-    walks: Sequence[Sequence[tuple[int, int]]],
-    direction: Direction,
-    prefix: tuple[str, ...],
+    info: Info, scope: Scope, walks: Sequence[Walk], prefix: tuple[str, ...]
 ) -> tuple[dict[str, Component], list[list[Delivery]]]:
-    """The components of `sequences` and, per walk (its hops), the deliveries of its hops in
-    order, loaded with the selection at `prefix` (e.g. `("paths",)`)."""
-    ids = tg.graph.ids
-    nodes = [ids[n] for sequence in sequences for n in sequence]
+    """The components of `walks` and, per walk, the deliveries of its hops in order, loaded
+    with the selection at `prefix` (e.g. `("paths",)`)."""
+    nodes = [c for walk in walks for c in walk.components]
     components = await components_at(info, nodes, *prefix, "components")
     if not walks or not selects(info, *prefix, "deliveries"):
         return components, [[] for _ in walks]
-    pairs = {
-        (ids[s], ids[t]): None
-        for walk in walks
-        for u, v in walk
-        for s, t in _pairs(tg, direction, u, v)
-    }
+    pairs = {pair: None for walk in walks for hop in walk.hops for pair in hop}
     if not pairs:
         return components, [[] for _ in walks]
     rows = await info.context.db.read(
@@ -104,9 +62,9 @@ async def hop_objects(
     per_walk = [
         [
             deliveries[d]
-            for u, v in walk
-            for s, t in _pairs(tg, direction, u, v)
-            for d in by_pair.get((ids[s], ids[t]), [])
+            for hop in walk.hops
+            for pair in hop
+            for d in by_pair.get(pair, [])
             if d in deliveries
         ]
         for walk in walks
@@ -114,31 +72,34 @@ async def hop_objects(
     return components, per_walk
 
 
-def cap(items: list[T], info: Info) -> tuple[list[T], bool]:
-    """At most `analysis_max_results` items, and whether some were cut."""
-    most = info.context.settings.analysis_max_results
-    return items[:most], len(items) > most
+async def paths_of(
+    info: Info, scope: Scope, walks: Sequence[Walk], prefix: tuple[str, ...]
+) -> list[Path]:
+    """Walks as `Path`s, their components and deliveries loaded."""
+    components, deliveries = await hop_objects(info, scope, walks, prefix)
+    return [
+        Path(
+            components=[components[c] for c in walk.components if c in components],
+            deliveries=hop_deliveries,
+            length=len(walk.components) - 1,
+            total_weight=walk.weight,
+        )
+        for walk, hop_deliveries in zip(walks, deliveries, strict=True)
+    ]
 
 
 async def reached_components(
-    info: Info, tg: TraversalGraph, reached: list[Reached], prefix: tuple[str, ...]
+    info: Info, reached: list[ReachedResult], prefix: tuple[str, ...]
 ) -> list[ReachedComponent]:
-    ids = tg.graph.ids
-    found = await components_at(info, (ids[r.node] for r in reached), *prefix, "component")
+    found = await components_at(info, (r.component_id for r in reached), *prefix, "component")
     # Ids deleted meanwhile are left out; unselected components are never read.
     selected = selects(info, *prefix, "component")
     return [
         ReachedComponent(
-            component=cast(Component, found.get(ids[r.node])),
+            component=cast(Component, found.get(r.component_id)),
             distance=r.distance,
             strongest_path_weight=r.strongest,
         )
         for r in reached
-        if not selected or ids[r.node] in found
+        if not selected or r.component_id in found
     ]
-
-
-def too_long(hops: int, info: Info) -> None:
-    most = info.context.settings.analysis_max_path_length
-    if hops > most:
-        raise AnalysisTooLarge(f"The shortest path has more than {most} hops", limit=most)

@@ -1,10 +1,9 @@
-"""Resolvers of the traversal fields (docs/analytics.md): each reads the analysis graph of its
-scope, computes in a worker thread within the analysis deadline, and loads what it names."""
+"""Resolvers of the traversal fields (docs/analytics.md): each validates its arguments, takes the
+plain result through the analysis cache (services/analytics/traversal_answers.py) and loads what
+it names for the caller."""
 
 from __future__ import annotations
 
-import itertools
-from collections import Counter
 from typing import Annotated
 
 import strawberry
@@ -12,6 +11,7 @@ import strawberry
 from sfm_graphql.domain.enums import ComponentType, Direction
 from sfm_graphql.domain.kinds import DeliveryKind
 from sfm_graphql.graphql.analytics import traversal_loading as load
+from sfm_graphql.graphql.analytics.cached import cached_analysis
 from sfm_graphql.graphql.analytics.traversal_types import (
     Loop,
     LoopPolarity,
@@ -24,37 +24,11 @@ from sfm_graphql.graphql.analytics.traversal_types import (
 from sfm_graphql.graphql.analytics.types import TypeCount
 from sfm_graphql.graphql.context import Info
 from sfm_graphql.graphql.ids import expect_global_id
-from sfm_graphql.services.analytics import loops as loop_service
-from sfm_graphql.services.analytics import traversals
+from sfm_graphql.services.analytics import traversal_answers as answers
+from sfm_graphql.services.analytics.results import ImpactResult, ReachResult, Walk, Walks
 from sfm_graphql.services.analytics.scope import Scope
-from sfm_graphql.services.analytics.traversal_graph import TraversalGraph
 
 FromId = Annotated[strawberry.ID, strawberry.argument(name="from")]
-
-
-async def _paths(
-    info: Info,
-    tg: TraversalGraph,
-    scope: Scope,
-    found: list[list[int]],
-    direction: Direction,
-    prefix: tuple[str, ...],
-) -> list[Path]:
-    view = tg.view(direction)
-    walks = [list(itertools.pairwise(p)) for p in found]
-    components, deliveries = await load.hop_objects(
-        info, tg, scope, found, walks, direction, prefix
-    )
-    ids = tg.graph.ids
-    return [
-        Path(
-            components=[components[ids[n]] for n in p if ids[n] in components],
-            deliveries=hop_deliveries,
-            length=len(p) - 1,
-            total_weight=traversals.path_weight(view, p),
-        )
-        for p, hop_deliveries in zip(found, deliveries, strict=True)
-    ]
 
 
 async def shortest_path(
@@ -68,21 +42,31 @@ async def shortest_path(
     time_slice: str | None = None,
     types: list[ComponentType] | None = None,
 ) -> Path | None:
+    db, settings = info.context.db, info.context.settings
     source, target = load.component_id(from_, "from"), load.component_id(to, "to")
     scope = Scope.of(scenario, kinds, time_slice, types)
-    tg, deadline = await load.analysis_graph(info, scope)
-    s, t = tg.graph.index_of(source), tg.graph.index_of(target)
-    if s is None or t is None:
-        return None
-    found = await load.in_thread(
-        lambda: traversals.shortest_path(
-            tg, s, t, direction=direction, weighted=weighted, deadline=deadline
-        )
+    found = await cached_analysis(
+        info,
+        "shortestPath",
+        Walk | None,
+        lambda: answers.shortest_path(
+            db,
+            settings,
+            scope,
+            source=source,
+            target=target,
+            direction=direction,
+            weighted=weighted,
+        ),
+        scope=scope,
+        source=source,
+        target=target,
+        direction=direction,
+        weighted=weighted,
     )
     if found is None:
         return None
-    load.too_long(len(found) - 1, info)
-    return (await _paths(info, tg, scope, [found], direction, ()))[0]
+    return (await load.paths_of(info, scope, [found], ()))[0]
 
 
 async def paths(
@@ -96,21 +80,31 @@ async def paths(
     time_slice: str | None = None,
     types: list[ComponentType] | None = None,
 ) -> PathSet:
-    settings = info.context.settings
+    db, settings = info.context.db, info.context.settings
     source, target = load.component_id(from_, "from"), load.component_id(to, "to")
     load.bounded(max_length, "maxLength", low=1, high=settings.analysis_max_path_length)
     load.bounded(limit, "limit", low=1, high=settings.analysis_max_results)
     scope = Scope.of(scenario, kinds, time_slice, types)
-    tg, deadline = await load.analysis_graph(info, scope)
-    s, t = tg.graph.index_of(source), tg.graph.index_of(target)
-    if s is None or t is None:
-        return PathSet(paths=[], truncated=False)
-    found = await load.in_thread(
-        lambda: traversals.simple_paths(
-            tg, s, t, max_length=max_length, limit=limit, deadline=deadline
-        )
+    found = await cached_analysis(
+        info,
+        "paths",
+        Walks,
+        lambda: answers.paths(
+            db,
+            settings,
+            scope,
+            source=source,
+            target=target,
+            max_length=max_length,
+            limit=limit,
+        ),
+        scope=scope,
+        source=source,
+        target=target,
+        max_length=max_length,
+        limit=limit,
     )
-    listed = await _paths(info, tg, scope, found.items, Direction.OUTGOING, ("paths",))
+    listed = await load.paths_of(info, scope, found.walks, ("paths",))
     return PathSet(paths=listed, truncated=found.truncated)
 
 
@@ -124,19 +118,24 @@ async def reach(
     time_slice: str | None = None,
     types: list[ComponentType] | None = None,
 ) -> Reach:
+    db, settings = info.context.db, info.context.settings
     source = load.component_id(from_, "from")
-    load.bounded(max_depth, "maxDepth", low=1, high=info.context.settings.analysis_max_nodes)
+    load.bounded(max_depth, "maxDepth", low=1, high=settings.analysis_max_nodes)
     scope = Scope.of(scenario, kinds, time_slice, types)
-    tg, deadline = await load.analysis_graph(info, scope)
-    s = tg.graph.index_of(source)
-    if s is None:
-        return Reach(components=[], truncated=False)
-    reached = await load.in_thread(
-        lambda: traversals.reach(tg, s, direction=direction, max_depth=max_depth, deadline=deadline)
+    found = await cached_analysis(
+        info,
+        "reach",
+        ReachResult,
+        lambda: answers.reach(
+            db, settings, scope, source=source, direction=direction, max_depth=max_depth
+        ),
+        scope=scope,
+        source=source,
+        direction=direction,
+        max_depth=max_depth,
     )
-    listed, truncated = load.cap(reached, info)
-    components = await load.reached_components(info, tg, listed, ("components",))
-    return Reach(components=components, truncated=truncated)
+    components = await load.reached_components(info, found.components, ("components",))
+    return Reach(components=components, truncated=found.truncated)
 
 
 async def policy_impact(
@@ -148,31 +147,24 @@ async def policy_impact(
     time_slice: str | None = None,
     types: list[ComponentType] | None = None,
 ) -> PolicyImpact:
+    db, settings = info.context.db, info.context.settings
     source = expect_global_id(policy, {ComponentType.POLICY.label}, field="policy")
-    load.bounded(radius, "radius", low=1, high=info.context.settings.analysis_max_nodes)
+    load.bounded(radius, "radius", low=1, high=settings.analysis_max_nodes)
     scope = Scope.of(scenario, kinds, time_slice, types)
-    tg, deadline = await load.analysis_graph(info, scope)
-    s = tg.graph.index_of(source)
-    if s is None:
-        return PolicyImpact(by_type=[], components=[], density=0.0, truncated=False)
-    reached = await load.in_thread(
-        lambda: traversals.reach(
-            tg, s, direction=Direction.OUTGOING, max_depth=radius, deadline=deadline
-        )
+    found = await cached_analysis(
+        info,
+        "policyImpact",
+        ImpactResult,
+        lambda: answers.policy_impact(db, settings, scope, policy=source, radius=radius),
+        scope=scope,
+        policy=source,
+        radius=radius,
     )
-    nodes = [s, *(r.node for r in reached)]
-    density = await load.in_thread(lambda: traversals.density(tg, nodes))
-    ids = tg.graph.ids
-    rows = await info.context.db.read(
-        "analytics/component_types", ids=[ids[r.node] for r in reached]
-    )
-    counts = Counter(ComponentType.from_labels(r["labels"]) for r in rows)
-    listed, truncated = load.cap(reached, info)
     return PolicyImpact(
-        by_type=[TypeCount(type=t, count=counts[t]) for t in sorted(counts, key=lambda t: t.value)],
-        components=await load.reached_components(info, tg, listed, ("components",)),
-        density=density,
-        truncated=truncated,
+        by_type=[TypeCount(type=t, count=n) for t, n in found.by_type],
+        components=await load.reached_components(info, found.components, ("components",)),
+        density=found.density,
+        truncated=found.truncated,
     )
 
 
@@ -187,35 +179,34 @@ async def feedback_loops(
     time_slice: str | None = None,
     types: list[ComponentType] | None = None,
 ) -> LoopSet:
-    settings = info.context.settings
+    db, settings = info.context.db, info.context.settings
     via = load.component_id(through, "through") if through is not None else None
     load.bounded(max_length, "maxLength", low=1, high=settings.analysis_max_path_length)
     load.bounded(limit, "limit", low=1, high=settings.analysis_max_results)
     scope = Scope.of(scenario, kinds, time_slice, types)
-    tg, deadline = await load.analysis_graph(info, scope)
-    v = tg.graph.index_of(via) if via is not None else None
-    if via is not None and v is None:
-        return LoopSet(loops=[], truncated=False)
-    found = await load.in_thread(
-        lambda: loop_service.loops(
-            tg, through=v, max_length=max_length, limit=limit, deadline=deadline
-        )
+    found = await cached_analysis(
+        info,
+        "feedbackLoops",
+        Walks,
+        lambda: answers.feedback_loops(
+            db, settings, scope, through=via, max_length=max_length, limit=limit
+        ),
+        scope=scope,
+        through=via,
+        max_length=max_length,
+        limit=limit,
     )
-    walks = [loop_service.hops(c) for c in found.items]
-    components, deliveries = await load.hop_objects(
-        info, tg, scope, found.items, walks, Direction.OUTGOING, ("loops",)
-    )
-    ids = tg.graph.ids
-    out = []
-    for cycle, hop_deliveries in zip(found.items, deliveries, strict=True):
-        strength = loop_service.strength(tg, cycle)
-        out.append(
+    components, deliveries = await load.hop_objects(info, scope, found.walks, ("loops",))
+    return LoopSet(
+        loops=[
             Loop(
-                components=[components[ids[n]] for n in cycle if ids[n] in components],
+                components=[components[c] for c in walk.components if c in components],
                 deliveries=hop_deliveries,
-                length=len(cycle),
-                strength=strength,
-                polarity=LoopPolarity.REINFORCING if strength > 0 else LoopPolarity.BALANCING,
+                length=len(walk.components),
+                strength=walk.weight,
+                polarity=LoopPolarity.REINFORCING if walk.weight > 0 else LoopPolarity.BALANCING,
             )
-        )
-    return LoopSet(loops=out, truncated=found.truncated)
+            for walk, hop_deliveries in zip(found.walks, deliveries, strict=True)
+        ],
+        truncated=found.truncated,
+    )
