@@ -93,6 +93,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=900.0,
         help="SFM_ANALYSIS_TIMEOUT_S of the worker (the API keeps its default)",
     )
+    p.add_argument(
+        "--job-heartbeat",
+        type=float,
+        default=120.0,
+        help="SFM_ANALYSIS_JOB_HEARTBEAT_S of API and worker (see docs/benchmarks.md)",
+    )
     p.add_argument("--request-timeout", type=float, default=120.0, help="client side, seconds")
     p.add_argument("--max-minutes", type=float, default=60.0, help="bound of the whole run")
     p.add_argument("--loop-length", type=int, default=4, help="feedbackLoops maxLength")
@@ -118,7 +124,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def service_env(settings: Settings) -> dict[str, str]:
+def service_env(settings: Settings, args: argparse.Namespace) -> dict[str, str]:
     # Plain NEO4J_* win over SFM_NEO4J_* in Settings, so both name the bench instance.
     password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
     return {
@@ -131,6 +137,9 @@ def service_env(settings: Settings) -> dict[str, str]:
         "SFM_NEO4J_DATABASE": settings.neo4j_database,
         "SFM_REDIS_URL": settings.redis_url,
         "SFM_WORKERS": "1",  # one API process: its memory is the API's memory
+        # A library call that holds the GIL (Louvain at 100k: tens of seconds on this machine)
+        # stops the worker's heartbeat; a longer one keeps the sweep from ending the job.
+        "SFM_ANALYSIS_JOB_HEARTBEAT_S": f"{args.job_heartbeat:g}",
     }
 
 
@@ -231,7 +240,7 @@ async def run_tier(
     report["date"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     report["deliveries"] = n_deliveries
     load_before = os.getloadavg()[0]
-    env = service_env(settings)
+    env = service_env(settings, args)
     db = settings.neo4j_database
     password = env["SFM_NEO4J_PASSWORD"]
     driver = AsyncGraphDatabase.driver(
@@ -253,8 +262,10 @@ async def run_tier(
         report["cache_entries_cleared"] = await clear_cached_results(cache)
         worker_env = {**env, "SFM_ANALYSIS_TIMEOUT_S": f"{args.worker_analysis_timeout:g}"}
         report["settings"] = {
-            "api": "defaults (analysis_timeout_s 30, analysis_max_nodes 100000)",
-            "worker": f"SFM_ANALYSIS_TIMEOUT_S={args.worker_analysis_timeout:g}",
+            "api": "analysis defaults (analysis_timeout_s 30, analysis_max_nodes 100000), "
+            f"SFM_ANALYSIS_JOB_HEARTBEAT_S={args.job_heartbeat:g}",
+            "worker": f"SFM_ANALYSIS_TIMEOUT_S={args.worker_analysis_timeout:g}, "
+            f"SFM_ANALYSIS_JOB_HEARTBEAT_S={args.job_heartbeat:g}",
         }
         async with Service(env) as service, Worker(worker_env) as worker:
             token = service.mint_token(f"bench-analytics-{new_run_id()}")
