@@ -45,7 +45,9 @@ async def leverage_points(
         info,
         "leveragePoints",
         LeverageResult,
-        lambda: answers.leverage_points(db, settings, scope, max_length=max_length, limit=most),
+        answers.leverage_points,
+        db=db,
+        settings=settings,
         scope=scope,
         max_length=max_length,
         limit=most,
@@ -86,9 +88,9 @@ async def simulate_removal(
         info,
         "simulateRemoval",
         RemovalResult,
-        lambda: answers.removal(
-            db, settings, scope, ids=local_ids, cascade=cascade, threshold=threshold
-        ),
+        answers.removal,
+        db=db,
+        settings=settings,
         scope=scope,
         ids=local_ids,
         cascade=cascade,

@@ -49,7 +49,9 @@ async def graph_statistics(
         info,
         "graphStatistics",
         StatisticsResult,
-        lambda: answers.graph_statistics(db, settings, scope),
+        answers.graph_statistics,
+        db=db,
+        settings=settings,
         scope=scope,
     )
     return GraphStatistics(
@@ -108,7 +110,9 @@ async def ceremonial_instrumental(
         info,
         "ceremonialInstrumental",
         CeremonialResult,
-        lambda: answers.ceremonial_instrumental(db, settings, scope, ids=local, top=top),
+        answers.ceremonial_instrumental,
+        db=db,
+        settings=settings,
         scope=scope,
         ids=local,
         top=top,

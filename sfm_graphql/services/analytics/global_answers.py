@@ -43,11 +43,11 @@ def _scored(graph: AnalysisGraph, entries: list[centrality_service.Ranked]) -> l
 
 
 async def centrality(
+    *,
     db: Database,
     settings: Settings,
     scope: Scope,
     measure: centrality_service.CentralityMeasure,
-    *,
     top: int,
     weighted: bool,
 ) -> list[Scored]:
@@ -64,11 +64,11 @@ async def centrality(
 
 
 async def communities(
+    *,
     db: Database,
     settings: Settings,
     scope: Scope,
     algorithm: community_service.CommunityAlgorithm,
-    *,
     limit: int,
 ) -> CommunitiesResult:
     graph = await load_graph(db, scope, settings)
@@ -82,7 +82,7 @@ async def communities(
 
 
 async def connected_components(
-    db: Database, settings: Settings, scope: Scope, *, strong: bool, limit: int
+    *, db: Database, settings: Settings, scope: Scope, strong: bool, limit: int
 ) -> list[Members]:
     graph = await load_graph(db, scope, settings)
     groups = await off_loop(settings, structure.connected_components, graph, strong=strong)
@@ -101,7 +101,7 @@ def _vulnerability_parts(
 
 
 async def vulnerability(
-    db: Database, settings: Settings, scope: Scope, *, limit: int, top: int
+    *, db: Database, settings: Settings, scope: Scope, limit: int, top: int
 ) -> VulnerabilityResult:
     graph = await load_graph(db, scope, settings)
     cuts, groups, ranked = await off_loop(
@@ -120,7 +120,7 @@ async def vulnerability(
     )
 
 
-async def graph_statistics(db: Database, settings: Settings, scope: Scope) -> StatisticsResult:
+async def graph_statistics(*, db: Database, settings: Settings, scope: Scope) -> StatisticsResult:
     graph = await load_graph(db, scope, settings)
     found = await off_loop(settings, structure.graph_statistics, graph)
     return StatisticsResult(
@@ -137,7 +137,7 @@ async def graph_statistics(db: Database, settings: Settings, scope: Scope) -> St
 
 
 async def ceremonial_instrumental(
-    db: Database, settings: Settings, scope: Scope, *, ids: list[str] | None, top: int
+    *, db: Database, settings: Settings, scope: Scope, ids: list[str] | None, top: int
 ) -> CeremonialResult:
     overall = await ceremonial.totals(db=db, scope=scope, settings=settings)
     asked: list[tuple[str, ceremonial.Balance]] = []
@@ -152,7 +152,7 @@ async def ceremonial_instrumental(
 
 
 async def centrality_shifts(
-    db: Database, settings: Settings, *, base: str, other: str, top: int
+    *, db: Database, settings: Settings, base: str, other: str, top: int
 ) -> list[shift_service.Shift]:
     base_graph = await load_graph(db, Scope.of(scenario=base), settings)
     other_graph = await load_graph(db, Scope.of(scenario=other), settings)

@@ -88,10 +88,10 @@ def _cap(items: list[T], settings: Settings) -> tuple[list[T], bool]:
 
 
 async def shortest_path(
+    *,
     db: Database,
     settings: Settings,
     scope: Scope,
-    *,
     source: str,
     target: str,
     direction: Direction,
@@ -115,10 +115,10 @@ async def shortest_path(
 
 
 async def paths(
+    *,
     db: Database,
     settings: Settings,
     scope: Scope,
-    *,
     source: str,
     target: str,
     max_length: int,
@@ -143,10 +143,10 @@ def _reached(tg: TraversalGraph, reached: list[traversals.Reached]) -> list[Reac
 
 
 async def reach(
+    *,
     db: Database,
     settings: Settings,
     scope: Scope,
-    *,
     source: str,
     direction: Direction,
     max_depth: int | None,
@@ -163,7 +163,7 @@ async def reach(
 
 
 async def policy_impact(
-    db: Database, settings: Settings, scope: Scope, *, policy: str, radius: int
+    *, db: Database, settings: Settings, scope: Scope, policy: str, radius: int
 ) -> ImpactResult:
     tg, deadline = await traversal_graph(db, settings, scope)
     s = tg.graph.index_of(policy)
@@ -189,10 +189,10 @@ async def policy_impact(
 
 
 async def feedback_loops(
+    *,
     db: Database,
     settings: Settings,
     scope: Scope,
-    *,
     through: str | None,
     max_length: int,
     limit: int,
@@ -220,7 +220,7 @@ async def feedback_loops(
 
 
 async def leverage_points(
-    db: Database, settings: Settings, scope: Scope, *, max_length: int, limit: int
+    *, db: Database, settings: Settings, scope: Scope, max_length: int, limit: int
 ) -> LeverageResult:
     tg, deadline = await traversal_graph(db, settings, scope)
     ranking = await in_thread(
@@ -240,10 +240,10 @@ async def leverage_points(
 
 
 async def removal(
+    *,
     db: Database,
     settings: Settings,
     scope: Scope,
-    *,
     ids: list[str],
     cascade: bool,
     threshold: float,
