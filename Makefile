@@ -44,7 +44,7 @@ fi
 endef
 
 .PHONY: help venv neo4j-start neo4j-stop neo4j-status redis-start redis-stop \
-	services services-stop run test lint schema docs bench bench-peer bench-versions clean-local promtool audit-deps
+	services services-stop run test lint schema docs bench bench-peer bench-versions bench-analytics clean-local promtool audit-deps
 
 help: ## list the targets
 	@echo "usage: make TARGET [INSTANCE=dev|test|bench] [PYTEST_ARGS=...]"
@@ -174,6 +174,11 @@ bench-versions: venv ## this checkout against git revision BASE on one graph, in
 	$(call start_services,bench)
 	@$(call load_env,bench); \
 	$(BIN)/python bench/versions.py --base $(BASE) $(BENCH_ARGS)
+
+bench-analytics: venv ## the analytics through the service at the seed's tiers (bench/analytics.py; BENCH_ARGS)
+	$(call start_services,bench)
+	@$(call load_env,bench); \
+	$(BIN)/python bench/analytics.py $(BENCH_ARGS)
 
 bench-load: venv ## locust's mixed load on the bench services, per operation figures (BENCH_LOAD_ARGS passed on)
 	$(call start_services,bench)

@@ -51,6 +51,12 @@ class Service:
     def log_path(self) -> Path:
         return self._log
 
+    @property
+    def pid(self) -> int:
+        """The pid of `sfm-graphql serve` (its workers, if several, are its children)."""
+        assert self._process is not None, "the service is not running"
+        return self._process.pid
+
     def mint_token(self, subject: str) -> str | None:
         """A one-hour token for `subject`, or None when the service has no `token` command
         (then it has no authentication either)."""
@@ -97,12 +103,6 @@ class Service:
                 await asyncio.sleep(0.2)
         await self.stop()
         raise RuntimeError(f"the service was not ready within {self._timeout}s; see {self._log}")
-
-    @property
-    def pid(self) -> int:
-        """The server process (its workers are its children)."""
-        assert self._process is not None
-        return self._process.pid
 
     def check_running(self) -> None:
         """Raise when the service process has exited (a run must not time a dead service)."""

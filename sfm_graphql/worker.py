@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import redis.asyncio as redis
+from redis.exceptions import RedisError
 from saq import Job, Worker
 from saq.queue.redis import RedisQueue
 from saq.types import Context as SaqContext
@@ -62,9 +63,15 @@ async def _shutdown(ctx: WorkerContext) -> None:
 
 
 async def _heartbeat(job: Job, every_s: float, progress: list[float]) -> None:
+    """Renew the job's heartbeat until cancelled. A beat that fails (Redis slow or away, or
+    this event loop held up by a library call that keeps the GIL) is skipped, not fatal: the
+    analysis itself is unharmed, and a worker that really died is still found by the sweep."""
     while True:
         await asyncio.sleep(every_s)
-        await job.update(progress=progress[0])
+        try:
+            await job.update(progress=progress[0])
+        except (RedisError, OSError) as exc:
+            log.warning("analysis job %s: heartbeat missed: %s", job.key, exc)
 
 
 async def run_analysis(ctx: WorkerContext, **kwargs: Any) -> Any:

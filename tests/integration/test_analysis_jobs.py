@@ -95,6 +95,25 @@ async def test_a_job_answers_what_the_query_answers(
     assert done["result"] == await gql.data(PAGERANK)
 
 
+async def test_traversals_run_as_jobs_too(
+    gql: GraphQLClient, start_worker: Callable[..., Any]
+) -> None:
+    await _graph(gql, 30, 90)
+    start_worker()
+    first = await gql.data("{ deliveries(first: 1) { edges { node { source { id } } } } }")
+    source = first["deliveries"]["edges"][0]["node"]["source"]["id"]
+    query = """query($id: ID!) {
+      reach(from: $id) { truncated components { distance component { id } } }
+      feedbackLoops(through: $id, maxLength: 3) { truncated loops { length polarity } }
+    }"""
+    job = await _start(gql, query, variables={"id": source})
+    done = await _wait(gql, job["id"], {"SUCCEEDED", "FAILED"})
+    assert done["status"] == "SUCCEEDED", done
+    answer = await gql.data(query, {"id": source})
+    assert answer["reach"]["components"], "the source reaches nothing: the test shows nothing"
+    assert done["result"] == answer
+
+
 async def test_a_job_and_a_request_share_the_analysis_cache(
     app: Any, gql: GraphQLClient, start_worker: Callable[..., Any], store: redis.Redis
 ) -> None:

@@ -49,6 +49,14 @@ case $INSTANCE in
         [[ $INSTANCE =~ ^[a-z][a-z0-9-]{0,31}$ ]] || usage
         DEFAULT_PORT=; PAGECACHE=512m ;;
 esac
+# Memory overrides, e.g. for the 100k tier of bench/analytics.py (docs/benchmarks.md); they
+# take effect at the next start, since the configuration is written on every start.
+HEAP_INITIAL=${SFM_NEO4J_HEAP_INITIAL:-$HEAP_INITIAL}
+HEAP_MAX=${SFM_NEO4J_HEAP_MAX:-$HEAP_MAX}
+PAGECACHE=${SFM_NEO4J_PAGECACHE:-$PAGECACHE}
+for size in "$HEAP_INITIAL" "$HEAP_MAX" "$PAGECACHE"; do
+    [[ $size =~ ^[0-9]+[kmg]$ ]] || die "memory sizes look like 512m or 2g, got '$size'"
+done
 PORT=${SFM_NEO4J_PORT:-$DEFAULT_PORT}
 [[ -n $PORT ]] || die "instance '$INSTANCE' has no default port: set SFM_NEO4J_PORT"
 [[ $PORT =~ ^[0-9]+$ ]] || die "SFM_NEO4J_PORT must be a port number, got '$PORT'"

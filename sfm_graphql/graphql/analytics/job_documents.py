@@ -1,10 +1,11 @@
 """Checking the document of an analysis job before it is queued.
 
 A job runs one query operation whose root fields are all analytics fields (those the cost model
-weighs in `graphql/core/analytics_costs.py`). The document is parsed, validated, its
-variables coerced and its cost measured exactly as `/graphql` would, against the caller's role,
-and the cost is spent from the caller's budget now: a refusal comes back at once, never as a
-failed job later.
+weighs in `graphql/core/analytics_costs.py` and `traversal_costs.py`: the global analyses and the
+traversals, which at 100k components need a job as much as the global ones). The document is
+parsed, validated, its variables coerced and its cost measured exactly as `/graphql` would,
+against the caller's role, and the cost is spent from the caller's budget now: a refusal comes
+back at once, never as a failed job later.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sfm_graphql.graphql.core.analysis import (
 from sfm_graphql.graphql.core.analytics_costs import ANALYTICS_FIELD_WEIGHTS
 from sfm_graphql.graphql.core.context import Context
 from sfm_graphql.graphql.core.limits import OperationLimits, budget_points, rate_limit_key
+from sfm_graphql.graphql.core.traversal_costs import TRAVERSAL_FIELD_WEIGHTS
 from sfm_graphql.graphql.core.validation import validate_document
 from sfm_graphql.graphql.core.walker import TooComplex, Walker, fragments_of, select_operation
 
@@ -39,9 +41,8 @@ FIELD = "input.query"
 
 def job_fields() -> frozenset[str]:
     """The root fields a job may run: every analytics query field."""
-    return frozenset(
-        key.partition(".")[2] for key in ANALYTICS_FIELD_WEIGHTS if key.startswith("Query.")
-    )
+    weighed = [*ANALYTICS_FIELD_WEIGHTS, *TRAVERSAL_FIELD_WEIGHTS]
+    return frozenset(key.partition(".")[2] for key in weighed if key.startswith("Query."))
 
 
 def _parse(source: str, max_bytes: int, max_tokens: int) -> DocumentNode:
