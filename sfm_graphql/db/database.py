@@ -36,6 +36,7 @@ from sfm_graphql.db.bookmarks import bookmark_manager
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.deadline import (
     current_deadline,
+    is_terminated,
     is_timeout,
     past_deadline,
     transaction_timeout,
@@ -371,8 +372,7 @@ def _raise_if_timed_out(exc: neo4j_errors.Neo4jError) -> None:
     deadline = current_deadline()
     if deadline is None:
         return
-    terminated = exc.code is not None and "Transaction.Terminated" in exc.code
-    if is_timeout(exc.code) or (terminated and deadline.left() <= 0):
+    if is_timeout(exc.code) or (is_terminated(exc.code) and deadline.left() <= 0):
         raise deadline.error() from exc
 
 

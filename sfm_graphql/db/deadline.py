@@ -94,6 +94,13 @@ def is_timeout(code: str | None) -> bool:
     return code is not None and "TransactionTimedOut" in code
 
 
+def is_terminated(code: str | None) -> bool:
+    """Whether a Neo4j error code says a transaction was ended from outside: terminated, or
+    stopped while it waited for a lock (what a transaction timeout looks like during a lock
+    wait). Whether its time ran out is for the caller to tell from its clock."""
+    return code is not None and ("Transaction.Terminated" in code or "LockClientStopped" in code)
+
+
 def past_deadline() -> bool:
     """Whether the current request has run out of time (a terminated transaction then means
     it was ended for the request's sake)."""

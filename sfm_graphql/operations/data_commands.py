@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import IO, Any, TextIO
 
 from neo4j.exceptions import Neo4jError
 
-from sfm_graphql.db.deadline import is_timeout
+from sfm_graphql.db.deadline import is_terminated, is_timeout
 from sfm_graphql.errors import ErrorCode, ServiceUnavailable, SfmError, TimedOut
 from sfm_graphql.operations.progress import Reporter
 from sfm_graphql.services.bulk_types import BulkImportResult, RowError
@@ -80,10 +81,13 @@ def _error(command: str, exc: SfmError, after: str = "nothing was written") -> i
     return _refuse(command, f"{exc.code.value}{where}: {exc.message}; {after}")
 
 
-def _neo4j_error(command: str, exc: Neo4jError, timeout_s: float, after: str) -> int:
+def _neo4j_error(
+    command: str, exc: Neo4jError, timeout_s: float, after: str, elapsed_s: float = 0.0
+) -> int:
     """A statement Neo4j refused, with the code that says why: the import's transaction outgrew
-    Neo4j's transaction memory (LIMIT_EXCEEDED), ran past `timeout_s` (TIMEOUT), or another
-    error of Neo4j's own code."""
+    Neo4j's transaction memory (LIMIT_EXCEEDED), ran past `timeout_s` (TIMEOUT: timed out, or
+    terminated while waiting for a lock once `timeout_s` had passed), or another error of Neo4j's
+    own code."""
     code = exc.code or ""
     if "OutOfMemory" in code or "MemoryLimit" in code:
         message = (
@@ -91,7 +95,7 @@ def _neo4j_error(command: str, exc: Neo4jError, timeout_s: float, after: str) ->
             f"memory ({exc.message}); {after}. Split the file "
             "(components first, then the deliveries) or give Neo4j more heap"
         )
-    elif is_timeout(code):
+    elif is_timeout(code) or (is_terminated(code) and elapsed_s >= timeout_s):
         message = (
             f"{ErrorCode.TIMEOUT.value}: Neo4j ended the transaction after {timeout_s:g} s; "
             f"{after}. Pass a longer --timeout"
@@ -225,6 +229,7 @@ def _write(args: argparse.Namespace, chosen: BulkFileFormat, rows: int, reporter
                     committing=lambda: reporter.note(f"committing {rows} rows"),
                 )
 
+    started = time.monotonic()
     try:
         with Path(args.file).open("rb") as source:
             result = asyncio.run(run(source))
@@ -232,7 +237,8 @@ def _write(args: argparse.Namespace, chosen: BulkFileFormat, rows: int, reporter
         # The connection may have gone during the commit, which Neo4j may still have finished.
         return _error("import", exc, "it may or may not have committed: run it again (idempotent)")
     except Neo4jError as exc:  # raised inside the transaction, so it was rolled back
-        return _neo4j_error("import", exc, args.timeout, "nothing was written")
+        elapsed = time.monotonic() - started
+        return _neo4j_error("import", exc, args.timeout, "nothing was written", elapsed)
     except SfmError as exc:
         return _error("import", exc)
     except OSError as exc:

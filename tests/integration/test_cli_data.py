@@ -260,8 +260,16 @@ async def test_an_import_past_its_timeout_is_rolled_back_with_timeout(
     path = tmp_path / "demo.json"
     assert cli(settings, "export", str(path), "-q").returncode == 0
     wipe_graph(neo4j_driver)
-
-    result = cli(settings, "import", str(path), "--timeout", "0.1", "-q")
+    # Another writer holds the graph revision, which every import bumps in its own transaction:
+    # the import waits for that lock past its 0.1 s however fast the machine, and Neo4j ends it.
+    neo4j_driver.execute_query("MERGE (r:GraphRevision {id: 'graph'}) ON CREATE SET r.value = 1")
+    with neo4j_driver.session() as session:
+        holder = session.begin_transaction()
+        try:
+            holder.run("MATCH (r:GraphRevision {id: 'graph'}) SET r.heldByTest = true").consume()
+            result = cli(settings, "import", str(path), "--timeout", "0.1", "-q")
+        finally:
+            holder.rollback()
 
     assert result.returncode == 1
     assert result.stderr.strip() == (
