@@ -152,6 +152,7 @@ class WindowCounters:
         self._local = MemoryStorage()
         self._shared_down_until = 0.0
         self.degraded = False
+        self.fallbacks = 0  # times Redis failed and this process counted on its own
 
     async def apply(self, hits: Sequence[Hit]) -> list[Outcome]:
         """Apply `hits` in order, atomically, in one Redis round trip (or in this process)."""
@@ -220,6 +221,7 @@ class WindowCounters:
                 type(exc).__name__,
             )
         self.degraded = True
+        self.fallbacks += 1
         self._shared_down_until = time.monotonic() + RETRY_REDIS_AFTER_S
 
     async def aclose(self) -> None:
@@ -261,6 +263,11 @@ class RateLimiter:
     def degraded(self) -> bool:
         """Counting in this process because Redis could not be reached."""
         return self._counters.degraded
+
+    @property
+    def fallbacks(self) -> int:
+        """How often Redis failed and this process counted on its own (it may be back since)."""
+        return self._counters.fallbacks
 
     def hit(self, key: str, *, points: int, cost: int, check: bool = False) -> Hit:
         """A hit of `cost` points on `key`'s budget of `points` per this limiter's window."""

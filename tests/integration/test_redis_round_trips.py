@@ -36,6 +36,9 @@ PING = "{ deliveryKinds { kind } }"  # no database work
 ONE_POINT = "{ rateLimit { remaining } }"
 _sent: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("sent", default=None)
 
+ATTEMPTS = 3
+GATE_LIMITS = (13, 17, 19)
+
 
 @pytest.fixture
 def count_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,19 +129,25 @@ async def test_concurrent_requests_at_the_cost_limit_admit_exactly_the_budget(
     settings: Settings, issue_token: Any
 ) -> None:
     budget, burst = 25, 40  # viewer budget of 25 points; each request costs one
-    token = issue_token("viewer", subject=f"burst-{uuid.uuid4()}")
     budgets = {**settings.rate_limit_points_by_role, "viewer": budget}
     update = {"rate_limit_points_by_role": budgets, "max_concurrent_requests": 2 * burst}
-    with served(settings, **update) as (url, app):
-        headers = {"Authorization": f"Bearer {token}"}
-        limits = httpx.Limits(max_connections=burst)
-        async with httpx.AsyncClient(
-            base_url=url, headers=headers, timeout=60, limits=limits
-        ) as http:
-            responses = await asyncio.gather(
-                *(http.post("/graphql", json={"query": ONE_POINT}) for _ in range(burst))
-            )
-        assert not app.state.services.rate_limiter.degraded, "Redis timed out (machine overloaded?)"
+    # Exact while Redis answers within its timeout; a burst during which it did not (each process
+    # then counts on its own, by design) is sent again with a fresh subject, at most three times.
+    for _ in range(ATTEMPTS):
+        token = issue_token("viewer", subject=f"burst-{uuid.uuid4()}")
+        with served(settings, **update) as (url, app):
+            headers = {"Authorization": f"Bearer {token}"}
+            limits = httpx.Limits(max_connections=burst)
+            async with httpx.AsyncClient(
+                base_url=url, headers=headers, timeout=60, limits=limits
+            ) as http:
+                responses = await asyncio.gather(
+                    *(http.post("/graphql", json={"query": ONE_POINT}) for _ in range(burst))
+                )
+            if app.state.services.rate_limiter.fallbacks == 0:
+                break
+    else:
+        pytest.fail(f"Redis timed out in each of {ATTEMPTS} bursts (machine overloaded?)")
     statuses = [r.status_code for r in responses]
     assert statuses.count(200) == budget, statuses
     assert statuses.count(429) == burst - budget, statuses
@@ -150,17 +159,24 @@ async def test_concurrent_requests_at_the_cost_limit_admit_exactly_the_budget(
 async def test_concurrent_wrong_credentials_at_the_gate_verify_exactly_the_limit(
     settings: Settings,
 ) -> None:
-    limit, burst = 13, 30  # a limit no other test of 127.0.0.1 uses: its own Redis key
-    update = {"failed_logins_per_ip": limit, "max_concurrent_requests": 2 * burst}
-    with served(settings, **update) as (url, app):
-        bad = {"Authorization": f"Bearer not-a-token-{uuid.uuid4()}"}
-        limits = httpx.Limits(max_connections=burst)
-        async with httpx.AsyncClient(base_url=url, headers=bad, timeout=60, limits=limits) as http:
-            responses = await asyncio.gather(
-                *(http.post("/graphql", json={"query": PING}) for _ in range(burst))
-            )
-        # Exact while Redis answers within its timeout (else each process counts on its own).
-        assert not app.state.services.rate_limiter.degraded, "Redis timed out (machine overloaded?)"
+    burst = 30
+    # Limits no other test of 127.0.0.1 uses: each its own Redis key. Exact while Redis answers
+    # within its timeout; a burst during which it did not is sent again at the next limit.
+    for limit in GATE_LIMITS:
+        update = {"failed_logins_per_ip": limit, "max_concurrent_requests": 2 * burst}
+        with served(settings, **update) as (url, app):
+            bad = {"Authorization": f"Bearer not-a-token-{uuid.uuid4()}"}
+            limits = httpx.Limits(max_connections=burst)
+            async with httpx.AsyncClient(
+                base_url=url, headers=bad, timeout=60, limits=limits
+            ) as http:
+                responses = await asyncio.gather(
+                    *(http.post("/graphql", json={"query": PING}) for _ in range(burst))
+                )
+            if app.state.services.rate_limiter.fallbacks == 0:
+                break
+    else:
+        pytest.fail(f"Redis timed out in each of {len(GATE_LIMITS)} bursts (machine overloaded?)")
     statuses = [r.status_code for r in responses]
     assert statuses.count(401) == limit, statuses
     assert statuses.count(429) == burst - limit, statuses
