@@ -194,12 +194,14 @@ async def pieces(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
 async def post(server: Server, body: bytes, headers: dict[str, str]) -> int | str:
     """The status of a JSON POST streamed without Content-Length (the limit must hold while
     reading), or "reset": a server that closes with unread bytes in its socket resets the
-    connection, and the client's kernel may then drop the answer before it is read."""
+    connection (or breaks the pipe of a client still sending), and the client's kernel may then
+    drop the answer before it is read."""
     try:
         answer = await raw_post(
             server, pieces(body), {"Content-Type": "application/json", **headers}
         )
-    except ConnectionResetError:
+    except (ConnectionResetError, BrokenPipeError):
+        # Reset, or closed while this side was still writing: the same refusal seen from here.
         return "reset"
     return answer.status
 
