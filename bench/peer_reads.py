@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from neo4j import AsyncDriver, Query, RoutingControl
+from neo4j import AsyncDriver
+from workloads import read_auto_commit
 
 from sfm_graphql.app import create_app
 from sfm_graphql.graphql.core.ids import to_global_id
@@ -172,11 +173,8 @@ async def run_driver(
     seconds: float,
 ) -> DriverResult:
     """Closed loop on the raw async driver: `Database.run_composed`'s call, nothing around it."""
-    call: Callable[[], Awaitable[Any]] = lambda: driver.execute_query(  # noqa: E731
-        Query(statement.text, timeout=timeout_s),
-        statement.params,
-        routing_=RoutingControl.READ,
-        database_=database,
+    call: Callable[[], Awaitable[list[Any]]] = lambda: read_auto_commit(  # noqa: E731
+        driver, statement.text, statement.params, database=database, timeout_s=timeout_s
     )
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
@@ -184,8 +182,7 @@ async def run_driver(
     async def worker() -> None:
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            records, _, _ = await call()
-            for record in records:
+            for record in await call():
                 record.data()
             latencies.append(time.perf_counter() - started)
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import neo4j
 from graphgen import Graph
-from neo4j import AsyncDriver, Query, RoutingControl
+from neo4j import AsyncDriver, Query
 
 from sfm_graphql.db import compose_graph
 from sfm_graphql.db.plan import ComponentFilter, ComponentPlan, ConnectionPlan, DeliveryPlan
@@ -113,6 +114,15 @@ def via_service(http: httpx.AsyncClient, workload: Workload) -> Callable[[int], 
     return call
 
 
+async def read_auto_commit(
+    driver: AsyncDriver, text: str, params: dict[str, Any], *, database: str, timeout_s: float
+) -> list[neo4j.Record]:
+    """A read as `Database.run_composed` runs it: one auto-commit transaction on a reader."""
+    async with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+        result = await session.run(Query(text, timeout=timeout_s), params)
+        return [record async for record in result]
+
+
 def via_driver(
     driver: AsyncDriver, workload: Workload, *, database: str, timeout_s: float
 ) -> Callable[[int], Awaitable[None]]:
@@ -120,11 +130,8 @@ def via_driver(
 
     async def call(i: int) -> None:
         s = workload.statements[i]
-        records, _, _ = await driver.execute_query(
-            Query(s.text, timeout=timeout_s),
-            s.params,
-            routing_=RoutingControl.READ,
-            database_=database,
+        records = await read_auto_commit(
+            driver, s.text, s.params, database=database, timeout_s=timeout_s
         )
         if not records:
             raise RuntimeError(f"{s.name} returned no rows")

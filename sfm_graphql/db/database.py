@@ -42,6 +42,7 @@ from sfm_graphql.db.deadline import (
     transaction_timeout,
 )
 from sfm_graphql.db.native import native_row, to_native
+from sfm_graphql.db.retry import retry_once
 from sfm_graphql.db.spans import cypher_span, neo4j_attributes, set_returned_rows
 from sfm_graphql.errors import AnalysisTooLarge, Conflict, ServiceUnavailable
 from sfm_graphql.settings import Settings
@@ -158,6 +159,7 @@ class Database:
         self._backstop_s = settings.neo4j_unavailable_timeout_s
         self.statement_deadline_s = settings.neo4j_query_timeout_s + self._backstop_s
         self._retry_after_s = settings.neo4j_unavailable_retry_after_s
+        self._retry_s = DriverTimeouts.of(settings).retry  # as the driver's managed transactions
         self._down_until = 0.0  # monotonic time until which statements fail at once
         self._listeners: list[StatementListener] = []
         self._connection_listeners: list[ConnectionListener] = []
@@ -229,7 +231,6 @@ class Database:
         anything."""
         self._fail_fast()
         timeout = transaction_timeout(self._timeout)  # the request's time left bounds it
-        routing = RoutingControl.READ if access == "read" else RoutingControl.WRITE
         started = _now()
         self._connections(1)
         with self.span(name) as span:
@@ -237,11 +238,13 @@ class Database:
                 async with asyncio.timeout(timeout + self._backstop_s):
                     if bumps_revision:
                         records = await self._write_bumping(text, params, timeout)
+                    elif access == "read":
+                        records = await self._read(Query(text, timeout=timeout), params)
                     else:
                         records, _, _ = await self.driver.execute_query(
                             Query(text, timeout=timeout),
                             params,
-                            routing_=routing,
+                            routing_=RoutingControl.WRITE,
                             database_=self._database,
                             # The request's bookmarks: read your own writes on a cluster.
                             bookmark_manager_=bookmark_manager(self.driver),
@@ -304,6 +307,23 @@ class Database:
                 self.notify(name, _now() - started)
                 set_returned_rows(span, rows)
         self._reachable()
+
+    async def _read(self, query: Query, params: dict[str, Any]) -> list[neo4j.Record]:
+        """One read in an auto-commit transaction, retried as the driver retries a managed one
+        (db/retry.py). It sends the statement and its pull in one write and needs no BEGIN or
+        COMMIT: half the round trips of `execute_query` for a one-statement read and a third
+        less driver CPU (docs/decisions.md, "Reads in auto-commit transactions")."""
+        return await retry_once(lambda: self._read_once(query, params), retry_s=self._retry_s)
+
+    async def _read_once(self, query: Query, params: dict[str, Any]) -> list[neo4j.Record]:
+        async with self.driver.session(
+            database=self._database,
+            default_access_mode=neo4j.READ_ACCESS,  # a reader of the cluster
+            # The request's bookmarks: read your own writes on a cluster.
+            bookmark_manager=bookmark_manager(self.driver),
+        ) as session:
+            result = await session.run(query, params)
+            return [record async for record in result]
 
     async def _write_bumping(
         self, text: str, params: dict[str, Any], tx_timeout_s: float

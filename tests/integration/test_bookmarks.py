@@ -2,7 +2,8 @@
 
 The test instance is addressed with a `neo4j://` (routing) URI, so the driver routes reads and
 writes as it would on a cluster. That the bookmarks reach Neo4j is shown by the driver's own
-protocol log: each transaction's BEGIN names the bookmarks it waits for.
+protocol log: each transaction's start names the bookmarks it waits for (the BEGIN of a
+transaction, or the RUN of a read in an auto-commit transaction).
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ class BoltLog(logging.Handler):
         self.lines.append(record.getMessage())
 
     def begins(self) -> list[str]:
-        return [line for line in self.lines if "C: BEGIN" in line]
+        """Each transaction's start: a BEGIN, or the RUN of an auto-commit transaction (its
+        extra names the database; a RUN inside a transaction has none)."""
+        return [
+            line
+            for line in self.lines
+            if "C: BEGIN" in line or ("C: RUN" in line and "'db': " in line)
+        ]
 
     def committed(self) -> list[str]:
         return [m.group(1) for line in self.lines if (m := _COMMITTED.search(line))]
