@@ -8,6 +8,7 @@ dual-stack socket is the same client as `192.0.2.7` everywhere.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from typing import TypeAlias
@@ -34,6 +35,8 @@ def parse_address(value: str) -> IPAddress | None:
     return address
 
 
+# A request asks for its client's spelling several times (the gate, the context, the log line).
+@functools.lru_cache(maxsize=4096)
 def canonical(value: str) -> str:
     """The one spelling of an address (`::FFFF:192.0.2.7` is `192.0.2.7`); other text unchanged."""
     address = parse_address(value)

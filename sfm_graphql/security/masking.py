@@ -12,6 +12,7 @@ What is masked (see docs/security.md, "Audit log"):
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -48,13 +49,32 @@ _PAIR = re.compile(
 )
 
 
+# Every pattern above needs one of these words (or the JWT and API-key prefixes) in the text, so
+# a text without any needs no substitution: one search instead of four on most log fields.
+_ANY_CREDENTIAL = re.compile(r"(?i)eyJ|sfmk_|bearer|basic|passw|secret|token|api[_-]?key|pepper")
+
+
+MAX_CACHED_KEY = 64  # keys longer than this (rare, and maybe a client's) are not remembered
+
+
 def is_sensitive_key(key: str) -> bool:
+    return _sensitive_short_key(key) if len(key) <= MAX_CACHED_KEY else _sensitive(key)
+
+
+@functools.lru_cache(maxsize=4096)  # log lines and audit details repeat the same few keys
+def _sensitive_short_key(key: str) -> bool:
+    return _sensitive(key)
+
+
+def _sensitive(key: str) -> bool:
     normalized = _NOT_ALNUM.sub("", key.lower())
     return any(word in normalized for word in SENSITIVE_KEY_WORDS)
 
 
 def mask_text(text: str) -> str:
     """`text` with credentials replaced; everything else unchanged."""
+    if not _ANY_CREDENTIAL.search(text):
+        return text
     text = _JWT.sub(MASK, text)
     text = _API_KEY.sub(lambda m: m.group(1) + MASK, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
@@ -62,6 +82,11 @@ def mask_text(text: str) -> str:
 
 
 def _personal_paths(fields: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    return _parsed_paths(tuple(fields))
+
+
+@functools.lru_cache(maxsize=16)  # one or two configured lists per process
+def _parsed_paths(fields: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(part.lower() for part in f.split(".") if part) for f in fields)
 
 

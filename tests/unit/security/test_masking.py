@@ -96,6 +96,14 @@ def test_api_keys_in_text_keep_only_their_key_id() -> None:
         ('client_secret: "x y z", ok', f"client_secret: {MASK}, ok"),
         ("api_key=abc123&next=1", f"api_key={MASK}&next=1"),
         ("nothing to see", "nothing to see"),
+        # Spellings the one-search shortcut must still send to the full patterns.
+        ("BEARER abc.def", f"BEARER {MASK}"),
+        ("basic dXNlcjpwdw==", f"basic {MASK}"),
+        ("PASSWD=hunter2", f"PASSWD={MASK}"),
+        ("Api-Key: abc123", f"Api-Key: {MASK}"),
+        ("x_token=abc", f"x_token={MASK}"),
+        ("pepper: p3pp3r", f"pepper: {MASK}"),
+        (f"id {JWT} end", f"id {MASK} end"),
     ],
 )
 def test_credentials_in_free_text_are_masked(text: str, expected: str) -> None:
@@ -214,3 +222,9 @@ def test_audit_arguments_keep_nothing_of_what_a_purge_erases() -> None:
         },
         "components": [{"externalKey": "[set]", "metadata": "[set]"}],
     }
+
+
+def test_a_long_key_is_judged_like_a_short_one() -> None:
+    # Keys past the remembered length are checked each time, with the same answer.
+    assert is_sensitive_key("x" * 100 + "Password")
+    assert not is_sensitive_key("x" * 100 + "label")
