@@ -26,6 +26,7 @@ from sfm_graphql.http.limits import BodySizeLimit
 from sfm_graphql.http.login_gate import LoginGate
 from sfm_graphql.http.proxy import ProxyHeaders
 from sfm_graphql.http.routes import routes
+from sfm_graphql.http.server import tune_collector
 from sfm_graphql.http.shutdown import install_drain
 from sfm_graphql.http.timeout import RequestTimeout
 from sfm_graphql.http.view import GraphQLView
@@ -51,6 +52,14 @@ from sfm_graphql.services.analytics.jobs import AnalysisJobs
 from sfm_graphql.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
+
+
+def create_served_app() -> Starlette:
+    """The app of one `sfm-graphql serve` process, its garbage collector tuned once the app is
+    built (http/server.py)."""
+    app = create_app()
+    tune_collector()
+    return app
 
 
 def create_app(settings: Settings | None = None, *, tracing: Tracing | None = None) -> Starlette:
