@@ -50,6 +50,7 @@ from sfm_graphql.graphql.core.enums import DeliveryKindInfo
 from sfm_graphql.graphql.core.errors import ErrorCodes, code_errors
 from sfm_graphql.graphql.core.limits import OperationLimits
 from sfm_graphql.graphql.core.node import Node
+from sfm_graphql.graphql.core.shaped import ShapingExecutor
 from sfm_graphql.graphql.core.validation import CACHE_SIZE as VALIDATION_CACHE_SIZE
 from sfm_graphql.graphql.core.validation import CachedValidation
 from sfm_graphql.graphql.graph import mutation_resolvers, query_resolvers
@@ -372,6 +373,8 @@ def build_schema(
             AuditRefusals,  # mutations refused before execution (sampled)
         ],
         config=StrawberryConfig(disable_field_suggestions=hide_suggestions),
+        # Objects below planned root fields completed in one pass (graphql/core/shaped.py).
+        execution_context_class=ShapingExecutor,
     )
     schema.hide_suggestions = hide_suggestions
     return schema

@@ -12,7 +12,9 @@ So, once the schema is built:
 - a field whose Strawberry declaration names a direct resolver (`metadata=direct(fn)`) gets
   `fn(source, info)` as its graphql-core resolver: no `Info` wrapper, no argument conversion
   (the planner read the arguments already). `fn` must accept graphql-core's info as well as
-  Strawberry's: both have `path`, `field_name` and `context`;
+  Strawberry's: both have `path`, `field_name` and `context`, and that is all it may read
+  (core/shaped.py passes just those). It must have no side effects: a shaped completion that
+  meets something unusual is done again by graphql-core, calling it again;
 - a field without a resolver reads its attribute with a plain `getattr`;
 - `DirectMiddleware` hands both kinds to graphql-core unwrapped by the schema extensions'
   `resolve` hooks. Those hooks act on root fields (audit) and on root or async fields
@@ -30,6 +32,7 @@ from graphql import GraphQLObjectType, GraphQLSchema, MiddlewareManager
 
 RESOLVER_KEY = "sfm.direct_resolver"
 _DIRECT = "_sfm_direct"  # set on the resolvers installed here: the middleware leaves them alone
+_READS = "_sfm_reads"  # on them too: (attribute, None) or (None, direct resolver)
 DEFINITION_KEY = "strawberry-definition"
 
 DirectResolver = Callable[[Any, Any], Any]
@@ -45,6 +48,7 @@ def _wrapped(resolver: DirectResolver) -> Callable[..., Any]:
         return resolver(source, info)
 
     setattr(resolve, _DIRECT, True)
+    setattr(resolve, _READS, (None, resolver))
     return resolve
 
 
@@ -53,7 +57,15 @@ def _attribute(name: str) -> Callable[..., Any]:
         return getattr(source, name)
 
     setattr(resolve, _DIRECT, True)
+    setattr(resolve, _READS, (name, None))
     return resolve
+
+
+def direct_reader(resolve: Any) -> tuple[str | None, DirectResolver | None] | None:
+    """How a field installed here reads its value: (attribute, None) or (None, resolver); None
+    for every other field (core/shaped.py completes only these)."""
+    reads: tuple[str | None, DirectResolver | None] | None = getattr(resolve, _READS, None)
+    return reads
 
 
 def install(schema: GraphQLSchema) -> int:
