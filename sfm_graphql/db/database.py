@@ -309,21 +309,18 @@ class Database:
         self._reachable()
 
     async def _read(self, query: Query, params: dict[str, Any]) -> list[neo4j.Record]:
-        """One read in an auto-commit transaction, retried as the driver retries a managed one
-        (db/retry.py). It sends the statement and its pull in one write and needs no BEGIN or
-        COMMIT: half the round trips of `execute_query` for a one-statement read and a third
-        less driver CPU (docs/decisions.md, "Reads in auto-commit transactions")."""
-        return await retry_once(lambda: self._read_once(query, params), retry_s=self._retry_s)
+        """A read in an auto-commit transaction on a reader, with the request's bookmarks and
+        the driver's retry rule (db/retry.py; docs/decisions.md, "Reads in auto-commit")."""
 
-    async def _read_once(self, query: Query, params: dict[str, Any]) -> list[neo4j.Record]:
-        async with self.driver.session(
-            database=self._database,
-            default_access_mode=neo4j.READ_ACCESS,  # a reader of the cluster
-            # The request's bookmarks: read your own writes on a cluster.
-            bookmark_manager=bookmark_manager(self.driver),
-        ) as session:
-            result = await session.run(query, params)
-            return [record async for record in result]
+        async def attempt() -> list[neo4j.Record]:
+            async with self.driver.session(
+                database=self._database,
+                default_access_mode=neo4j.READ_ACCESS,
+                bookmark_manager=bookmark_manager(self.driver),
+            ) as session:
+                return [record async for record in await session.run(query, params)]
+
+        return await retry_once(attempt, retry_s=self._retry_s)
 
     async def _write_bumping(
         self, text: str, params: dict[str, Any], tx_timeout_s: float

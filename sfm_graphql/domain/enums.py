@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 
+from sfm_graphql.errors import Conflict
+
 
 class ComponentType(enum.Enum):
     """Hayden's component categories plus the practical types analysts use."""
@@ -31,7 +33,13 @@ class ComponentType(enum.Enum):
 
     @classmethod
     def from_labels(cls, labels: list[str] | tuple[str, ...] | frozenset[str]) -> ComponentType:
-        """The type whose label is among a node's labels."""
+        """The type whose label is among a node's labels.
+
+        A node with no labels at all is one deleted by a transaction that committed while the
+        reading one ran (Neo4j reads committed data): the caller may read again (CONFLICT).
+        """
+        if not labels:
+            raise Conflict("A component was deleted while it was being read; read again")
         for label in labels:
             found = _TYPE_BY_LABEL.get(label)
             if found is not None:
