@@ -12,8 +12,10 @@ transaction, as its last statement (db/revision.py): the one place that happens.
 When Neo4j is unreachable a statement fails fast (docs/observability.md, "When Neo4j is
 unreachable"): the driver's waits derive from `neo4j_unavailable_timeout_s`, every connectivity
 error becomes `ServiceUnavailable` (SERVICE_UNAVAILABLE, HTTP 503 with `Retry-After`), and for
-`neo4j_unavailable_retry_after_s` after one, statements fail at once instead of each waiting
-again; then they try the database again, so the service recovers by itself.
+`neo4j_unavailable_retry_after_s` after evidence that Neo4j is gone (db/outage.py), statements
+fail at once instead of each waiting again; then they try the database again, so the service
+recovers by itself. A wait that ran out on a slow Neo4j fails that statement only, and a full
+pool answers it OVERLOADED.
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ from sfm_graphql.db.deadline import (
     transaction_timeout,
 )
 from sfm_graphql.db.native import native_row, to_native
+from sfm_graphql.db.outage import CONNECTIVITY_ERRORS, Failure, diagnose
 from sfm_graphql.db.spans import cypher_span, neo4j_attributes, set_returned_rows
-from sfm_graphql.errors import AnalysisTooLarge, Conflict, ServiceUnavailable
+from sfm_graphql.errors import AnalysisTooLarge, Conflict, Overloaded, ServiceUnavailable
 from sfm_graphql.settings import Settings
 
 Row = dict[str, Any]
@@ -61,16 +64,7 @@ BUMP_REVISION = "revision/bump"  # the query that advances the graph revision (d
 ACQUIRE_SHARE = 0.35
 RETRY_SHARE = 0.1
 UNAVAILABLE_MESSAGE = "The graph database is unavailable; try again shortly"
-# Errors that mean the database cannot be reached (as opposed to a bad statement); socket
-# errors and our own backstop timeout included.
-CONNECTIVITY_ERRORS: tuple[type[BaseException], ...] = (
-    neo4j_errors.ServiceUnavailable,  # includes routing failures and IncompleteCommit
-    neo4j_errors.SessionExpired,
-    neo4j_errors.ConnectionPoolError,  # includes ConnectionAcquisitionTimeoutError
-    neo4j_errors.DatabaseUnavailable,
-    OSError,
-    TimeoutError,
-)
+POOL_FULL_MESSAGE = "Every connection to the graph database is in use; try again shortly"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +122,7 @@ class Transaction:
             except neo4j_errors.ConstraintError as exc:
                 raise _conflict(exc) from exc
             except CONNECTIVITY_ERRORS as exc:
-                raise self._db.unavailable() from exc
+                raise self._db.failed(exc) from exc
             except neo4j_errors.Neo4jError as exc:
                 _raise_if_timed_out(exc)
                 raise
@@ -158,6 +152,7 @@ class Database:
         self._backstop_s = settings.neo4j_unavailable_timeout_s
         self.statement_deadline_s = settings.neo4j_query_timeout_s + self._backstop_s
         self._retry_after_s = settings.neo4j_unavailable_retry_after_s
+        self._overload_retry_after_s = settings.overload_retry_after_s
         self._down_until = 0.0  # monotonic time until which statements fail at once
         self._listeners: list[StatementListener] = []
         self._connection_listeners: list[ConnectionListener] = []
@@ -198,9 +193,14 @@ class Database:
             name, query.text, params, access, bumps_revision=query.bumps_revision
         )
 
-    def unavailable(self) -> ServiceUnavailable:
-        """Note that Neo4j cannot be reached; the error to raise (with `retryAfter`)."""
-        self._down_until = time.monotonic() + self._retry_after_s
+    def failed(self, exc: BaseException) -> ServiceUnavailable:
+        """The error to raise (with `retryAfter`) for a connectivity error; only evidence that
+        Neo4j cannot be reached makes the next statements fail at once (db/outage.py)."""
+        failure = diagnose(exc)
+        if failure is Failure.POOL_FULL:
+            return Overloaded(POOL_FULL_MESSAGE, retryAfter=self._overload_retry_after_s)
+        if failure is Failure.UNREACHABLE:
+            self._down_until = time.monotonic() + self._retry_after_s
         return self._unavailable_error(self._retry_after_s)
 
     def _unavailable_error(self, retry_after_s: float) -> ServiceUnavailable:
@@ -249,7 +249,7 @@ class Database:
             except neo4j_errors.ConstraintError as exc:
                 raise _conflict(exc) from exc
             except CONNECTIVITY_ERRORS as exc:
-                raise self.unavailable() from exc
+                raise self.failed(exc) from exc
             except neo4j_errors.Neo4jError as exc:
                 _raise_if_timed_out(exc)
                 raise
@@ -290,7 +290,7 @@ class Database:
                         rows += 1
                         yield tuple(record.values())
             except CONNECTIVITY_ERRORS as exc:
-                raise self.unavailable() from exc
+                raise self.failed(exc) from exc
             except neo4j_errors.Neo4jError as exc:
                 if past_deadline():
                     _raise_if_timed_out(exc)  # the request's time ran out, not the analysis's
@@ -355,7 +355,7 @@ class Database:
                         await (await tx.run(bump)).consume()
                     await tx.commit()
         except CONNECTIVITY_ERRORS as exc:
-            raise self.unavailable() from exc
+            raise self.failed(exc) from exc
         finally:
             self._connections(-1)
         self._reachable()
