@@ -39,6 +39,7 @@ THINK_MIN_S = float(os.environ.get("SFM_LOAD_THINK_MIN_S", "1"))
 THINK_MAX_S = float(os.environ.get("SFM_LOAD_THINK_MAX_S", "3"))
 MAX_REQUESTS = int(os.environ.get("SFM_LOAD_MAX_REQUESTS", "1000"))  # per simulated user
 LOOPBACK = "http://127.0.0.1:"
+MESSAGE_CHARS = 40  # of a 5xx error's message in its failure reason: tells the refusals apart
 
 NODE = "query Node($id: ID!) { node(id: $id) { id ... on Component { label type version } } }"
 PAGE = """query Page($after: String) {
@@ -124,7 +125,10 @@ class Analyst(FastHttpUser):
             if response.status_code != 200 or body.get("errors"):
                 errors = body.get("errors") or [{}]
                 code = (errors[0].get("extensions") or {}).get("code", "no code")
-                response.failure(f"HTTP {response.status_code} {code}")
+                reason = f"HTTP {response.status_code} {code}"
+                if response.status_code >= 500:  # which refusal: admission, pool, database
+                    reason += f": {str(errors[0].get('message', ''))[:MESSAGE_CHARS]}"
+                response.failure(reason)
                 return None
             response.success()
             data: dict[str, Any] = body["data"]

@@ -1,13 +1,16 @@
-"""What a failed statement says about Neo4j: unreachable, slow, or this process's pool full.
+"""What a failed statement says about Neo4j: unreachable, this process's pool full, or nothing.
 
 Only evidence that Neo4j cannot be reached opens `Database`'s fail-fast window (docs/
 observability.md, "When Neo4j is unreachable"): a refused or reset connection, a connection
-closed under a statement, a routing table no router could give, a database not available. A wait
-that ran out proves nothing of the kind: on a starved machine a live Neo4j answers late, and
-every statement of the process failing at once for seconds would turn slowness into an outage.
-Such a statement fails alone: `POOL_FULL` when every pooled connection stayed in use for the
-whole acquisition wait (the process has as much in flight as it can send), `SLOW` for any other
-deadline (connecting, a socket read or write, the backstop around a statement).
+closed under a statement, a database not available. A wait that ran out proves nothing of the
+kind: on a starved machine a live Neo4j answers late, and every statement of the process
+failing at once for seconds would turn slowness into an outage. Such a statement fails alone:
+`POOL_FULL` when every pooled connection stayed in use for the whole acquisition wait (the
+process has as much in flight as it can send), `INCONCLUSIVE` for any other deadline
+(connecting, a socket read or write, the backstop around a statement) and for a routing table
+without a server for the statement's role: after a connection fails, the routing driver drops
+its server from the table until the next refresh, so the statements that race it find no reader
+or writer whatever the reason of the first failure was.
 """
 
 from __future__ import annotations
@@ -30,13 +33,19 @@ CONNECTIVITY_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
 )
-# Waits that ran out: socket timeouts, asyncio's and ours are all TimeoutError.
-DEADLINES: tuple[type[BaseException], ...] = (TimeoutError, SocketDeadlineExceededError)
+# No evidence either way: waits that ran out (socket timeouts, asyncio's and ours are all
+# TimeoutError), and no server of the wanted role in the routing table.
+INCONCLUSIVE: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    SocketDeadlineExceededError,
+    neo4j_errors.ReadServiceUnavailable,
+    neo4j_errors.WriteServiceUnavailable,
+)
 
 
 class Failure(enum.Enum):
     UNREACHABLE = "unreachable"  # opens the fail-fast window
-    SLOW = "slow"  # this statement only: SERVICE_UNAVAILABLE
+    INCONCLUSIVE = "inconclusive"  # this statement only: SERVICE_UNAVAILABLE
     POOL_FULL = "pool_full"  # this statement only: OVERLOADED
 
 
@@ -47,9 +56,9 @@ def diagnose(exc: BaseException) -> Failure:
         return Failure.POOL_FULL
     if any(_refusal(e) for e in errors):
         return Failure.UNREACHABLE
-    if any(isinstance(e, DEADLINES) for e in errors):
-        return Failure.SLOW
-    # The driver's own verdict with no wait under it: a connection closed, a route not found.
+    if any(isinstance(e, INCONCLUSIVE) for e in errors):
+        return Failure.INCONCLUSIVE
+    # The driver's own verdict with nothing of the above under it: a connection closed.
     return Failure.UNREACHABLE
 
 

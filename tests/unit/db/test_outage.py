@@ -65,17 +65,21 @@ def test_a_closed_connection_or_session_without_a_wait_is_an_outage() -> None:
     assert diagnose(neo4j_errors.DatabaseUnavailable("database is starting")) is Failure.UNREACHABLE
 
 
-def test_a_socket_deadline_on_an_open_connection_is_slowness() -> None:
+def test_a_socket_deadline_on_an_open_connection_is_inconclusive() -> None:
     # HELLO or a statement's read past the acquisition deadline: the connection is set defunct
     # and the driver raises SessionExpired (routing) or ServiceUnavailable (direct) from it.
     deadline = SocketDeadlineExceededError("read timed out")
-    assert diagnose(raised_from(neo4j_errors.SessionExpired("defunct"), deadline)) is Failure.SLOW
     assert (
-        diagnose(raised_from(neo4j_errors.ServiceUnavailable("defunct"), deadline)) is Failure.SLOW
+        diagnose(raised_from(neo4j_errors.SessionExpired("defunct"), deadline))
+        is Failure.INCONCLUSIVE
+    )
+    assert (
+        diagnose(raised_from(neo4j_errors.ServiceUnavailable("defunct"), deadline))
+        is Failure.INCONCLUSIVE
     )
 
 
-def test_connecting_or_the_handshake_timing_out_is_slowness() -> None:
+def test_connecting_or_the_handshake_timing_out_is_inconclusive() -> None:
     connect = raised_while_handling(
         neo4j_errors.ServiceUnavailable("Timed out trying to establish connection"),
         TimeoutError(),
@@ -84,9 +88,9 @@ def test_connecting_or_the_handshake_timing_out_is_slowness() -> None:
         neo4j_errors.ServiceUnavailable("Failed to read handshake from server"),
         TimeoutError("timed out"),
     )
-    assert diagnose(connect) is Failure.SLOW
-    assert diagnose(handshake) is Failure.SLOW
-    assert diagnose(TimeoutError()) is Failure.SLOW  # the backstop around a statement
+    assert diagnose(connect) is Failure.INCONCLUSIVE
+    assert diagnose(handshake) is Failure.INCONCLUSIVE
+    assert diagnose(TimeoutError()) is Failure.INCONCLUSIVE  # the backstop around a statement
 
 
 def test_a_routing_failure_is_an_outage_when_a_router_refused() -> None:
@@ -97,9 +101,30 @@ def test_a_routing_failure_is_an_outage_when_a_router_refused() -> None:
     slow = raised_from(neo4j_errors.SessionExpired("defunct"), SocketDeadlineExceededError("x"))
     assert diagnose(routing_failure(refused)) is Failure.UNREACHABLE
     assert diagnose(routing_failure(slow, refused)) is Failure.UNREACHABLE
-    assert diagnose(routing_failure(slow)) is Failure.SLOW
+    assert diagnose(routing_failure(slow)) is Failure.INCONCLUSIVE
 
 
 def test_a_full_pool_wins_over_what_else_the_chain_holds() -> None:
     full = neo4j_errors.ConnectionAcquisitionTimeoutError("failed to obtain a connection")
     assert diagnose(routing_failure(full)) is Failure.POOL_FULL
+
+
+def test_no_server_of_the_role_in_the_routing_table_is_inconclusive() -> None:
+    # The routing driver dropped the one server after a failure; statements racing the refresh.
+    for missing in (
+        neo4j_errors.ReadServiceUnavailable("No read service currently available"),
+        neo4j_errors.WriteServiceUnavailable("No write service currently available"),
+    ):
+        expired = raised_from(
+            neo4j_errors.SessionExpired("Failed to obtain connection towards 'READ' server."),
+            missing,
+        )
+        assert diagnose(expired) is Failure.INCONCLUSIVE
+    refused = raised_from(
+        neo4j_errors.ServiceUnavailable("Failed to establish connection"),
+        ConnectionRefusedError(111, "Connection refused"),
+    )
+    missing_after_refusal = raised_while_handling(
+        neo4j_errors.ReadServiceUnavailable("No read service currently available"), refused
+    )
+    assert diagnose(missing_after_refusal) is Failure.UNREACHABLE
