@@ -95,8 +95,8 @@ class ServiceUnavailable(SfmError):
 
 
 class Overloaded(ServiceUnavailable):
-    """503 with `Retry-After` as well, but the service is full, not its database gone: every
-    Neo4j connection of the process stayed in use for the acquisition wait."""
+    """503 with `Retry-After` as well, but the service is full, not its database gone: the
+    wait for a connection of the process's Neo4j pool ran out (db/outage.py)."""
 
     code = ErrorCode.OVERLOADED
 
@@ -189,8 +189,8 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ),
     ErrorCode.OVERLOADED: (
         "this service process already has as many requests in flight as it takes "
-        "(`SFM_MAX_CONCURRENT_REQUESTS`: nothing was run), or every connection of its Neo4j "
-        "pool stayed in use while a statement waited for one (that statement was not run); "
+        "(`SFM_MAX_CONCURRENT_REQUESTS`: nothing was run), or no connection of its Neo4j "
+        "pool came free while a statement waited for one (that statement was not run); "
         "retry after `Retry-After` seconds (HTTP 503)"
     ),
     ErrorCode.TIMEOUT: (

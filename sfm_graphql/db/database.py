@@ -14,8 +14,8 @@ unreachable"): the driver's waits derive from `neo4j_unavailable_timeout_s`, eve
 error becomes `ServiceUnavailable` (SERVICE_UNAVAILABLE, HTTP 503 with `Retry-After`), and for
 `neo4j_unavailable_retry_after_s` after evidence that Neo4j is gone (db/outage.py), statements
 fail at once instead of each waiting again; then they try the database again, so the service
-recovers by itself. A wait that ran out on a slow Neo4j fails that statement only, and a full
-pool answers it OVERLOADED.
+recovers by itself. A wait that ran out on a slow Neo4j fails that statement only, and a wait
+for a pooled connection that ran out answers it OVERLOADED.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ BUMP_REVISION = "revision/bump"  # the query that advances the graph revision (d
 ACQUIRE_SHARE = 0.35
 RETRY_SHARE = 0.1
 UNAVAILABLE_MESSAGE = "The graph database is unavailable; try again shortly"
-POOL_FULL_MESSAGE = "Every connection to the graph database is in use; try again shortly"
+BUSY_MESSAGE = "No connection to the graph database came free in time; try again shortly"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +197,8 @@ class Database:
         """The error to raise (with `retryAfter`) for a connectivity error; only evidence that
         Neo4j cannot be reached makes the next statements fail at once (db/outage.py)."""
         failure = diagnose(exc)
-        if failure is Failure.POOL_FULL:
-            return Overloaded(POOL_FULL_MESSAGE, retryAfter=self._overload_retry_after_s)
+        if failure is Failure.BUSY:
+            return Overloaded(BUSY_MESSAGE, retryAfter=self._overload_retry_after_s)
         if failure is Failure.UNREACHABLE:
             self._down_until = time.monotonic() + self._retry_after_s
         return self._unavailable_error(self._retry_after_s)

@@ -1,12 +1,14 @@
-"""What a failed statement says about Neo4j: unreachable, this process's pool full, or nothing.
+"""What a failed statement says about Neo4j: unreachable, this process too busy, or nothing.
 
 Only evidence that Neo4j cannot be reached opens `Database`'s fail-fast window (docs/
 observability.md, "When Neo4j is unreachable"): a refused or reset connection, a connection
 closed under a statement, a database not available. A wait that ran out proves nothing of the
 kind: on a starved machine a live Neo4j answers late, and every statement of the process
 failing at once for seconds would turn slowness into an outage. Such a statement fails alone:
-`POOL_FULL` when every pooled connection stayed in use for the whole acquisition wait (the
-process has as much in flight as it can send), `INCONCLUSIVE` for any other deadline
+`BUSY` when the wait for a pooled connection ran out (`ConnectionAcquisitionTimeoutError`): every
+connection of the pool stayed in use for the whole wait, or the wait was spent before one could
+be taken (the routing driver refreshes its table within the same wait, which a starved process
+may use up); `INCONCLUSIVE` for any other deadline
 (connecting, a socket read or write, the backstop around a statement) and for a routing table
 without a server for the statement's role: after a connection fails, the routing driver drops
 its server from the table until the next refresh, so the statements that race it find no reader
@@ -46,14 +48,14 @@ INCONCLUSIVE: tuple[type[BaseException], ...] = (
 class Failure(enum.Enum):
     UNREACHABLE = "unreachable"  # opens the fail-fast window
     INCONCLUSIVE = "inconclusive"  # this statement only: SERVICE_UNAVAILABLE
-    POOL_FULL = "pool_full"  # this statement only: OVERLOADED
+    BUSY = "busy"  # this statement only: OVERLOADED
 
 
 def diagnose(exc: BaseException) -> Failure:
     """The failure a connectivity error (one of CONNECTIVITY_ERRORS) is evidence of."""
     errors = list(_chain(exc))
     if any(isinstance(e, neo4j_errors.ConnectionAcquisitionTimeoutError) for e in errors):
-        return Failure.POOL_FULL
+        return Failure.BUSY
     if any(_refusal(e) for e in errors):
         return Failure.UNREACHABLE
     if any(isinstance(e, INCONCLUSIVE) for e in errors):

@@ -217,7 +217,7 @@ class GraphQLView(GraphQL[Context, None]):
             return error_response(
                 exc.status_code, ErrorCode.BAD_REQUEST, str(exc.detail), media_type=media_type
             )
-        except ServiceUnavailable as exc:  # Neo4j unreachable (or the pool full) at an API key
+        except ServiceUnavailable as exc:  # Neo4j unreachable (or too busy) at an API key
             retry_after = str(exc.details.get("retryAfter", 1))
             return error_response(
                 503,

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from sfm_graphql.db.cypher_registry import CypherRegistry
-from sfm_graphql.db.database import POOL_FULL_MESSAGE, Database, DriverTimeouts, create_driver
+from sfm_graphql.db.database import BUSY_MESSAGE, Database, DriverTimeouts, create_driver
 from sfm_graphql.errors import Overloaded
 from sfm_graphql.settings import Settings
 from tests.integration.test_overload import SERVICE_UPDATES, locked, serving
@@ -59,7 +59,7 @@ async def test_a_statement_that_finds_the_pool_full_fails_alone(settings: Settin
                 # It waited for the pool (the second time too: no fail-fast window was opened).
                 assert waited >= 0.9 * wait_s, waited
                 assert refused.value.code.value == "OVERLOADED"
-                assert refused.value.message == POOL_FULL_MESSAGE
+                assert refused.value.message == BUSY_MESSAGE
                 assert refused.value.details == {"retryAfter": narrow.overload_retry_after_s}
             await held.rollback()
         started = time.monotonic()

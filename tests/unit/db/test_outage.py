@@ -40,7 +40,7 @@ def test_a_full_pool_is_overload() -> None:
     timed_out = neo4j_errors.ConnectionAcquisitionTimeoutError(
         "failed to obtain a connection from the pool within 1.75s (timeout)"
     )
-    assert diagnose(timed_out) is Failure.POOL_FULL
+    assert diagnose(timed_out) is Failure.BUSY
     assert isinstance(timed_out, CONNECTIVITY_ERRORS)
 
 
@@ -104,9 +104,9 @@ def test_a_routing_failure_is_an_outage_when_a_router_refused() -> None:
     assert diagnose(routing_failure(slow)) is Failure.INCONCLUSIVE
 
 
-def test_a_full_pool_wins_over_what_else_the_chain_holds() -> None:
+def test_an_acquisition_timeout_wins_over_what_else_the_chain_holds() -> None:
     full = neo4j_errors.ConnectionAcquisitionTimeoutError("failed to obtain a connection")
-    assert diagnose(routing_failure(full)) is Failure.POOL_FULL
+    assert diagnose(routing_failure(full)) is Failure.BUSY
 
 
 def test_no_server_of_the_role_in_the_routing_table_is_inconclusive() -> None:
