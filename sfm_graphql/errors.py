@@ -94,6 +94,13 @@ class ServiceUnavailable(SfmError):
     code = ErrorCode.SERVICE_UNAVAILABLE
 
 
+class Overloaded(ServiceUnavailable):
+    """503 with `Retry-After` as well, but the service is full, not its database gone: the
+    wait for a connection of the process's Neo4j pool ran out (db/outage.py)."""
+
+    code = ErrorCode.OVERLOADED
+
+
 class TimedOut(SfmError):
     """The request ran out of its time (`request_timeout_s`); its transaction was ended."""
 
@@ -182,8 +189,9 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ),
     ErrorCode.OVERLOADED: (
         "this service process already has as many requests in flight as it takes "
-        "(`SFM_MAX_CONCURRENT_REQUESTS`); nothing was run; retry after `Retry-After` seconds "
-        "(HTTP 503)"
+        "(`SFM_MAX_CONCURRENT_REQUESTS`: nothing was run), or no connection of its Neo4j "
+        "pool came free while a statement waited for one (that statement was not run); "
+        "retry after `Retry-After` seconds (HTTP 503)"
     ),
     ErrorCode.TIMEOUT: (
         "the request took longer than `SFM_REQUEST_TIMEOUT_S`; it was stopped and its running "

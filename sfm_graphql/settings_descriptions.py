@@ -21,7 +21,8 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "process may use. The chart passes `--workers` from its CPU limit.",
     "max_concurrent_requests": "Requests in flight per process; one more gets 503 `OVERLOADED` "
     "at once (probes and `/metrics` excepted); unset: `SFM_NEO4J_POOL_SIZE`.",
-    "overload_retry_after_s": "`Retry-After` seconds sent with 503 `OVERLOADED`.",
+    "overload_retry_after_s": "`Retry-After` seconds sent with 503 `OVERLOADED` (admission "
+    "control, and a statement that found every Neo4j connection of the process in use).",
     "request_timeout_s": "Time a request may take before 504 `TIMEOUT`; its Cypher transaction "
     "gets the time left as its timeout, so Neo4j ends it too.",
     "bulk_request_timeout_s": "The request timeout of `bulkImport`, `bulkImportFile` and "

@@ -9,12 +9,16 @@ mix, by weight:
 - 10 writes: create a delivery (5), update one of the user's own with the `version` it read
   (optimistic concurrency; a stale version would be CONFLICT, which counts as an error) (5);
 - 5 bulk: `bulkImport` of 10 components and 10 deliveries keyed by the user, upserted;
-- 15 analytics: reach, impact, cached and uncached centrality, once the schema has them. There
-  is no analytics field yet, so there is no such task: the other weights are used as they are
-  (70:10:5 of 85) until `ANALYTICS_WEIGHT` gets its tasks (docs/benchmarks.md, Load).
+- 15 analytics (every one reads the whole analysis graph on a cache miss): `reach` from one of
+  a few policies with `maxDepth` 2 or 3 (4), `policyImpact` of one of them with `radius` 1 or 2
+  (4), PageRank `centrality` of the whole graph, the same question every time, so a hit unless
+  a write advanced the graph revision since it was computed (4), and PageRank `centrality` with
+  a `types` scope picked at random from a few, so it misses more often (3).
 
 A GraphQL response with `errors` counts as a failure even with HTTP 200. The fixture (tokens,
-ids, search words) comes from the JSON file named by `SFM_LOAD_FIXTURE`, written by run.py.
+ids, policies, search words) comes from the JSON file named by `SFM_LOAD_FIXTURE`, written by
+run.py. Bounded: locust's `--run-time`, and each user stops after `SFM_LOAD_MAX_REQUESTS`
+requests; a host other than 127.0.0.1 is refused.
 """
 
 from __future__ import annotations
@@ -28,12 +32,14 @@ from typing import Any
 
 from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
+from locust.exception import StopUser
 
 FIXTURE: dict[str, Any] = json.loads(Path(os.environ["SFM_LOAD_FIXTURE"]).read_text())
 THINK_MIN_S = float(os.environ.get("SFM_LOAD_THINK_MIN_S", "1"))
 THINK_MAX_S = float(os.environ.get("SFM_LOAD_THINK_MAX_S", "3"))
-# The analytics share of issue 12's mix; no task carries it until the analytics fields exist.
-ANALYTICS_WEIGHT = 15
+MAX_REQUESTS = int(os.environ.get("SFM_LOAD_MAX_REQUESTS", "1000"))  # per simulated user
+LOOPBACK = "http://127.0.0.1:"
+MESSAGE_CHARS = 40  # of a 5xx error's message in its failure reason: tells the refusals apart
 
 NODE = "query Node($id: ID!) { node(id: $id) { id ... on Component { label type version } } }"
 PAGE = """query Page($after: String) {
@@ -58,6 +64,30 @@ BULK = """mutation Bulk($components: [BulkComponentInput!]!, $deliveries: [BulkD
   }
 }"""
 BULK_ROWS = 10
+REACH = """query Reach($from: ID!, $depth: Int) {
+  reach(from: $from, maxDepth: $depth) {
+    truncated components { distance strongestPathWeight component { id label type } }
+  }
+}"""
+IMPACT = """query Impact($policy: ID!, $radius: Int!) {
+  policyImpact(policy: $policy, radius: $radius) { density truncated byType { type count } }
+}"""
+CENTRALITY = """query Centrality($types: [ComponentType!]) {
+  centrality(measure: PAGERANK, top: 10, types: $types) { rank score component { id label } }
+}"""
+REACH_DEPTHS = (2, 3)
+IMPACT_RADII = (1, 2)
+# The scopes of the varying centrality: each its own cache entry per graph revision.
+TYPE_SCOPES = (
+    ["ACTOR", "INSTITUTION"],
+    ["ACTOR", "POLICY"],
+    ["INSTITUTION", "POLICY"],
+    ["POLICY", "POLICY_INSTRUMENT"],
+    ["RESOURCE", "PROCESS"],
+    ["ACTOR", "RESOURCE"],
+    ["INSTITUTION", "INDICATOR"],
+    ["RESOURCE", "TECHNOLOGY_SYSTEM", "ECOLOGICAL_SYSTEM"],
+)
 
 _numbers = itertools.count()
 
@@ -66,7 +96,10 @@ class Analyst(FastHttpUser):
     wait_time = between(THINK_MIN_S, THINK_MAX_S)
 
     def on_start(self) -> None:
+        if not (self.host or "").startswith(LOOPBACK):
+            raise StopUser(f"the load targets 127.0.0.1 only, not {self.host!r}")
         self.number = next(_numbers)
+        self.sent = 0
         tokens = FIXTURE["tokens"]
         self.auth = {"Authorization": f"Bearer {tokens[self.number % len(tokens)]}"}
         self.rng = random.Random(self.number)
@@ -74,6 +107,9 @@ class Analyst(FastHttpUser):
         self.cursors: list[str | None] = [None]
 
     def _post(self, name: str, query: str, variables: dict[str, Any]) -> dict[str, Any] | None:
+        if self.sent >= MAX_REQUESTS:
+            raise StopUser()
+        self.sent += 1
         with self.client.post(
             "/graphql",
             json={"query": query, "variables": variables},
@@ -89,7 +125,10 @@ class Analyst(FastHttpUser):
             if response.status_code != 200 or body.get("errors"):
                 errors = body.get("errors") or [{}]
                 code = (errors[0].get("extensions") or {}).get("code", "no code")
-                response.failure(f"HTTP {response.status_code} {code}")
+                reason = f"HTTP {response.status_code} {code}"
+                if response.status_code >= 500:  # which refusal: admission, pool, database
+                    reason += f": {str(errors[0].get('message', ''))[:MESSAGE_CHARS]}"
+                response.failure(reason)
                 return None
             response.success()
             data: dict[str, Any] = body["data"]
@@ -170,4 +209,29 @@ class Analyst(FastHttpUser):
         variables = {"components": components, "deliveries": deliveries}
         self._post("bulk: bulkImport 10+10 rows", BULK, variables)
 
-    # -- analytics (15): no task until reach, impact and centrality exist -------------------------
+    # -- analytics (15) ---------------------------------------------------------------------------
+
+    @task(4)
+    def reach(self) -> None:
+        variables = {
+            "from": self.rng.choice(FIXTURE["policies"]),
+            "depth": self.rng.choice(REACH_DEPTHS),
+        }
+        self._post("analytics: reach", REACH, variables)
+
+    @task(4)
+    def policy_impact(self) -> None:
+        variables = {
+            "policy": self.rng.choice(FIXTURE["policies"]),
+            "radius": self.rng.choice(IMPACT_RADII),
+        }
+        self._post("analytics: policyImpact", IMPACT, variables)
+
+    @task(4)
+    def centrality_same_scope(self) -> None:
+        self._post("analytics: centrality, same scope", CENTRALITY, {"types": None})
+
+    @task(3)
+    def centrality_varying_scope(self) -> None:
+        types = self.rng.choice(TYPE_SCOPES)
+        self._post("analytics: centrality, varying scope", CENTRALITY, {"types": types})

@@ -12,8 +12,10 @@ transaction, as its last statement (db/revision.py): the one place that happens.
 When Neo4j is unreachable a statement fails fast (docs/observability.md, "When Neo4j is
 unreachable"): the driver's waits derive from `neo4j_unavailable_timeout_s`, every connectivity
 error becomes `ServiceUnavailable` (SERVICE_UNAVAILABLE, HTTP 503 with `Retry-After`), and for
-`neo4j_unavailable_retry_after_s` after one, statements fail at once instead of each waiting
-again; then they try the database again, so the service recovers by itself.
+`neo4j_unavailable_retry_after_s` after evidence that Neo4j is gone (db/outage.py), statements
+fail at once instead of each waiting again; then they try the database again, so the service
+recovers by itself. A wait that ran out on a slow Neo4j fails that statement only, and a wait
+for a pooled connection that ran out answers it OVERLOADED.
 """
 
 from __future__ import annotations
@@ -35,16 +37,16 @@ from opentelemetry.trace import Span, Tracer
 from sfm_graphql.db.bookmarks import bookmark_manager
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.deadline import (
-    current_deadline,
-    is_terminated,
     is_timeout,
     past_deadline,
+    raise_if_timed_out,
     transaction_timeout,
 )
 from sfm_graphql.db.native import native_row, to_native
+from sfm_graphql.db.outage import CONNECTIVITY_ERRORS, Failure, diagnose
 from sfm_graphql.db.retry import retry_once
 from sfm_graphql.db.spans import cypher_span, neo4j_attributes, set_returned_rows
-from sfm_graphql.errors import AnalysisTooLarge, Conflict, ServiceUnavailable
+from sfm_graphql.errors import AnalysisTooLarge, Conflict, Overloaded, ServiceUnavailable
 from sfm_graphql.settings import Settings
 
 Row = dict[str, Any]
@@ -62,16 +64,7 @@ BUMP_REVISION = "revision/bump"  # the query that advances the graph revision (d
 ACQUIRE_SHARE = 0.35
 RETRY_SHARE = 0.1
 UNAVAILABLE_MESSAGE = "The graph database is unavailable; try again shortly"
-# Errors that mean the database cannot be reached (as opposed to a bad statement); socket
-# errors and our own backstop timeout included.
-CONNECTIVITY_ERRORS: tuple[type[BaseException], ...] = (
-    neo4j_errors.ServiceUnavailable,  # includes routing failures and IncompleteCommit
-    neo4j_errors.SessionExpired,
-    neo4j_errors.ConnectionPoolError,  # includes ConnectionAcquisitionTimeoutError
-    neo4j_errors.DatabaseUnavailable,
-    OSError,
-    TimeoutError,
-)
+BUSY_MESSAGE = "No connection to the graph database came free in time; try again shortly"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +122,9 @@ class Transaction:
             except neo4j_errors.ConstraintError as exc:
                 raise _conflict(exc) from exc
             except CONNECTIVITY_ERRORS as exc:
-                raise self._db.unavailable() from exc
+                raise self._db.failed(exc) from exc
             except neo4j_errors.Neo4jError as exc:
-                _raise_if_timed_out(exc)
+                raise_if_timed_out(exc)
                 raise
             finally:
                 self._db.notify(name, _now() - started)
@@ -160,6 +153,7 @@ class Database:
         self.statement_deadline_s = settings.neo4j_query_timeout_s + self._backstop_s
         self._retry_after_s = settings.neo4j_unavailable_retry_after_s
         self._retry_s = DriverTimeouts.of(settings).retry  # as the driver's managed transactions
+        self._overload_retry_after_s = settings.overload_retry_after_s
         self._down_until = 0.0  # monotonic time until which statements fail at once
         self._listeners: list[StatementListener] = []
         self._connection_listeners: list[ConnectionListener] = []
@@ -200,9 +194,14 @@ class Database:
             name, query.text, params, access, bumps_revision=query.bumps_revision
         )
 
-    def unavailable(self) -> ServiceUnavailable:
-        """Note that Neo4j cannot be reached; the error to raise (with `retryAfter`)."""
-        self._down_until = time.monotonic() + self._retry_after_s
+    def failed(self, exc: BaseException) -> ServiceUnavailable:
+        """The error to raise (with `retryAfter`) for a connectivity error; only evidence that
+        Neo4j cannot be reached makes the next statements fail at once (db/outage.py)."""
+        failure = diagnose(exc)
+        if failure is Failure.BUSY:
+            return Overloaded(BUSY_MESSAGE, retryAfter=self._overload_retry_after_s)
+        if failure is Failure.UNREACHABLE:
+            self._down_until = time.monotonic() + self._retry_after_s
         return self._unavailable_error(self._retry_after_s)
 
     def _unavailable_error(self, retry_after_s: float) -> ServiceUnavailable:
@@ -252,9 +251,9 @@ class Database:
             except neo4j_errors.ConstraintError as exc:
                 raise _conflict(exc) from exc
             except CONNECTIVITY_ERRORS as exc:
-                raise self.unavailable() from exc
+                raise self.failed(exc) from exc
             except neo4j_errors.Neo4jError as exc:
-                _raise_if_timed_out(exc)
+                raise_if_timed_out(exc)
                 raise
             finally:
                 self._connections(-1)
@@ -293,10 +292,10 @@ class Database:
                         rows += 1
                         yield tuple(record.values())
             except CONNECTIVITY_ERRORS as exc:
-                raise self.unavailable() from exc
+                raise self.failed(exc) from exc
             except neo4j_errors.Neo4jError as exc:
                 if past_deadline():
-                    _raise_if_timed_out(exc)  # the request's time ran out, not the analysis's
+                    raise_if_timed_out(exc)  # the request's time ran out, not the analysis's
                 if is_timeout(exc.code):
                     raise AnalysisTooLarge(
                         f"The analysis took longer than {timeout_s:g} s; narrow its scope"
@@ -372,7 +371,7 @@ class Database:
                         await (await tx.run(bump)).consume()
                     await tx.commit()
         except CONNECTIVITY_ERRORS as exc:
-            raise self.unavailable() from exc
+            raise self.failed(exc) from exc
         finally:
             self._connections(-1)
         self._reachable()
@@ -382,15 +381,6 @@ class Database:
 
     async def close(self) -> None:
         await self.driver.close()
-
-
-def _raise_if_timed_out(exc: neo4j_errors.Neo4jError) -> None:
-    """Raise `TimedOut` when Neo4j ended the transaction because the request's time ran out."""
-    deadline = current_deadline()
-    if deadline is None:
-        return
-    if is_timeout(exc.code) or (is_terminated(exc.code) and deadline.left() <= 0):
-        raise deadline.error() from exc
 
 
 def _conflict(exc: neo4j_errors.ConstraintError) -> Conflict:

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from neo4j.exceptions import Neo4jError
+
 from sfm_graphql.errors import TimedOut
 
 # Neo4j takes transaction timeouts in whole milliseconds and reads 0 as "no timeout": a request
@@ -106,3 +108,12 @@ def past_deadline() -> bool:
     it was ended for the request's sake)."""
     deadline = _current.get()
     return deadline is not None and deadline.left() <= 0
+
+
+def raise_if_timed_out(error: Neo4jError) -> None:
+    """Raise `TimedOut` when Neo4j ended the transaction because the request's time ran out."""
+    deadline = current_deadline()
+    if deadline is None:
+        return
+    if is_timeout(error.code) or (is_terminated(error.code) and deadline.left() <= 0):
+        raise deadline.error() from error

@@ -9,7 +9,7 @@ The status is decided here, from the result, never by a schema extension (`shape
 `application/json` (legacy): a GraphQL response is 200 whatever its errors, except the refusals
 the service has always answered with their own status (401 for a credential that does not
 verify, 429 with `Retry-After` for a spent budget, 503 with `Retry-After` when every error is
-SERVICE_UNAVAILABLE, so a client or proxy backs off and retries).
+SERVICE_UNAVAILABLE or OVERLOADED, so a client or proxy backs off and retries).
 `application/graphql-response+json`: a request that failed before execution (parse, validation,
 limits, persisted query, authentication) has no `data` and a 4xx (or 5xx) status from its first
 error's code; once execution happened it is 200 (or the 503 above).
@@ -47,6 +47,9 @@ UNAVAILABLE_STATUS = 503
 TIMEOUT_STATUS = 504
 RATE_LIMITED_STATUS = 429
 DEFAULT_RETRY_AFTER_S = 1
+# Errors of a response answered 503 with `Retry-After` when they are all it has: Neo4j
+# unreachable or slow, or the process full (its Neo4j pool; db/outage.py).
+UNAVAILABLE_CODES = frozenset({ErrorCode.SERVICE_UNAVAILABLE.value, ErrorCode.OVERLOADED.value})
 
 
 class FastJSONResponse(JSONResponse):
@@ -127,14 +130,15 @@ def _retry_after(extensions: dict[str, Any], wait: int = DEFAULT_RETRY_AFTER_S) 
 
 
 def unavailable_retry_after(response: dict[str, Any]) -> int | None:
-    """Seconds for `Retry-After` when every error is SERVICE_UNAVAILABLE, else None."""
+    """Seconds for `Retry-After` when every error is SERVICE_UNAVAILABLE or OVERLOADED, else
+    None."""
     errors = response.get("errors")
     if not isinstance(errors, list) or not errors:
         return None
     wait = DEFAULT_RETRY_AFTER_S
     for error in errors:
         extensions = _extensions(error)
-        if extensions.get("code") != ErrorCode.SERVICE_UNAVAILABLE.value:
+        if extensions.get("code") not in UNAVAILABLE_CODES:
             return None
         wait = _retry_after(extensions, wait)
     return wait

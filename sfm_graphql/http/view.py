@@ -217,11 +217,11 @@ class GraphQLView(GraphQL[Context, None]):
             return error_response(
                 exc.status_code, ErrorCode.BAD_REQUEST, str(exc.detail), media_type=media_type
             )
-        except ServiceUnavailable as exc:  # Neo4j unreachable while checking an API key
+        except ServiceUnavailable as exc:  # Neo4j unreachable (or too busy) at an API key
             retry_after = str(exc.details.get("retryAfter", 1))
             return error_response(
                 503,
-                ErrorCode.SERVICE_UNAVAILABLE,
+                exc.code,
                 exc.message,
                 {"Retry-After": retry_after},
                 media_type=media_type,
