@@ -4,8 +4,11 @@
   healthy pod restarted.
 - `/readyz`: Neo4j answers a query and every migration is applied (else 503, naming the failing
   check); Redis is checked too, but without it the service still serves (rate limits fall back to
-  per-process counters, API keys to the graph), so Redis down is `degraded`, still 200. From
-  SIGTERM on it answers 503 `shutting down` (http/shutdown.py).
+  per-process counters, API keys to the graph), so Redis down is `degraded`, still 200. A ping
+  that found every pooled connection in use (OVERLOADED, db/outage.py) is `busy`, still 200:
+  the process is full, not broken, and a probe that failed then would take every replica out of
+  the Service at the same spike. From SIGTERM on it answers 503 `shutting down`
+  (http/shutdown.py).
 - `/startupz`: the lifespan has finished (driver, identity, migrations when `migrate_on_start`)
   and every migration is applied: a pod whose migrations run in a separate job starts once the
   job is done.
@@ -24,10 +27,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sfm_graphql.db.migrations import pending_migrations
+from sfm_graphql.errors import Overloaded
 from sfm_graphql.http.app_services import AppServices, app_services
 from sfm_graphql.http.shutdown import draining
 
 OK = "ok"
+BUSY = "busy"  # no pooled connection came free in time: Neo4j is reachable, the process is full
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -50,10 +55,11 @@ async def readyz(request: Request) -> JSONResponse:
             _check(state.redis.ping(), timeout),
         )
     checks = {"neo4j": neo4j, "migrations": migrations, "redis": redis}
-    ready = neo4j == OK and migrations == OK
+    ready = neo4j in {OK, BUSY} and migrations == OK
     if not ready:
         return _answer("not ready", checks, ready=False)
-    return _answer("ready" if redis == OK else "degraded", checks, ready=True)
+    status = "busy" if neo4j == BUSY else "ready" if redis == OK else "degraded"
+    return _answer(status, checks, ready=True)
 
 
 async def startupz(request: Request) -> JSONResponse:
@@ -70,7 +76,9 @@ async def startupz(request: Request) -> JSONResponse:
 def _answer(status: str, checks: dict[str, str], *, ready: bool) -> JSONResponse:
     body: dict[str, Any] = {"status": status, "checks": checks}
     if not ready:
-        body["failing"] = sorted(name for name, result in checks.items() if result != OK)
+        body["failing"] = sorted(
+            name for name, result in checks.items() if result not in {OK, BUSY}
+        )
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
@@ -79,6 +87,8 @@ async def _check(call: Awaitable[Any], limit_s: float) -> str:
         await asyncio.wait_for(call, limit_s)
     except TimeoutError:
         return f"failed: no answer within {limit_s:g} s"
+    except Overloaded:
+        return BUSY
     except Exception as exc:  # noqa: BLE001 (any failure fails the check; its type is reported)
         return f"failed: {type(exc).__name__}"
     return OK

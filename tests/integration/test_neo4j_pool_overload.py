@@ -94,6 +94,8 @@ async def test_a_request_that_finds_the_pool_full_gets_503_overloaded_and_the_ne
                 json={"query": CREATE, "variables": {"input": {"type": "ACTOR", "label": "held"}}},
             )
             component = made.json()["data"]["createComponent"]["component"]
+            # Probed ready before the spike, as the orchestrator does from the start on.
+            assert (await http.get("/readyz")).json()["status"] == "ready"
             await asyncio.sleep(0.5)  # the create's audit event gives the connection back
             change = {"id": component["id"], "version": component["version"], "label": "moved"}
             with locked(neo4j_driver, [component["uuid"]]):
@@ -111,6 +113,11 @@ async def test_a_request_that_finds_the_pool_full_gets_503_overloaded_and_the_ne
                     codes = {e["extensions"]["code"] for e in read.json()["errors"]}
                     assert codes == {"OVERLOADED"}, read.text
                     assert read.elapsed.total_seconds() >= 0.9 * wait_s  # waited, each time
+                # The probe: the process is full, not broken (http/health.py).
+                probe = await http.get("/readyz")
+                assert probe.status_code == 200, probe.text
+                assert probe.json()["status"] == "busy"
+                assert probe.json()["checks"]["neo4j"] == "busy"
                 assert not update.done()
             updated = await update
             assert updated.status_code == 200, updated.text

@@ -147,9 +147,8 @@ class ShapingExecutor(StrawberryGraphQLCoreExecutionContext):
         if name == "__typename":
             type_name = parent.name
             return lambda _executor, _value, _path: type_name
-        if any(
-            d.name.value not in INCLUSION_DIRECTIVES for n in _nodes(group) for d in n.directives or ()
-        ):
+        directives = (d.name.value for n in _nodes(group) for d in n.directives or ())
+        if any(directive not in INCLUSION_DIRECTIVES for directive in directives):
             return None
         field = parent.fields.get(name)
         reader = direct_reader(field.resolve) if field is not None else None
