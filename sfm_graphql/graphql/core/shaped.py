@@ -26,6 +26,7 @@ Anything a shape does not handle exactly as graphql-core would is left to graphq
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -147,11 +148,8 @@ class ShapingExecutor(StrawberryGraphQLCoreExecutionContext):
         if name == "__typename":
             type_name = parent.name
             return lambda _executor, _value, _path: type_name
-        directives = (d.name.value for n in _nodes(group) for d in n.directives or ())
-        if any(directive not in INCLUSION_DIRECTIVES for directive in directives):
-            return None
         field = parent.fields.get(name)
-        reader = direct_reader(field.resolve) if field is not None else None
+        reader = _reader(field, group)
         if field is None or reader is None:
             return None
         value_completion = self._value_completion(field.type, group)
@@ -217,6 +215,18 @@ class ShapingExecutor(StrawberryGraphQLCoreExecutionContext):
 
 def _nodes(group: Iterable[Any]) -> Iterable[Any]:
     return (details.node for details in group)
+
+
+def _reader(field: Any, group: Any) -> tuple[str | None, Any] | None:
+    """How a field's value is read, if a shape may read it: an attribute or a synchronous
+    direct resolver (core/direct.py), on field nodes with no directive but `@include`/`@skip`."""
+    directives = (d.name.value for n in _nodes(group) for d in n.directives or ())
+    if field is None or any(directive not in INCLUSION_DIRECTIVES for directive in directives):
+        return None
+    reader = direct_reader(field.resolve)
+    if reader is not None and reader[1] is not None and inspect.iscoroutinefunction(reader[1]):
+        return None
+    return reader
 
 
 def _leaf(leaf_type: GraphQLLeafType) -> Complete:
