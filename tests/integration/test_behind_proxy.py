@@ -31,6 +31,7 @@ import pytest
 from sfm_graphql.security.principal import Role
 from sfm_graphql.services.access import oauth_clients
 from tests.paths import ROOT
+from tests.services import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -43,13 +44,6 @@ PING = "{ deliveryKinds { kind } }"
 PAGE_OF_TEN = "{ components(first: 10) { edges { node { id } } } }"  # 11 points
 ADMIN_ONLY = "{ oauthClients { __typename } }"
 PUBLIC_HOST = "sfm.example.test"  # not loopback: Authlib serves plain HTTP only to loopback
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
