@@ -183,6 +183,19 @@ def statements(app: Any) -> Iterator[StatementCounter]:
     app.state.services.db.remove_listener(counter)
 
 
+def stop_process(process: subprocess.Popen[bytes], wait_s: float) -> None:
+    """Stop a child process the test started: SIGTERM, `wait_s` seconds for it to end, then
+    SIGKILL. Nothing to do when it has already exited."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -372,9 +385,4 @@ def start_worker(settings: Settings) -> Iterator[Callable[..., subprocess.Popen[
 
     yield start
     for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_process(process, 20)

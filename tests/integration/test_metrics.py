@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
 from tests.integration.helpers import create_component, create_delivery
 from tests.paths import ROOT
-from tests.services import METRICS_TOKEN, GraphQLClient, free_port, serving
+from tests.services import METRICS_TOKEN, GraphQLClient, free_port, serving, stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -436,12 +435,7 @@ async def test_two_workers_add_up_their_metrics(settings: Settings, app: Any) ->
             assert len(pids) == 2, f"expected both workers in the scrape, saw pids {pids}"
             assert seen.value("sfm_db_connections", state="size") == 2 * settings.neo4j_pool_size
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server, 30)
         log.seek(0)
         output = log.read().decode(errors="replace")
         log.close()

@@ -22,7 +22,7 @@ from sfm_graphql.security.signing import KeyRing
 from sfm_graphql.security.vault import VaultSecrets
 from sfm_graphql.settings import Settings
 from tests.paths import ROOT
-from tests.services import free_port
+from tests.services import free_port, stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -70,12 +70,7 @@ def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
             time.sleep(0.2)
         yield address, token
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, 10)
         log.close()
 
 
