@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
-from server import CLI
+from server import CLI, LoggedChild, spawn_logged
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 STARTED = "analysis worker started"  # sfm_graphql/worker.py logs it once it is listening
@@ -83,41 +80,23 @@ async def wait_quiet(pids: list[int], *, max_s: float, busy_share: float = 0.1) 
     return round(time.monotonic() - started, 1)
 
 
-class Worker:
+class Worker(LoggedChild):
     """`async with Worker(env) as worker:` runs `sfm-graphql worker` until the block ends."""
+
+    stop_wait_s = 40  # SIGTERM lets a running job finish within the worker's grace period
 
     def __init__(self, env: dict[str, str], *, start_timeout_s: float = 60.0) -> None:
         self.env = env
         self._timeout = start_timeout_s
-        self._log = Path(tempfile.mkstemp(prefix="sfm-bench-worker-", suffix=".log")[1])
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def log_path(self) -> Path:
-        return self._log
-
-    @property
-    def pid(self) -> int:
-        assert self._process is not None
-        return self._process.pid
+        super().__init__("sfm-bench-worker-")
 
     def check_running(self) -> None:
         status = self._process.poll() if self._process is not None else None
         if self._process is None or status is not None:
             raise RuntimeError(f"the worker exited (status {status}); its log: {self._log}")
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        with self._log.open("wb") as log:
-            return subprocess.Popen(
-                [str(CLI), "worker"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-
     async def __aenter__(self) -> Worker:
-        self._process = self._spawn()
+        self._process = spawn_logged([str(CLI), "worker"], self.env, self._log)
         # The worker has no probe; it logs this line once it listens on its queue.
         deadline = time.monotonic() + self._timeout
         while STARTED not in self._log.read_text(errors="replace"):
@@ -127,22 +106,3 @@ class Worker:
                 raise RuntimeError(f"the worker did not start; its log: {self._log}")
             await asyncio.sleep(0.2)
         return self
-
-    async def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()  # our own child, by its pid
-        try:
-            await asyncio.to_thread(process.wait, 40)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            await asyncio.to_thread(process.wait, 5)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()

@@ -32,7 +32,61 @@ def free_port() -> int:
         return port
 
 
-class Service:
+def spawn_logged(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `args` with no input, its output and errors both written to `log_path`."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            args, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+
+
+async def stop_child(process: subprocess.Popen[bytes] | None, wait_s: float) -> None:
+    """Stop our own child: SIGTERM, `wait_s` seconds for it to end, then SIGKILL. Nothing to do
+    when there is no process or it has already exited."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()  # our own child, by its pid
+    try:
+        await asyncio.to_thread(process.wait, wait_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        await asyncio.to_thread(process.wait, 5)
+
+
+class LoggedChild:
+    """A child process of the benchmark with its log file; `async with` stops it at the end,
+    waiting `stop_wait_s` for it to end on SIGTERM."""
+
+    stop_wait_s: float = 15
+
+    def __init__(self, log_prefix: str) -> None:
+        self._log = Path(tempfile.mkstemp(prefix=log_prefix, suffix=".log")[1])
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self._log
+
+    @property
+    def pid(self) -> int:
+        """The child's pid (a served app's workers, if several, are its children)."""
+        assert self._process is not None, "the process is not running"
+        return self._process.pid
+
+    async def stop(self) -> None:
+        process, self._process = self._process, None
+        await stop_child(process, self.stop_wait_s)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+class Service(LoggedChild):
     """`async with Service(env) as svc:` runs bench/serve_app.py until the block ends."""
 
     def __init__(
@@ -44,18 +98,7 @@ class Service:
         # The built-in token issuer is named after SFM_HOST/SFM_PORT: the same for CLI and server.
         self.env = {**os.environ, **env, "SFM_HOST": HOST, "SFM_PORT": str(self.port)}
         self._timeout = start_timeout_s
-        self._log = Path(tempfile.mkstemp(prefix="sfm-bench-service-", suffix=".log")[1])
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def log_path(self) -> Path:
-        return self._log
-
-    @property
-    def pid(self) -> int:
-        """The pid of `sfm-graphql serve` (its workers, if several, are its children)."""
-        assert self._process is not None, "the service is not running"
-        return self._process.pid
+        super().__init__("sfm-bench-service-")
 
     def mint_token(self, subject: str) -> str | None:
         """A one-hour token for `subject`, or None when the service has no `token` command
@@ -73,18 +116,10 @@ class Service:
             raise RuntimeError(f"sfm-graphql token failed: {done.stderr.strip()}")
         return done.stdout.strip()
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        with self._log.open("wb") as log:
-            return subprocess.Popen(
-                [str(self.cli), "serve", "--host", HOST, "--port", str(self.port)],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-
     async def __aenter__(self) -> Service:
-        self._process = self._spawn()
+        self._process = spawn_logged(
+            [str(self.cli), "serve", "--host", HOST, "--port", str(self.port)], self.env, self._log
+        )
         await self._wait_ready()
         return self
 
@@ -112,22 +147,3 @@ class Service:
                 f"the service process exited (status {status}) in the middle of the run; "
                 f"its log: {self._log}"
             )
-
-    async def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()  # our own child, by its pid
-        try:
-            await asyncio.to_thread(process.wait, 15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            await asyncio.to_thread(process.wait, 5)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()

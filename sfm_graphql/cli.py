@@ -9,6 +9,7 @@ import ipaddress
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sfm_graphql.settings import Settings, load_settings
@@ -100,59 +101,59 @@ def _worker(_: argparse.Namespace) -> int:
     return 0
 
 
-def _export_schema(args: argparse.Namespace) -> int:
-    from sfm_graphql.graphql.schema import export_sdl
-
-    sdl = export_sdl()
-    path = Path(args.path)
-    if args.check:
-        if not path.exists() or path.read_text(encoding="utf-8") != sdl:
-            print(f"{path} differs from the schema in code; run `make schema`", file=sys.stderr)
+def _write_or_check(
+    path: Path, current: str | None, wanted: str, *, check: bool, stale: str
+) -> int:
+    """Write `wanted` to `path`; with --check write nothing and fail, saying `stale`, when the
+    file (`current`, None when missing) is not `wanted`."""
+    if check:
+        if current != wanted:
+            print(f"{path} differs from {stale}", file=sys.stderr)
             return 1
         return 0
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(sdl, encoding="utf-8")
+    path.write_text(wanted, encoding="utf-8")
     return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from sfm_graphql.graphql.schema import export_sdl
+
+    path = Path(args.path)
+    current = path.read_text(encoding="utf-8") if path.exists() else None
+    stale = "the schema in code; run `make schema`"
+    return _write_or_check(path, current, export_sdl(), check=args.check, stale=stale)
+
+
+def _export_doc_table(
+    args: argparse.Namespace, command: str, with_table: Callable[[str], str], source: str
+) -> int:
+    """Rewrite (or --check) the generated table of the document at `args.path`."""
+    from sfm_graphql.doc_sections import MissingDescription
+
+    path = Path(args.path)
+    current = path.read_text(encoding="utf-8")
+    try:
+        wanted = with_table(current)
+    except (MissingDescription, ValueError) as exc:
+        print(f"sfm-graphql {command}: {exc}", file=sys.stderr)
+        return 1
+    stale = f"{source}; run `make docs`"
+    return _write_or_check(path, current, wanted, check=args.check, stale=stale)
 
 
 def _export_config_docs(args: argparse.Namespace) -> int:
     """Rewrite (or --check) the settings table of docs/operations/configuration.md."""
-    from sfm_graphql.settings_reference import MissingDescription, with_table
+    from sfm_graphql.settings_reference import with_table
 
-    path = Path(args.path)
-    current = path.read_text(encoding="utf-8")
-    try:
-        wanted = with_table(current)
-    except (MissingDescription, ValueError) as exc:
-        print(f"sfm-graphql export-config-docs: {exc}", file=sys.stderr)
-        return 1
-    if args.check:
-        if current != wanted:
-            print(f"{path} differs from Settings; run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    path.write_text(wanted, encoding="utf-8")
-    return 0
+    return _export_doc_table(args, "export-config-docs", with_table, "Settings")
 
 
 def _export_error_codes(args: argparse.Namespace) -> int:
     """Rewrite (or --check) the error-code table of docs/api.md from ErrorCode."""
-    from sfm_graphql.error_table import MissingDescription, with_table
+    from sfm_graphql.error_table import with_table
 
-    path = Path(args.path)
-    current = path.read_text(encoding="utf-8")
-    try:
-        wanted = with_table(current)
-    except (MissingDescription, ValueError) as exc:
-        print(f"sfm-graphql export-error-codes: {exc}", file=sys.stderr)
-        return 1
-    if args.check:
-        if current != wanted:
-            print(f"{path} differs from ErrorCode; run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    path.write_text(wanted, encoding="utf-8")
-    return 0
+    return _export_doc_table(args, "export-error-codes", with_table, "ErrorCode")
 
 
 def _audit_prune(args: argparse.Namespace) -> int:

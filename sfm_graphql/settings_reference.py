@@ -18,6 +18,7 @@ from typing import Literal, Union, get_args, get_origin
 from pydantic import AliasChoices, BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
+from sfm_graphql.doc_sections import MissingDescription, with_section
 from sfm_graphql.settings import Settings
 from sfm_graphql.settings_descriptions import SETTING_DESCRIPTIONS
 
@@ -28,10 +29,6 @@ START = (
 END = "<!-- settings:end -->"
 HIDDEN = "(secret)"
 UNSET = "unset"
-
-
-class MissingDescription(Exception):
-    pass
 
 
 def env_names(name: str, field: FieldInfo) -> list[str]:
@@ -132,8 +129,4 @@ def render_table() -> str:
 
 def with_table(document: str) -> str:
     """`document` with the text between the markers replaced by the current table."""
-    before, start, rest = document.partition(START)
-    _, end, after = rest.partition(END)
-    if not start or not end:
-        raise ValueError(f"the document has no {START!r} ... {END!r} section")
-    return f"{before}{START}\n{render_table()}\n{END}{after}"
+    return with_section(document, START, END, render_table)

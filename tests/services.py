@@ -8,6 +8,7 @@ a service is missing. Unit tests (tests/unit/) load nothing from here and need n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -182,6 +183,19 @@ def statements(app: Any) -> Iterator[StatementCounter]:
     app.state.services.db.remove_listener(counter)
 
 
+def stop_process(process: subprocess.Popen[bytes], wait_s: float) -> None:
+    """Stop a child process the test started: SIGTERM, `wait_s` seconds for it to end, then
+    SIGKILL. Nothing to do when it has already exited."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -189,22 +203,34 @@ def free_port() -> int:
         return port
 
 
+@contextlib.contextmanager
+def serving(
+    app: Any, *, port: int | None = None, start_timeout_s: float = 30, stop_timeout_s: float = 10
+) -> Iterator[str]:
+    """`app` served over real HTTP by uvicorn in a thread of this process, on `port` (a free
+    loopback port when None); yields its base URL once it listens and stops it when the block
+    ends. The one way a test serves an app in-process."""
+    port = free_port() if port is None else port
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"the test server on port {port} did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=stop_timeout_s)
+
+
 @pytest.fixture(scope="session")
 def live_server_url(settings: Settings) -> Iterator[str]:
     """The app served by uvicorn over real HTTP on a free loopback port."""
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings)) as url:
+        yield url
 
 
 # -- API keys for tests (docs/security.md, API keys) ----------------------------------------------
@@ -359,9 +385,4 @@ def start_worker(settings: Settings) -> Iterator[Callable[..., subprocess.Popen[
 
     yield start
     for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_process(process, 20)

@@ -31,6 +31,7 @@ import pytest
 from sfm_graphql.security.principal import Role
 from sfm_graphql.services.access import oauth_clients
 from tests.paths import ROOT
+from tests.services import free_port, stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -45,13 +46,6 @@ ADMIN_ONLY = "{ oauthClients { __typename } }"
 PUBLIC_HOST = "sfm.example.test"  # not loopback: Authlib serves plain HTTP only to loopback
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -64,15 +58,6 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: 
     raise RuntimeError(
         f"{what} did not listen on {port}: {log.read_text(errors='replace')[-3000:]}"
     )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
 
 
 def _nginx_binary() -> str:
@@ -121,7 +106,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, settings: Any) -> Iterator
         _wait_for_port(port, process, "sfm-graphql serve", log)
         yield port, log
     finally:
-        _stop(process)
+        stop_process(process, 15)
 
 
 NGINX_CONF = """
@@ -198,7 +183,7 @@ def deployment(
             log=service_log,
         )
     finally:
-        _stop(process)
+        stop_process(process, 15)
 
 
 @pytest.fixture

@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from starlette.applications import Starlette
@@ -30,31 +26,11 @@ from sfm_graphql.security.principal import Role
 from sfm_graphql.security.signing import cli_token, parse_ttl
 from sfm_graphql.security.tokens import JwtVerifier, TrustedIssuer
 from sfm_graphql.settings import OidcIssuer, Settings
+from tests.services import free_port, serving
 
 pytestmark = pytest.mark.integration
 
 AUDIENCE = "sfm-graphql"
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """`app` served by uvicorn on a free loopback port in a thread; stopped at the end."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 class IdentityProvider:
@@ -99,7 +75,7 @@ class IdentityProvider:
 @pytest.fixture(scope="module")
 def idp() -> Iterator[IdentityProvider]:
     provider = IdentityProvider()
-    with serve(provider.app) as url:
+    with serving(provider.app) as url:
         provider.url = url
         yield provider
 
@@ -288,28 +264,14 @@ async def test_the_builtin_issuer_is_verifiable_from_its_discovery_document(
     settings: Settings, http: httpx.AsyncClient
 ) -> None:
     """A resource server that knows only the service's URL verifies the service's tokens."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    port = free_port()
     served = Settings(environment="test", graphiql=True, host="127.0.0.1", port=port)
-    assert served.auth_issuer_url == url
-    app = create_app(served)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "the service did not start"
-            await asyncio.sleep(0.05)
+    # The issuer is named after the host and port, so the app knows its port before it serves.
+    with serving(create_app(served), port=port) as url:
+        assert served.auth_issuer_url == url
         token = await cli_token(served, roles=["analyst"], ttl=parse_ttl("5m"), subject="ops")
         source = RemoteJwks(
             issuer=url, jwks_uri=None, http=http, cache_ttl_s=60, min_refresh_s=0, timeout_s=5
         )
         principal = await verifier_with(source, url).verify(token, client_ip="x")
         assert (principal.subject, principal.roles) == ("ops", {Role.ANALYST})
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -43,7 +40,7 @@ from hypothesis import strategies as st
 from sfm_graphql.app import create_app
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.settings import Settings
-from tests.services import free_port, wipe_graph
+from tests.services import serving, wipe_graph
 
 pytestmark = pytest.mark.integration
 
@@ -265,23 +262,13 @@ def generated_server(settings: Settings, neo4j_driver: Any, issue_token: Any) ->
     wipe_graph(neo4j_driver)
     unlimited = dict.fromkeys(settings.rate_limit_points_by_role, 10**12)
     app = create_app(settings.model_copy(update={"rate_limit_points_by_role": unlimited}))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
     tokens = {
         role: issue_token(role, subject=f"generated-{role}-{uuid.uuid4()}", mfa=True)
         for role in ("admin", "viewer")
     }
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+    with serving(app) as url, httpx.Client(base_url=url, timeout=60) as http:
         ids = _small_model(http, tokens["admin"])
         yield http, tokens, ids
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _small_model(http: httpx.Client, token: str) -> list[str]:

@@ -9,9 +9,6 @@ the shared app's budgets are untouched (a limit's Redis key includes its size).
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,11 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from sfm_graphql.app import create_app
 from sfm_graphql.services.access import oauth_clients
 from sfm_graphql.settings import Settings
+from tests.services import serving
 
 pytestmark = pytest.mark.integration
 
@@ -34,31 +31,12 @@ query { auditLog(first: 100, filter: {action: "login.failed"}) {
 FORM = {"grant_type": "client_credentials"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def served(settings: Settings, **overrides: Any) -> Iterator[tuple[str, Any]]:
     """(base URL, app) of an app with `overrides` served by uvicorn on loopback."""
     application = create_app(settings.model_copy(update=overrides))
-    port = free_port()
-    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", application
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(application) as url:
+        yield url, application
 
 
 async def test_a_burst_of_wrong_logins_lets_at_most_the_limit_through_to_verification(

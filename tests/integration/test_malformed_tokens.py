@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from sfm_graphql.app import create_app
 from sfm_graphql.settings import Settings
-from tests.services import METRICS_TOKEN
+from tests.services import METRICS_TOKEN, serving
 
 pytestmark = pytest.mark.integration
 
@@ -56,29 +52,12 @@ def crafted_tokens(issue_token: Any) -> list[str]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server_url(settings: Settings, clean_graph: None) -> Iterator[str]:
     """A server whose failed-login gate lets ATTEMPTS + 1 failures through per address."""
-    port = free_port()
     application = create_app(settings.model_copy(update={"failed_logins_per_ip": ATTEMPTS + 1}))
-    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(application) as url:
+        yield url
 
 
 def _failures(metrics_text: str) -> float:

@@ -10,11 +10,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -23,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
 from sfm_graphql.app import create_app
@@ -31,7 +28,7 @@ from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
 from tests.integration.helpers import create_component, create_delivery
 from tests.paths import ROOT
-from tests.services import METRICS_TOKEN, GraphQLClient, free_port
+from tests.services import METRICS_TOKEN, GraphQLClient, free_port, serving, stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -86,18 +83,8 @@ async def http(app: Any, clean_graph: None) -> AsyncIterator[httpx.AsyncClient]:
 def metrics_server_url(settings: Settings) -> Iterator[str]:
     """A fresh app of its own over real HTTP: the session's live server has seen so many
     operation names by now that new ones may already read `other`."""
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -448,12 +435,7 @@ async def test_two_workers_add_up_their_metrics(settings: Settings, app: Any) ->
             assert len(pids) == 2, f"expected both workers in the scrape, saw pids {pids}"
             assert seen.value("sfm_db_connections", state="size") == 2 * settings.neo4j_pool_size
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server, 30)
         log.seek(0)
         output = log.read().decode(errors="replace")
         log.close()

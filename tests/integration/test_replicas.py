@@ -8,15 +8,12 @@ lives in Redis and Neo4j (docs/deployment.md, Scaling out).
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from sfm_graphql.app import create_app
 from sfm_graphql.db.bookmarks import HEADER
@@ -24,29 +21,11 @@ from sfm_graphql.security.principal import Role
 from sfm_graphql.settings import Settings
 from tests.integration.test_api_keys import CREATE, REVOKE, _in
 from tests.integration.test_limits import PAGE_OF_TEN, RATE_LIMIT, SMALL_BUDGETS
-from tests.services import free_port
+from tests.services import serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]
 
 PING = "{ apiKeys { keyId } }"
-
-
-def _serve(settings: Settings) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("a replica did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +38,8 @@ def replicas(settings: Settings) -> Iterator[tuple[str, str]]:
             "apq_store_cost": 1,  # a store fits the small budgets
         }
     )
-    a, b = _serve(small), _serve(small)
-    yield next(a), next(b)
-    for server in (a, b):
-        next(server, None)
+    with serving(create_app(small)) as a, serving(create_app(small)) as b:
+        yield a, b
 
 
 def _client(url: str, **headers: str) -> httpx.AsyncClient:

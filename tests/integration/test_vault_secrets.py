@@ -8,7 +8,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,18 +22,12 @@ from sfm_graphql.security.signing import KeyRing
 from sfm_graphql.security.vault import VaultSecrets
 from sfm_graphql.settings import Settings
 from tests.paths import ROOT
+from tests.services import free_port, stop_process
 
 pytestmark = pytest.mark.integration
 
 BAO = ROOT / ".venv" / "bin" / "bao"
 START_TIMEOUT_S = 30
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +70,7 @@ def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
             time.sleep(0.2)
         yield address, token
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, 10)
         log.close()
 
 

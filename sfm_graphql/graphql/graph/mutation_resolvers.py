@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import strawberry
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+import strawberry
+from graphql import FieldNode
+
+from sfm_graphql.db.database import Database
 from sfm_graphql.errors import NotFound
 from sfm_graphql.graphql.core.context import Info
 from sfm_graphql.graphql.core.ids import COMPONENT_TYPE_NAMES, expect_global_id, to_global_id
@@ -27,22 +32,42 @@ from sfm_graphql.services import deliveries as delivery_service
 DELIVERY = frozenset({"Delivery"})
 
 
-async def _component(info: Info, component_id: str) -> Component:
+_Plan = TypeVar("_Plan")
+_Item = TypeVar("_Item")
+
+
+async def _written(
+    info: Info,
+    item_id: str,
+    *,
+    key: str,
+    plan_of: Callable[[Planner, list[FieldNode]], _Plan],
+    by_ids: Callable[[Database, list[str], _Plan], Awaitable[dict[str, _Item]]],
+) -> _Item:
+    """The item a mutation wrote, read in one statement as the payload's `key` field selects it;
+    NotFound when it was removed in the meantime."""
     planner = Planner(info)
-    plan = planner.component_plan(planner.descend(planner.root_nodes, "component"))
-    found = await components_by_ids(info.context.db, [component_id], plan)
-    if component_id not in found:
-        raise NotFound("The component no longer exists")
-    return found[component_id]
+    plan = plan_of(planner, planner.descend(planner.root_nodes, key))
+    found = await by_ids(info.context.db, [item_id], plan)
+    if item_id not in found:
+        raise NotFound(f"The {key} no longer exists")
+    return found[item_id]
+
+
+async def _component(info: Info, component_id: str) -> Component:
+    return await _written(
+        info,
+        component_id,
+        key="component",
+        plan_of=Planner.component_plan,
+        by_ids=components_by_ids,
+    )
 
 
 async def _delivery(info: Info, delivery_id: str) -> Delivery:
-    planner = Planner(info)
-    plan = planner.delivery_plan(planner.descend(planner.root_nodes, "delivery"))
-    found = await deliveries_by_ids(info.context.db, [delivery_id], plan)
-    if delivery_id not in found:
-        raise NotFound("The delivery no longer exists")
-    return found[delivery_id]
+    return await _written(
+        info, delivery_id, key="delivery", plan_of=Planner.delivery_plan, by_ids=deliveries_by_ids
+    )
 
 
 async def create_component(info: Info, input: CreateComponentInput) -> ComponentPayload:  # noqa: A002

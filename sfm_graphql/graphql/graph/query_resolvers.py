@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import strawberry
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
+import strawberry
+from graphql import FieldNode
+
+from sfm_graphql.db.database import Database, Row
+from sfm_graphql.db.plan import Page
 from sfm_graphql.errors import BadUserInput
 from sfm_graphql.graphql.core.context import Info
 from sfm_graphql.graphql.core.enums import ComponentType, DeliveryKind, DeliveryKindInfo, Direction
@@ -23,9 +29,52 @@ from sfm_graphql.graphql.graph.types import (
 from sfm_graphql.graphql.planner import convert
 from sfm_graphql.graphql.planner.selection import Planner
 from sfm_graphql.services import reads
+from sfm_graphql.settings import Settings
 
 MAX_SEARCH_TEXT = 200
 MAX_SEARCH_RESULTS = 100
+
+
+_Plan_contra = TypeVar("_Plan_contra", contravariant=True)
+_Where_contra = TypeVar("_Where_contra", contravariant=True)
+_Shape = TypeVar("_Shape")
+_Input = TypeVar("_Input")
+_Connection = TypeVar("_Connection")
+
+
+class _PageRead(Protocol[_Plan_contra, _Where_contra, _Shape]):
+    """A read service's page of one kind (`reads.components_page`, `reads.deliveries_page`)."""
+
+    def __call__(
+        self, *, db: Database, plan: _Plan_contra, where: _Where_contra, page: Page, total: bool
+    ) -> Awaitable[reads.Items[_Shape]]: ...
+
+
+async def _connection(
+    info: Info,
+    page_args: dict[str, Any],
+    filter: _Input,  # noqa: A002 (GraphQL argument name)
+    *,
+    page_of: Callable[[Settings, dict[str, Any]], Page],
+    plan_of: Callable[[Planner, list[FieldNode]], _Plan_contra],
+    where_of: Callable[[_Input], _Where_contra],
+    read: _PageRead[_Plan_contra, _Where_contra, _Shape],
+    connection_of: Callable[[list[Row], Page, _Shape, int | None], _Connection],
+) -> _Connection:
+    """A root connection: the page arguments and the selection below `edges.node` checked and
+    planned, then `filter`, one statement read, its rows hydrated (in that order, so the first
+    invalid argument is the one reported). The functions passed are module-level ones."""
+    page = page_of(info.context.settings, page_args)
+    planner = Planner(info)
+    plan = plan_of(planner, planner.descend(planner.root_nodes, "edges", "node"))
+    found = await read(
+        db=info.context.db,
+        plan=plan,
+        where=where_of(filter),
+        page=page,
+        total=planner.selects(planner.root_nodes, "totalCount"),
+    )
+    return connection_of(found.items, page, found.shape, found.total)
 
 
 async def components(
@@ -37,21 +86,16 @@ async def components(
     filter: ComponentFilter | None = None,  # noqa: A002 (GraphQL argument name)
     order_by: ComponentOrder | None = None,
 ) -> ComponentConnection:
-    settings = info.context.settings
-    page = convert.component_page(
-        settings,
+    return await _connection(
+        info,
         {"first": first, "after": after, "last": last, "before": before, "order_by": order_by},
+        filter,
+        page_of=convert.component_page,
+        plan_of=Planner.component_plan,
+        where_of=convert.component_filter,
+        read=reads.components_page,
+        connection_of=hydrate.component_connection,
     )
-    planner = Planner(info)
-    plan = planner.component_plan(planner.descend(planner.root_nodes, "edges", "node"))
-    found = await reads.components_page(
-        db=info.context.db,
-        plan=plan,
-        where=convert.component_filter(filter),
-        page=page,
-        total=planner.selects(planner.root_nodes, "totalCount"),
-    )
-    return hydrate.component_connection(found.items, page, found.shape, found.total)
 
 
 async def deliveries(
@@ -63,21 +107,16 @@ async def deliveries(
     filter: DeliveryFilter | None = None,  # noqa: A002
     order_by: DeliveryOrder | None = None,
 ) -> DeliveryConnection:
-    settings = info.context.settings
-    page = convert.delivery_page(
-        settings,
+    return await _connection(
+        info,
         {"first": first, "after": after, "last": last, "before": before, "order_by": order_by},
+        filter,
+        page_of=convert.delivery_page,
+        plan_of=Planner.delivery_plan,
+        where_of=convert.delivery_filter,
+        read=reads.deliveries_page,
+        connection_of=hydrate.delivery_connection,
     )
-    planner = Planner(info)
-    plan = planner.delivery_plan(planner.descend(planner.root_nodes, "edges", "node"))
-    found = await reads.deliveries_page(
-        db=info.context.db,
-        plan=plan,
-        where=convert.delivery_filter(filter),
-        page=page,
-        total=planner.selects(planner.root_nodes, "totalCount"),
-    )
-    return hydrate.delivery_connection(found.items, page, found.shape, found.total)
 
 
 def lucene_terms(text: str) -> str:
