@@ -182,8 +182,9 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ),
     ErrorCode.OVERLOADED: (
         "this service process already has as many requests in flight as it takes "
-        "(`SFM_MAX_CONCURRENT_REQUESTS`); nothing was run; retry after `Retry-After` seconds "
-        "(HTTP 503)"
+        "(`SFM_MAX_CONCURRENT_REQUESTS`) and its admission queue is full, or the request waited "
+        "`SFM_ADMISSION_WAIT_S` in it without a slot; nothing was run; retry after "
+        "`Retry-After` seconds (HTTP 503)"
     ),
     ErrorCode.TIMEOUT: (
         "the request took longer than `SFM_REQUEST_TIMEOUT_S`; it was stopped and its running "
