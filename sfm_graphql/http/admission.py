@@ -36,7 +36,8 @@ from sfm_graphql.http.responses import error_response
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/startupz", "/metrics"})
 OVERLOADED_STATUS = 503
 # Body bytes read while waiting, to see a disconnect behind them; past this the waiter stops
-# reading (the server's flow control holds the rest) and only its wait bound applies.
+# reading (the server's flow control holds the rest) and only its wait bound applies. The size
+# of the default anonymous body limit (max_anonymous_body_bytes), which anyone may send anyway.
 WAIT_BUFFER_BYTES = 64 * 1024
 
 # Reasons of a refusal (the `reason` label of sfm_requests_rejected_total).
@@ -99,15 +100,18 @@ class AdmissionControl:
         if self.in_flight < self.limit and not self._waiters:
             self.in_flight += 1
         elif len(self._waiters) >= self.queue_size:
-            await self._refuse(scope, receive, send, QUEUE_FULL)
+            await self._refuse(scope, receive, send, reason=QUEUE_FULL)
             return
         else:
             buffered: list[Message] = []
             outcome = await self._wait(receive, buffered)
-            if outcome == DISCONNECTED:
-                return  # nobody to answer
-            if outcome == TIMED_OUT:
-                await self._refuse(scope, receive, send, WAITED_TOO_LONG)
+            if outcome != ADMITTED:
+                # A client that went away is answered all the same (the server drops it), so
+                # its record, log line and metrics show this 503, not an unanswered request;
+                # it is not counted as a refusal.
+                timed_out = outcome == TIMED_OUT
+                reason = WAITED_TOO_LONG if timed_out else None
+                await self._refuse(scope, receive, send, reason=reason, waited=timed_out)
                 return
             if buffered:
                 receive = _replaying(buffered, receive)
@@ -177,11 +181,19 @@ class AdmissionControl:
         if self._observer is not None:
             self._observer.admission_waiting(delta)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
-        if self._observer is not None:
+    async def _refuse(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        reason: str | None,
+        waited: bool = False,
+    ) -> None:
+        if self._observer is not None and reason is not None:
             self._observer.admission_refused(reason)
         message = f"This server is at its limit of {self.limit} requests at once"
-        if reason == WAITED_TOO_LONG:
+        if waited:
             message += f" and none finished within the {self.wait_s:g} s this request waited"
         response = error_response(
             OVERLOADED_STATUS,

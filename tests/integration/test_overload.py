@@ -262,6 +262,10 @@ async def test_a_client_that_disconnects_while_waiting_leaves_the_queue(
             metrics = await _scrape(http)
             assert _sample(metrics, WAITS.format("admitted")) == 0
             assert _sample(metrics, REJECTED.format("wait_timeout")) == 0
+            # It is logged and counted as the 503 it was answered (which the server dropped),
+            # not as a request the service failed to answer.
+            assert 'sfm_errors_total{code="HTTP_5XX"}' not in metrics
+            assert 'sfm_requests_total{method="POST",route="/graphql",status="5xx"} 1.0' in metrics
 
 
 async def _metric_becomes(http: httpx.AsyncClient, series: str, value: float) -> bool:
