@@ -189,8 +189,9 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
     ),
     ErrorCode.OVERLOADED: (
         "this service process already has as many requests in flight as it takes "
-        "(`SFM_MAX_CONCURRENT_REQUESTS`: nothing was run), or no connection of its Neo4j "
-        "pool came free while a statement waited for one (that statement was not run); "
+        "(`SFM_MAX_CONCURRENT_REQUESTS`) and its admission queue is full, or the request waited "
+        "`SFM_ADMISSION_WAIT_S` in it without a slot (nothing was run), or no connection of its "
+        "Neo4j pool came free while a statement waited for one (that statement was not run); "
         "retry after `Retry-After` seconds (HTTP 503)"
     ),
     ErrorCode.TIMEOUT: (

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # shutdown"). Requests in flight per process beyond which a request gets 503 OVERLOADED at
     # once; default: neo4j_pool_size, so no admitted request waits for a pooled connection.
     max_concurrent_requests: int | None = Field(None, ge=1, le=10_000)
+    # Beyond the limit up to admission_queue_size more requests wait (oldest first) up to
+    # admission_wait_s for a slot before they get the same 503; beyond in flight + queue the
+    # 503 comes at once. Default queue: the in-flight limit. Either at 0: no waiting at all.
+    admission_queue_size: int | None = Field(None, ge=0, le=10_000)
+    admission_wait_s: float = Field(1.0, ge=0, le=60)
     overload_retry_after_s: int = Field(1, ge=1, le=300)
     # Time a request may take before it is answered 504 TIMEOUT; its Cypher transaction gets
     # what is left of it as its timeout, so Neo4j ends the transaction with the request.
@@ -329,6 +334,15 @@ class Settings(BaseSettings):
     def concurrency_limit(self) -> int:
         """Requests in flight per process before 503 OVERLOADED."""
         return self.max_concurrent_requests or self.neo4j_pool_size
+
+    @property
+    def admission_queue_limit(self) -> int:
+        """Requests that may wait for a slot beyond the in-flight limit (0: none wait)."""
+        if self.admission_wait_s <= 0:
+            return 0
+        if self.admission_queue_size is not None:
+            return self.admission_queue_size
+        return self.concurrency_limit
 
     @property
     def trace_ratio(self) -> float:

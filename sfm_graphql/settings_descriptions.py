@@ -19,8 +19,14 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "production (a network that is yours alone).",
     "workers": "Processes `sfm-graphql serve` runs (`--workers` wins); unset: the CPUs the "
     "process may use. The chart passes `--workers` from its CPU limit.",
-    "max_concurrent_requests": "Requests in flight per process; one more gets 503 `OVERLOADED` "
-    "at once (probes and `/metrics` excepted); unset: `SFM_NEO4J_POOL_SIZE`.",
+    "max_concurrent_requests": "Requests in flight per process; more wait in the admission "
+    "queue, and beyond it get 503 `OVERLOADED` at once (probes and `/metrics` excepted); unset: "
+    "`SFM_NEO4J_POOL_SIZE`.",
+    "admission_queue_size": "Requests per process that may wait (oldest first) for a slot "
+    "beyond `SFM_MAX_CONCURRENT_REQUESTS`; one more gets 503 `OVERLOADED` at once; 0: none wait; "
+    "unset: the in-flight limit.",
+    "admission_wait_s": "How long a request waits in the admission queue for a slot before it "
+    "gets 503 `OVERLOADED`; 0: none wait.",
     "overload_retry_after_s": "`Retry-After` seconds sent with 503 `OVERLOADED` (admission "
     "control, and a statement that found every Neo4j connection of the process in use).",
     "request_timeout_s": "Time a request may take before 504 `TIMEOUT`; its Cypher transaction "

@@ -34,6 +34,11 @@ MAX_QUERY_NAMES = 500  # well above the number of Cypher files and composed stat
 # Seconds; 5 s is the latency alert's threshold, so it is a bucket boundary.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 CYPHER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0)
+# Admission waits are bounded by admission_wait_s (at most 60 s, default 1 s).
+WAIT_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 60.0)
+# Label values of the admission metrics (http/admission.py names them).
+REJECT_REASONS = ("overload", "wait_timeout")
+WAIT_OUTCOMES = ("admitted", "timeout", "disconnected")
 # Static cost points (graphql/core/limits.py); the per-role ceilings run up to 250,000.
 COST_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 50_000, 250_000)
 
@@ -115,12 +120,30 @@ class Metrics:
         )
         self.rejected = Counter(
             "sfm_requests_rejected_total",
-            "Requests refused before any work by the reason class: overload (503 OVERLOADED, "
-            "more requests in flight than max_concurrent_requests).",
+            "Requests refused before any work (503 OVERLOADED) by the reason class: overload "
+            "(max_concurrent_requests in flight and the admission queue full, refused at once), "
+            "wait_timeout (waited admission_wait_s in the queue without a slot).",
             ("reason",),
             registry=r,
         )
-        self.rejected.labels(reason="overload")  # exists from the start, so rate() sees the first
+        for reason in REJECT_REASONS:  # exist from the start, so rate() sees the first
+            self.rejected.labels(reason=reason)
+        self.admission_queue = Gauge(
+            "sfm_admission_queue_waiting",
+            "Requests waiting in the admission queue for a slot, summed over the workers.",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.admission_wait = Histogram(
+            "sfm_admission_wait_seconds",
+            "Time requests that found every slot taken waited in the admission queue, by outcome: "
+            "admitted, timeout (then refused), disconnected (the client went away).",
+            ("outcome",),
+            buckets=WAIT_BUCKETS,
+            registry=r,
+        )
+        for outcome in WAIT_OUTCOMES:
+            self.admission_wait.labels(outcome=outcome)
         self.auth_failures = Counter(
             "sfm_auth_failures_total",
             "Credentials refused, by credential kind and reason class.",
@@ -229,8 +252,16 @@ class Metrics:
         if status == 429 or ErrorCode.RATE_LIMITED.value in codes:
             self.rate_limited.labels(route=route).inc()
 
-    def overload_refused(self) -> None:
-        self.rejected.labels(reason="overload").inc()
+    # `AdmissionObserver` (http/admission.py): refusals, the queue, and the time waited in it.
+    def admission_refused(self, reason: str) -> None:
+        self.rejected.labels(reason=reason if reason in REJECT_REASONS else OTHER).inc()
+
+    def admission_waiting(self, delta: int) -> None:
+        self.admission_queue.inc(delta)
+
+    def admission_waited(self, seconds: float, outcome: str) -> None:
+        outcome = outcome if outcome in WAIT_OUTCOMES else OTHER
+        self.admission_wait.labels(outcome=outcome).observe(seconds)
 
     def observe_operation(
         self, *, name: str, kind: str, seconds: float, cost: int, ok: bool

@@ -50,9 +50,10 @@ class MetricsSetup:
         return [Middleware(MetricsMiddleware, metrics=self.metrics)]
 
     @property
-    def on_overload(self) -> Callable[[], None] | None:
-        """Admission control's callback for a request refused as OVERLOADED."""
-        return self.metrics.overload_refused if self.enabled else None
+    def admission_observer(self) -> Metrics | None:
+        """What admission control (`http/admission.AdmissionObserver`) reports its refusals,
+        queue and waits to."""
+        return self.metrics if self.enabled else None
 
     @property
     def cache_observer(self) -> CacheObserver | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import statistics
 import threading
 import time
@@ -36,6 +37,8 @@ mutation($input: UpdateComponentInput!) {
   updateComponent(input: $input) { component { id version description } }
 }"""
 READ = "query($id: ID!) { node(id: $id) { id } }"
+REJECTED = 'sfm_requests_rejected_total{{reason="{}"}}'
+WAITS = 'sfm_admission_wait_seconds_count{{outcome="{}"}}'
 # Transactions running the service's component update (cypher/components/update.cypher).
 SERVICE_UPDATES = (
     "SHOW TRANSACTIONS YIELD transactionId, currentQuery, status "
@@ -96,60 +99,85 @@ def _update(component: dict[str, Any]) -> dict[str, Any]:
     return {"query": UPDATE, "variables": {"input": change}}
 
 
-def _rejected(metrics_text: str) -> float:
+def _sample(metrics_text: str, series: str) -> float:
     for line in metrics_text.splitlines():
-        if line.startswith('sfm_requests_rejected_total{reason="overload"}'):
+        if line.startswith(series + " "):
             return float(line.split()[-1])
-    raise AssertionError("sfm_requests_rejected_total is not exported")
+    raise AssertionError(f"{series} is not exported")
+
+
+async def _scrape(http: httpx.AsyncClient) -> str:
+    scrape = await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert scrape.status_code == 200
+    return scrape.text
+
+
+def _overloaded(response: httpx.Response, *, waited: bool) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "1"
+    assert "data" not in response.json()
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "OVERLOADED"
+    assert ("waited" in error["message"]) is waited, error["message"]
 
 
 async def test_at_three_times_capacity_the_excess_gets_fast_503s_and_the_service_recovers(
     settings: Settings, neo4j_driver: Any, issue_token: Any
 ) -> None:
-    capacity = 2
-    with serving(settings.model_copy(update={"max_concurrent_requests": capacity})) as url:
+    # Capacity: 2 in flight and 2 waiting. The updates wait for their locks longer than a
+    # waiter may wait, so the waiters are refused too, after their wait and not before.
+    limit, queue, wait_s = 2, 2, 5.0
+    capacity = limit + queue
+    update = {"max_concurrent_requests": limit, "admission_queue_size": queue}
+    with serving(settings.model_copy(update=update | {"admission_wait_s": wait_s})) as url:
         headers = {"Authorization": f"Bearer {issue_token('editor')}"}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
             components = await _components(http, 3 * capacity)
             with locked(neo4j_driver, [c["uuid"] for c in components]):
+                started = time.monotonic()
                 calls = [
                     asyncio.create_task(http.post("/graphql", json=_update(c))) for c in components
                 ]
-                # Every update is either refused or waiting for its lock.
-                done = await _settled(calls, count=2 * capacity, within_s=10)
-                waiting = [task for task in calls if task not in done]
-                assert len(done) == 2 * capacity and len(waiting) == capacity
-                refused = [task.result() for task in done]
-                for response in refused:
-                    assert response.status_code == 503, response.text
-                    assert response.headers["Retry-After"] == "1"
-                    # At once, not after the admitted ones (which wait seconds for the lock);
+                # Every update is refused, waiting for a slot, or waiting for its lock.
+                done = await _settled(calls, count=2 * capacity, within_s=wait_s - 0.5)
+                assert len(done) == 2 * capacity, len(done)
+                for task in done:
+                    _overloaded(task.result(), waited=False)
+                    # At once, not after the queued ones' wait nor the admitted ones' lock;
                     # this includes opening the connection, on a busy shared machine.
-                    assert response.elapsed.total_seconds() < 1
-                    error = response.json()["errors"][0]
-                    assert error["extensions"]["code"] == "OVERLOADED"
-                    assert "data" not in response.json()
+                    assert task.result().elapsed.total_seconds() < 1
                 # On open connections a refusal takes well under 100 ms.
                 times = []
                 for component in components[:5]:
                     refused_again = await http.post("/graphql", json=_update(component))
-                    assert refused_again.status_code == 503
+                    _overloaded(refused_again, waited=False)
                     times.append(refused_again.elapsed.total_seconds())
                 assert statistics.median(times) < 0.1, times
-                # A full process is alive, ready and scraped.
+                # A full process is alive, ready and scraped; the queue is full, not longer.
                 assert (await http.get("/readyz")).status_code == 200
-                scrape = await http.get(
-                    "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
-                )
-                assert scrape.status_code == 200
-                assert _rejected(scrape.text) == 2 * capacity + 5
+                metrics = await _scrape(http)
+                assert _sample(metrics, "sfm_admission_queue_waiting") == queue
+                assert _sample(metrics, REJECTED.format("overload")) == 2 * capacity + 5
+                # The waiters give up after their wait: refused, saying they waited.
+                waiting = [task for task in calls if task not in done]
+                gave_up = await _settled(waiting, count=queue, within_s=wait_s + 5)
+                assert len(gave_up) == queue
+                for task in gave_up:
+                    _overloaded(task.result(), waited=True)
+                    assert wait_s <= task.result().elapsed.total_seconds() < wait_s + 1.5
+                assert time.monotonic() - started < wait_s + 5
+                metrics = await _scrape(http)
+                assert _sample(metrics, "sfm_admission_queue_waiting") == 0
+                assert _sample(metrics, REJECTED.format("wait_timeout")) == queue
+                assert _sample(metrics, WAITS.format("timeout")) == queue
+                in_flight = [task for task in waiting if task not in gave_up]
+                assert len(in_flight) == limit
             # The lock is released: the admitted updates finish, and succeed.
-            admitted = await asyncio.gather(*waiting)
-            for response in admitted:
+            for response in await asyncio.gather(*in_flight):
                 body = response.json()
                 assert response.status_code == 200 and "errors" not in body, body
                 assert body["data"]["updateComponent"]["component"]["description"] == "changed"
-            # After the burst every request is admitted again.
+            # After the burst every request is admitted again, the queue's worth at once too.
             again = await asyncio.gather(
                 *(
                     http.post("/graphql", json={"query": READ, "variables": {"id": c["id"]}})
@@ -158,6 +186,95 @@ async def test_at_three_times_capacity_the_excess_gets_fast_503s_and_the_service
             )
             assert [r.status_code for r in again] == [200] * capacity
             assert all("errors" not in r.json() for r in again)
+
+
+async def test_a_burst_the_queue_absorbs_is_served_with_a_bounded_latency(
+    settings: Settings, neo4j_driver: Any, issue_token: Any
+) -> None:
+    # The updates hold their slots for `hold_s` (the lock), less than a waiter may wait: the
+    # slots they free go to the waiters, which are served, not refused.
+    limit, queue, wait_s, hold_s = 2, 2, 3.0, 1.0
+    capacity = limit + queue
+    update = {"max_concurrent_requests": limit, "admission_queue_size": queue}
+    with serving(settings.model_copy(update=update | {"admission_wait_s": wait_s})) as url:
+        headers = {"Authorization": f"Bearer {issue_token('editor')}"}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+            components = await _components(http, 3 * capacity)
+            with locked(neo4j_driver, [c["uuid"] for c in components]):
+                calls = [
+                    asyncio.create_task(http.post("/graphql", json=_update(c))) for c in components
+                ]
+                done = await _settled(calls, count=2 * capacity, within_s=hold_s)
+                assert len(done) == 2 * capacity, len(done)
+                for task in done:
+                    _overloaded(task.result(), waited=False)
+            released = time.monotonic()
+            served = [task for task in calls if task not in done]
+            for response in await asyncio.gather(*served):
+                body = response.json()
+                assert response.status_code == 200 and "errors" not in body, body
+                assert body["data"]["updateComponent"]["component"]["description"] == "changed"
+                # Admitted latency: the lock, at most the wait, and the update itself.
+                assert response.elapsed.total_seconds() < hold_s + wait_s
+            assert time.monotonic() - released < wait_s
+            metrics = await _scrape(http)
+            assert _sample(metrics, WAITS.format("admitted")) == queue
+            assert _sample(metrics, REJECTED.format("wait_timeout")) == 0
+            assert _sample(metrics, "sfm_admission_queue_waiting") == 0
+
+
+async def test_a_client_that_disconnects_while_waiting_leaves_the_queue(
+    settings: Settings, neo4j_driver: Any, issue_token: Any
+) -> None:
+    update = {"max_concurrent_requests": 1, "admission_queue_size": 1, "admission_wait_s": 20.0}
+    with serving(settings.model_copy(update=update)) as url:
+        token = issue_token("editor")
+        async with httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as http:
+            first, second = await _components(http, 2)
+            with locked(neo4j_driver, [first["uuid"]]):
+                held = asyncio.create_task(http.post("/graphql", json=_update(first)))
+                assert await _wait_for(lambda: _service_transactions(neo4j_driver), 5)
+                # A raw client sends its request, which waits for the slot, then goes away.
+                host, port = url.removeprefix("http://").split(":")
+                _, writer = await asyncio.open_connection(host, int(port))
+                body = json.dumps(_update(second)).encode()
+                writer.write(
+                    b"POST /graphql HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                    + f"Authorization: Bearer {token}\r\n".encode()
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+                assert await _metric_becomes(http, "sfm_admission_queue_waiting", 1)
+                writer.close()
+                await writer.wait_closed()
+                # It left the queue at once, not when its 20 s wait ran out.
+                assert await _metric_becomes(http, "sfm_admission_queue_waiting", 0)
+                assert _sample(await _scrape(http), WAITS.format("disconnected")) == 1
+            response = await held
+            assert response.status_code == 200 and "errors" not in response.json()
+            # Its slot was not taken by the one that went: the next request runs at once.
+            again = await http.post("/graphql", json=_update(second))
+            assert again.status_code == 200 and "errors" not in again.json(), again.text
+            assert again.elapsed.total_seconds() < 5
+            metrics = await _scrape(http)
+            assert _sample(metrics, WAITS.format("admitted")) == 0
+            assert _sample(metrics, REJECTED.format("wait_timeout")) == 0
+            # It is logged and counted as the 503 it was answered (which the server dropped),
+            # not as a request the service failed to answer.
+            assert 'sfm_errors_total{code="HTTP_5XX"}' not in metrics
+            assert 'sfm_requests_total{method="POST",route="/graphql",status="5xx"} 1.0' in metrics
+
+
+async def _metric_becomes(http: httpx.AsyncClient, series: str, value: float) -> bool:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if _sample(await _scrape(http), series) == value:
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 async def test_a_request_past_its_timeout_gets_504_and_its_transaction_ends_in_neo4j(

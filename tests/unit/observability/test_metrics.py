@@ -18,6 +18,8 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from sfm_graphql.errors import ErrorCode
+from sfm_graphql.http import admission
+from sfm_graphql.http.admission import AdmissionObserver
 from sfm_graphql.http.responses import error_response
 from sfm_graphql.observability import multiprocess
 from sfm_graphql.observability.active_users import ActiveUsers, principal_digest
@@ -87,6 +89,30 @@ def test_unknown_error_codes_are_folded_into_other() -> None:
     assert error_code_label("HTTP_5XX") == "HTTP_5XX"
     assert error_code_label("made up by a client") == "OTHER"
     assert error_code_label(None) == "OTHER"
+
+
+def test_admission_series_exist_from_the_start_and_take_the_middlewares_values() -> None:
+    metrics = Metrics(max_operation_names=2, pool_size=1)
+    observer: AdmissionObserver = metrics  # what the app factory hands admission control
+    rejected, waits = "sfm_requests_rejected_total", "sfm_admission_wait_seconds_count"
+    for reason in (admission.QUEUE_FULL, admission.WAITED_TOO_LONG):
+        assert value(metrics, rejected, reason=reason) == 0  # rate() sees the first refusal
+    for outcome in (admission.ADMITTED, admission.TIMED_OUT, admission.DISCONNECTED):
+        assert value(metrics, waits, outcome=outcome) == 0
+    observer.admission_refused(admission.QUEUE_FULL)
+    observer.admission_refused(admission.WAITED_TOO_LONG)
+    observer.admission_refused("made up")
+    observer.admission_waiting(3)
+    observer.admission_waiting(-1)
+    observer.admission_waited(0.3, admission.ADMITTED)
+    observer.admission_waited(1.0, admission.TIMED_OUT)
+    assert value(metrics, rejected, reason="overload") == 1  # the label value of old, kept
+    assert value(metrics, rejected, reason="wait_timeout") == 1
+    assert value(metrics, rejected, reason=OTHER) == 1
+    assert value(metrics, "sfm_admission_queue_waiting") == 2
+    assert value(metrics, waits, outcome="admitted") == 1
+    assert value(metrics, "sfm_admission_wait_seconds_sum", outcome="timeout") == 1.0
+    assert value(metrics, "sfm_admission_wait_seconds_bucket", outcome="admitted", le="0.5") == 1
 
 
 @pytest.mark.parametrize(
