@@ -90,18 +90,29 @@ def _text_lines(source: IO[bytes]) -> Iterator[str]:
 # -- JSON ------------------------------------------------------------------------------------------
 
 
+# How deep a row's values may nest (a row is at depth 3: the file's object, a section's list, the
+# row); the request-body limit of the API is the same kind of bound.
+MAX_JSON_DEPTH = 32
+Event = tuple[str, Any]
+
+
 def json_rows(source: IO[bytes]) -> Iterator[SectionRow]:
-    """The rows of the JSON export shape; NaN and Infinity are refused, as JSON does."""
-    events = ijson.parse(source, use_float=True)
+    """The rows of the JSON export shape; NaN and Infinity are refused, as JSON does.
+
+    Events without prefixes (`ijson.basic_parse`): a prefix names every level above an event,
+    so on deeply nested text the prefixes alone grew with the square of the depth (a 100 KB
+    upload of `[` made gigabytes of them). Nesting deeper than `MAX_JSON_DEPTH` is refused.
+    """
+    events: Iterator[Event] = ijson.basic_parse(source, use_float=True)
     seen: set[str] = set()
     try:
         first = next(events, None)
-        if first is None or first[1] != "start_map":
+        if first is None or first[0] != "start_map":
             raise bad_file(
                 'The file must be a JSON object {"components": [...], "deliveries": [...]}'
             )
-        for prefix, event, value in events:
-            if prefix == "" and event == "end_map":
+        for event, value in events:
+            if event == "end_map":
                 break
             if value not in SECTIONS:
                 raise bad_file(f"Unknown top-level keys: {value}")
@@ -117,31 +128,32 @@ def json_rows(source: IO[bytes]) -> Iterator[SectionRow]:
         raise bad_file(f"The file is not valid JSON: {reason}") from None
 
 
-def _section(events: Iterator[tuple[str, str, Any]], name: str) -> Iterator[SectionRow]:
+def _section(events: Iterator[Event], name: str) -> Iterator[SectionRow]:
     section = SECTIONS[name]
-    _, event, _ = next(events)
+    event, _ = next(events)
     if event != "start_array":
         raise bad_file(f"{name} must be a list of objects")
-    item = f"{name}.item"
     # Each item's events are read by _object, so one turn of the loop is one item (or the end).
-    for index, (prefix, event, value) in enumerate(events):
-        if prefix == name and event == "end_array":
+    for index, (event, value) in enumerate(events):
+        if event == "end_array":
             return
-        if prefix != item or event != "start_map":
+        if event != "start_map":
             raise bad_file(f"{name}[{index}] is not an object")
-        yield section, without_system_fields(_object(events, event, value))
+        yield section, without_system_fields(_object(events, event, value, f"{name}[{index}]"))
 
 
-def _object(events: Iterator[tuple[str, str, Any]], event: str, value: Any) -> dict[str, Any]:
+def _object(events: Iterator[Event], event: str, value: Any, where: str) -> dict[str, Any]:
     """The object whose `start_map` event was just read, built from the events that follow."""
     builder = ijson.ObjectBuilder()
     builder.event(event, value)
     depth = 1
     while depth:
-        _, event, value = next(events)
+        event, value = next(events)
         builder.event(event, value)
         if event in ("start_map", "start_array"):
             depth += 1
+            if depth + 2 > MAX_JSON_DEPTH:  # below the file's object and its section's list
+                raise bad_file(f"{where} nests deeper than {MAX_JSON_DEPTH} levels")
         elif event in ("end_map", "end_array"):
             depth -= 1
     result: dict[str, Any] = builder.value

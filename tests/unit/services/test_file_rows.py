@@ -5,13 +5,20 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import tracemalloc
 from collections.abc import Iterator
 
 import pytest
 
 from sfm_graphql.errors import BadUserInput
 from sfm_graphql.services.bulk_types import ImportSection
-from sfm_graphql.services.file_rows import BulkFileFormat, csv_rows, json_rows, rows_of
+from sfm_graphql.services.file_rows import (
+    MAX_JSON_DEPTH,
+    BulkFileFormat,
+    csv_rows,
+    json_rows,
+    rows_of,
+)
 
 C, D = ImportSection.COMPONENTS, ImportSection.DELIVERIES
 
@@ -63,6 +70,37 @@ def test_a_json_file_not_in_the_exports_shape_is_refused(content: bytes, message
         list(json_rows(io.BytesIO(content)))
     assert caught.value.details["field"] == "file"
     assert "\n" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * 100_000,  # refused at its first event
+        b'{"components": [{"metadata": ' + b"[" * 100_000,  # refused at the depth limit
+        b'{"components": [' + b"[" * 100_000,
+    ],
+)
+def test_deep_nesting_is_refused_in_bounded_memory(content: bytes) -> None:
+    # A 100 KB upload of brackets once made gigabytes of event prefixes.
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadUserInput):
+            list(json_rows(io.BytesIO(content)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20, peak
+
+
+def test_a_row_may_nest_up_to_the_limit() -> None:
+    depth = MAX_JSON_DEPTH - 3  # the file's object, the section's list, the row
+    nested: object = 1
+    for _ in range(depth):
+        nested = [nested]
+    ((_, row),) = json_rows(_json({"components": [{"metadata": nested}]}))
+    assert row["metadata"] == nested
+    with pytest.raises(BadUserInput, match=r"components\[0\] nests deeper than 32 levels"):
+        list(json_rows(_json({"components": [{"metadata": [nested]}]})))
 
 
 def test_rows_before_a_refusal_have_already_been_yielded() -> None:
