@@ -5,9 +5,9 @@ calls `report_unexpected`, which records the exception on the current span (mask
 ERROR) and sends it to Sentry when `SFM_SENTRY_DSN` is set. The `sfm_errors_total` counter, by
 code, is kept by the metrics module from every error response (observability/metrics.py).
 
-Sentry (`pip install 'sfm-graphql[sentry]'`) never receives personal data: `send_default_pii` is
-off, local variables and request bodies are not captured, and every event and breadcrumb passes
-`security.masking.mask` before it leaves the process.
+Sentry (a runtime dependency, on when `SFM_SENTRY_DSN` is set) never receives personal data:
+`send_default_pii` is off, local variables and request bodies are not captured, and every event
+and breadcrumb passes `security.masking.mask` before it leaves the process.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
+import sentry_sdk
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
+from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 
 from sfm_graphql import __version__
 from sfm_graphql.observability.request_context import current_request
@@ -53,11 +55,6 @@ def report_unexpected(error: BaseException, *, error_id: str, code: str) -> None
 
 
 def _send_to_sentry(error: BaseException, *, error_id: str, code: str) -> None:
-    try:  # an optional extra: guarded wherever it is imported (tests/unit/test_runtime_imports.py)
-        import sentry_sdk
-    except ImportError:  # not installed, so init_sentry never turned it on
-        return
-
     with sentry_sdk.new_scope() as scope:
         scope.set_tag("error_id", error_id)
         scope.set_tag("code", code)
@@ -73,15 +70,9 @@ def _send_to_sentry(error: BaseException, *, error_id: str, code: str) -> None:
 
 
 def init_sentry(settings: Settings, **options: Any) -> bool:
-    """Start the Sentry client when `sentry_dsn` is set; False when it is not (or not installed)."""
+    """Start the Sentry client when `sentry_dsn` is set; False when it is not."""
     global _sentry_on  # noqa: PLW0603 (the SDK itself is process-wide)
     if settings.sentry_dsn is None:
-        return False
-    try:
-        import sentry_sdk
-        from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
-    except ImportError:
-        log.warning("SFM_SENTRY_DSN is set but sentry-sdk is not installed: errors stay local")
         return False
     scrub = _scrubber(settings.personal_fields)
     sentry_sdk.init(
@@ -110,11 +101,6 @@ def stop_sentry() -> None:
     global _sentry_on  # noqa: PLW0603
     if not _sentry_on:
         return
-    try:
-        import sentry_sdk
-    except ImportError:
-        return
-
     sentry_sdk.get_client().close(timeout=2)
     _sentry_on = False
 
