@@ -49,6 +49,7 @@ from sfm_graphql.services.access.api_keys import ApiKeyVerifier, api_key_pepper
 from sfm_graphql.services.access.persisted import PersistedQueries, StorePolicy
 from sfm_graphql.services.analytics.cache import analysis_cache
 from sfm_graphql.services.analytics.jobs import AnalysisJobs
+from sfm_graphql.services.analytics.processes import AnalysisProcesses
 from sfm_graphql.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
             login_hooks.token_issued.remove(guard.on_token_issued)
             await stop_identity(identity)
             await services.jobs.close()
+            services.analysis_processes.close()
             await services.window_counters.aclose()
             await redis_client.aclose()
             await driver.close()
@@ -258,4 +260,6 @@ async def _open_services(
         # Analysis jobs: queued here, run by `sfm-graphql worker` (docs/analytics.md).
         jobs=AnalysisJobs.from_settings(settings),
         analysis_cache=analysis_cache(settings, db, redis_client, metrics.cache_observer),
+        # Cache misses compute in processes of this one's own (docs/analytics.md).
+        analysis_processes=AnalysisProcesses(settings),
     )

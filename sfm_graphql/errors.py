@@ -52,6 +52,17 @@ class SfmError(Exception):
     def extensions(self) -> dict[str, Any]:
         return {"code": self.code.value, **self.details}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # As it is, whatever its constructor takes: an analysis process hands its errors back.
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[SfmError], args: tuple[Any, ...], state: dict[str, Any]) -> SfmError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class BadUserInput(SfmError):
     code = ErrorCode.BAD_USER_INPUT

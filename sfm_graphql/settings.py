@@ -253,6 +253,10 @@ class Settings(BaseSettings):
     analysis_max_nodes: int = Field(100_000, ge=10)
     analysis_max_edges: int = Field(2_000_000, ge=10)
     analysis_timeout_s: float = Field(30.0, gt=0)
+    # Where a request's analysis computes: processes of each API process, at this CPU priority
+    # (services/analytics/processes.py); 0 processes: in the API process's threads.
+    analysis_processes: int = Field(1, ge=0, le=16)
+    analysis_nice: int = Field(10, ge=0, le=19)
     # Analysis jobs (startAnalysis; `sfm-graphql worker`): how long one may run, how often its
     # worker proves it is alive, how often a failed one is tried, how long results are kept.
     analysis_cache_ttl_s: float = Field(3600.0, ge=1)  # a cached result's lifetime in Redis

@@ -165,6 +165,10 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "analysis_job_ttl_s": "How long a finished job and its result stay readable.",
     "analysis_worker_concurrency": "Jobs one `sfm-graphql worker` process runs at once.",
     "analysis_worker_grace_s": "On SIGTERM, how long a worker lets running jobs finish.",
+    "analysis_processes": "Processes beside each API process that compute the analyses its "
+    "requests miss in the cache, so their CPU never pauses the API's event loop; 0 computes "
+    "them in the API process. Jobs always compute in `sfm-graphql worker`.",
+    "analysis_nice": "CPU priority (nice, 0 to 19) of those processes: requests go first.",
     "analysis_timeout_s": "Longest time one analysis statement runs in Neo4j before it is "
     "cancelled (`ANALYSIS_TOO_LARGE`); a traversal (paths, reach, loops, removal) stops with "
     "the same error when its loading and computing together take longer.",

@@ -29,6 +29,7 @@ from sfm_graphql.services.access.api_keys import ApiKeyVerifier
 from sfm_graphql.services.access.persisted import PersistedQueries
 from sfm_graphql.services.analytics.cache import AnalysisCache
 from sfm_graphql.services.analytics.jobs import AnalysisJobs
+from sfm_graphql.services.analytics.processes import AnalysisProcesses
 from sfm_graphql.settings import Settings
 
 
@@ -54,6 +55,7 @@ class AppServices:
     metrics_setup: MetricsSetup
     jobs: AnalysisJobs  # analysis jobs, queued here and run by `sfm-graphql worker`
     analysis_cache: AnalysisCache  # analysis results by (operation, arguments, graph revision)
+    analysis_processes: AnalysisProcesses  # where this process's analyses compute
     # /startupz and /readyz: the lifespan has finished starting; no migration is pending.
     started: bool = False
     migrations_applied: bool = False

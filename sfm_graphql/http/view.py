@@ -266,6 +266,7 @@ class GraphQLView(GraphQL[Context, None]):
             metrics=services.metrics,
             jobs=services.jobs,
             analysis_cache=services.analysis_cache,
+            analysis_processes=services.analysis_processes,
             authenticate_connection=_connection_check(request, services),
         )
 

@@ -9,6 +9,8 @@ is built from exactly what the computation receives (less its dependencies, `db`
 an argument that changes the answer cannot be left out of it. What is then loaded for the
 caller (components, deliveries, with their per-principal field rules) is never cached. A job
 runs the same resolvers in the worker with the same cache, so a job and a request share results.
+A request's miss computes in one of its API process's analysis processes
+(services/analytics/processes.py); a job's in the worker.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from typing import Any, ParamSpec, TypeVar
 
 from sfm_graphql.graphql.core.context import Info
 from sfm_graphql.services.analytics.keys import analysis_arguments
+from sfm_graphql.services.analytics.processes import DEPENDENCIES
 
 P = ParamSpec("P")
 T = TypeVar("T")
-DEPENDENCIES = frozenset({"db", "settings"})
 
 
 async def cached_analysis(
@@ -36,16 +38,19 @@ async def cached_analysis(
     """`compute(**arguments)`, or its cached result for these arguments at this revision."""
     if args:
         raise TypeError("an analysis takes its arguments by name: they name its cache key")
-    cache = info.context.analysis_cache
+    cache, processes = info.context.analysis_cache, info.context.analysis_processes
+
+    async def run() -> T:
+        if processes is None:
+            return await compute(*args, **arguments)
+        return await processes.run(compute, arguments)
+
     if cache is None:
-        return await compute(*args, **arguments)
+        return await run()
     key = analysis_arguments(
         info.context.settings,
         **{name: value for name, value in arguments.items() if name not in DEPENDENCIES},
     )
-
-    async def run() -> T:
-        return await compute(*args, **arguments)
 
     found: T = await cache.cached(operation, key, run, result_type)
     return found

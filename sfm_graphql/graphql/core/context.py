@@ -21,6 +21,7 @@ from sfm_graphql.security.rate_limit import Budget, RateLimiter
 from sfm_graphql.services.access.api_keys import ApiKeyVerifier
 from sfm_graphql.services.analytics.cache import AnalysisCache
 from sfm_graphql.services.analytics.jobs import AnalysisJobs
+from sfm_graphql.services.analytics.processes import AnalysisProcesses
 from sfm_graphql.settings import Settings
 
 
@@ -41,6 +42,7 @@ class Context:
     # that lets an analysis use the job bounds (docs/analytics.md).
     jobs: AnalysisJobs | None = None
     analysis_cache: AnalysisCache | None = None  # results by (operation, arguments, revision)
+    analysis_processes: AnalysisProcesses | None = None  # None: misses compute in this process
     progress: Callable[[float], Awaitable[None]] | None = None
     in_job: bool = False
     # A WebSocket's `connection_init` payload, and the check of the credentials in it (or on

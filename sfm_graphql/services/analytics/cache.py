@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 
 from sfm_graphql.db.database import Database
 from sfm_graphql.db.revision import graph_revision
+from sfm_graphql.services.analytics.graph import WANTED_REVISION
 from sfm_graphql.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,13 @@ class AnalysisCache:
         if key in self._computing:  # started while this caller looked the key up
             computed: T = await asyncio.shield(self._computing[key])
             return computed
-        task = asyncio.ensure_future(self._compute(key, compute, result_type))
+        # The computation answers for this revision: it may share a read of the graph made
+        # since (services/analytics/graph.py); the task takes the context as it is now.
+        wanted = WANTED_REVISION.set(revision)
+        try:
+            task = asyncio.ensure_future(self._compute(key, compute, result_type))
+        finally:
+            WANTED_REVISION.reset(wanted)
         self._computing[key] = task
         task.add_done_callback(lambda done: self._finished(key, done))
         # Shielded: a caller that goes away (a client disconnect) does not cancel the

@@ -3,20 +3,36 @@
 Nodes are numbered in the order of their component ids, so every algorithm that breaks ties by
 node number breaks them by component id. Edges are kept as three flat arrays (source, target,
 weight), which the graph libraries take as they are.
+
+A computation for graph revision r (the one its cache key names, `WANTED_REVISION`) may use a
+graph this process read after revision r was current: that graph holds every write up to r and
+perhaps later ones, which a read that started at r could have seen as well. So the analyses
+asked of one state of the graph, or while a read is under way, share one read of it per scope
+(`RecentGraphs`) instead of each reading 50,000 deliveries again (docs/analytics.md, Cache).
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from array import array
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from sfm_graphql.db.database import Database
+from sfm_graphql.db.revision import graph_revision
 from sfm_graphql.errors import AnalysisTooLarge
 from sfm_graphql.services.analytics.scope import Scope
 from sfm_graphql.settings import Settings
 
 # Edges per streamed record (cypher/analytics/edges.cypher): few records, each a few MB at most.
 EDGE_CHUNK = 50_000
+# The graph revision the running computation answers for; 0: unknown, read the graph afresh.
+WANTED_REVISION: ContextVar[int] = ContextVar("WANTED_REVISION", default=0)
+KEPT_SCOPES = 8  # graphs kept per database, the scopes read last
+KEPT_EDGES = 2_000_000  # and at most this many edges in them together (about 80 MB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +64,88 @@ class AnalysisGraph:
         return list(zip(self.sources, self.targets, strict=True))
 
 
+Read = tuple[int, AnalysisGraph]  # the revision current before the read began, the graph
+
+
+class RecentGraphs:
+    """The graph read last per scope, and the reads under way, of one database."""
+
+    def __init__(self, scopes: int = KEPT_SCOPES, edges: int = KEPT_EDGES) -> None:
+        self._reads: OrderedDict[Scope, tuple[int, asyncio.Future[Read]]] = OrderedDict()
+        self._scopes, self._edges = scopes, edges
+
+    async def graph(
+        self, scope: Scope, revision: int, read: Callable[[], Awaitable[Read]]
+    ) -> AnalysisGraph:
+        """A graph of `scope` holding every write up to `revision`: one read that began at or
+        after it (kept or under way), or a new read."""
+        kept = self._reads.get(scope)
+        if kept is not None and kept[0] >= revision:
+            self._reads.move_to_end(scope)
+            return (await asyncio.shield(kept[1]))[1]
+        # A read under way that began before `revision` may miss its writes: read again. Its
+        # revision is not known until it starts, so it is kept under the one wanted.
+        future = asyncio.ensure_future(read())
+        self._keep(scope, revision, future)
+        future.add_done_callback(lambda done: self._settled(scope, done))
+        return (await asyncio.shield(future))[1]
+
+    def _keep(self, scope: Scope, revision: int, future: asyncio.Future[Read]) -> None:
+        self._reads[scope] = (revision, future)
+        self._reads.move_to_end(scope)
+        while len(self._reads) > self._scopes:
+            self._reads.popitem(last=False)
+
+    def _settled(self, scope: Scope, future: asyncio.Future[Read]) -> None:
+        kept = self._reads.get(scope)
+        if kept is None or kept[1] is not future:
+            if not future.cancelled():
+                future.exception()  # retrieved: its callers got it
+            return
+        if future.cancelled() or future.exception() is not None:
+            del self._reads[scope]  # a failed read is not kept: the next caller reads again
+        else:
+            self._reads[scope] = (future.result()[0], future)
+            self._reads.move_to_end(scope)
+            self._trim()
+
+    def _trim(self) -> None:
+        """The oldest graphs go first once those kept hold more than the edges allowed."""
+        held = [
+            (scope, f.result()[1].edge_count)
+            for scope, (_, f) in self._reads.items()
+            if f.done() and not f.cancelled() and f.exception() is None
+        ]
+        total = sum(edges for _, edges in held)
+        for scope, edges in held[:-1]:  # the newest is kept: it was just read for a caller
+            if total <= self._edges:
+                break
+            del self._reads[scope]
+            total -= edges
+
+
+_RECENT: weakref.WeakKeyDictionary[Database, RecentGraphs] = weakref.WeakKeyDictionary()
+
+
 async def load_graph(db: Database, scope: Scope, settings: Settings) -> AnalysisGraph:
-    """The analysis graph of `scope`; ANALYSIS_TOO_LARGE beyond the settings' bounds."""
+    """The analysis graph of `scope` for the revision wanted (`WANTED_REVISION`), read or shared;
+    ANALYSIS_TOO_LARGE beyond the settings' bounds."""
+    revision = WANTED_REVISION.get()
+    if revision <= 0:
+        return await read_graph(db, scope, settings)
+
+    async def read() -> Read:
+        current = await graph_revision(db)
+        return current, await read_graph(db, scope, settings)
+
+    recent = _RECENT.get(db)
+    if recent is None:
+        recent = _RECENT[db] = RecentGraphs()
+    return await recent.graph(scope, revision, read)
+
+
+async def read_graph(db: Database, scope: Scope, settings: Settings) -> AnalysisGraph:
+    """The analysis graph of `scope` read now; ANALYSIS_TOO_LARGE beyond the settings' bounds."""
     max_edges, max_nodes = settings.analysis_max_edges, settings.analysis_max_nodes
     numbers: dict[str, int] = {}
     raw_sources, raw_targets = array("q"), array("q")

@@ -1,0 +1,163 @@
+"""Analyses computed in processes beside the API process (`SFM_ANALYSIS_PROCESSES`).
+
+A cache miss reads the analysis graph (tens of thousands of deliveries decoded) and computes;
+in the API process that CPU competes with every request of its event loop, and an algorithm
+that holds the GIL pauses them all. So each API process hands its misses to a small pool of its
+own processes, started on the first analysis, at a lower CPU priority (`SFM_ANALYSIS_NICE`),
+each with its own Neo4j driver: the event loop only waits for the answer. The computation and
+its arguments cross as a module-level function's name and plain values, the result and any
+`SfmError` as plain data (pickled between this process and its own children, never from
+outside). A pool process that dies (killed, out of memory) fails the analyses it held with
+SERVICE_UNAVAILABLE and the next analysis starts a new pool (docs/analytics.md, "Where it runs").
+
+With 0 processes, and in `sfm-graphql worker` (itself the background process), analyses are
+computed in the calling process as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from sfm_graphql.db.cypher_registry import CypherRegistry
+from sfm_graphql.db.database import Database, create_driver
+from sfm_graphql.errors import ServiceUnavailable, SfmError
+from sfm_graphql.observability.logging import configure_logging
+from sfm_graphql.services.analytics.graph import WANTED_REVISION
+from sfm_graphql.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DEPENDENCIES = frozenset({"db", "settings"})  # what each process has of its own
+# Where the computations live: only their functions are run by name.
+COMPUTATIONS = (
+    "sfm_graphql.services.analytics.global_answers",
+    "sfm_graphql.services.analytics.traversal_answers",
+)
+PARENT_CHECK_S = 1.0
+STOPPED_MESSAGE = "The process computing the analysis stopped before it answered; try again"
+
+
+def computation_name(compute: Callable[..., Any]) -> str:
+    """`module:function` of a computation; ValueError for anything else."""
+    module, name = getattr(compute, "__module__", ""), getattr(compute, "__qualname__", "")
+    if module not in COMPUTATIONS or _resolve(f"{module}:{name}") is not compute:
+        raise ValueError(f"not an analysis computation: {module}.{name}")
+    return f"{module}:{name}"
+
+
+def _resolve(name: str) -> Callable[..., Awaitable[Any]]:
+    module, _, function = name.partition(":")
+    if module not in COMPUTATIONS:
+        raise ValueError(f"not an analysis computation: {name}")
+    found: Callable[..., Awaitable[Any]] = getattr(importlib.import_module(module), function)
+    return found
+
+
+class AnalysisProcesses:
+    """The analysis processes of one API process: `run` computes in one of them."""
+
+    def __init__(self, settings: Settings, processes: int | None = None) -> None:
+        self._settings = settings
+        self._processes = settings.analysis_processes if processes is None else processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def in_process(self) -> bool:
+        return self._processes == 0
+
+    async def run(self, compute: Callable[..., Awaitable[T]], arguments: dict[str, Any]) -> T:
+        """`compute(**arguments)`, in a pool process unless there are none; the revision wanted
+        (services/analytics/graph.py) goes with it."""
+        if self.in_process:
+            return await compute(**arguments)
+        name = computation_name(compute)
+        plain = {key: value for key, value in arguments.items() if key not in DEPENDENCIES}
+        revision = WANTED_REVISION.get()
+        pool = self._pool_now()
+        try:
+            future = pool.submit(_answer, name, plain, revision)
+        except BrokenProcessPool:  # a process died while idle: none of this analysis was in it
+            self._discard(pool)
+            pool = self._pool_now()
+            future = pool.submit(_answer, name, plain, revision)
+        try:
+            result: T = await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            self._discard(pool)
+            log.warning("an analysis process stopped; the next analysis starts a new pool")
+            raise ServiceUnavailable(STOPPED_MESSAGE, retryAfter=1) from None
+        return result
+
+    def _pool_now(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._processes,
+                # Not fork: this process runs threads (the driver's, the executor's).
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start,
+                initargs=(self._settings, os.getpid()),
+            )
+        return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        if self._pool is pool:
+            self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the pool: queued analyses are cancelled, running ones end with their process."""
+        if self._pool is not None:
+            self._discard(self._pool)
+
+
+# In a pool process: its settings, database and event loop, set by `_start`.
+_STATE: dict[str, Any] = {}
+
+
+def _start(settings: Settings, parent: int) -> None:
+    # A pool process outlives no API process, even one killed outright (SIGKILL, OOM).
+    threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
+    os.nice(settings.analysis_nice)
+    configure_logging(settings)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    _STATE.update(
+        settings=settings,
+        loop=loop,
+        db=Database(create_driver(settings), CypherRegistry.load(), settings),
+    )
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
+
+
+def _answer(name: str, arguments: dict[str, Any], revision: int) -> Any:
+    """Run in a pool process: the computation `name` for `arguments` at `revision`."""
+    compute = _resolve(name)
+    settings, db, loop = _STATE["settings"], _STATE["db"], _STATE["loop"]
+
+    async def answer() -> Any:
+        WANTED_REVISION.set(revision)
+        return await compute(db=db, settings=settings, **arguments)
+
+    try:
+        return loop.run_until_complete(answer())
+    except SfmError:
+        raise  # plain data: its code, message and details reach the caller as they are
+    except Exception as exc:
+        # Other errors may not cross processes intact: logged here with their traceback.
+        log.exception("analysis %s failed", name)
+        raise RuntimeError(f"the analysis failed in its process ({type(exc).__name__})") from None
