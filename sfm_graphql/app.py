@@ -50,6 +50,7 @@ from sfm_graphql.services.access.persisted import PersistedQueries, StorePolicy
 from sfm_graphql.services.analytics.cache import analysis_cache
 from sfm_graphql.services.analytics.jobs import AnalysisJobs
 from sfm_graphql.services.analytics.processes import AnalysisProcesses
+from sfm_graphql.services.analytics.shared_graphs import share_graphs
 from sfm_graphql.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
         redis_client = redis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
         )
+        share_graphs(db, redis_client, settings)  # analyses computed in this process
         # Identity: secrets, signing keys, the token verifier (docs/security.md, Identity).
         identity = await start_identity(settings)
         services = await _open_services(

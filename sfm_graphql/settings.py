@@ -257,6 +257,7 @@ class Settings(BaseSettings):
     # (services/analytics/processes.py); 0 processes: in the API process's threads.
     analysis_processes: int = Field(1, ge=0, le=16)
     analysis_nice: int = Field(10, ge=0, le=19)
+    analysis_graph_ttl_s: float = Field(300.0, ge=1)  # an analysis graph shared in Redis
     # Analysis jobs (startAnalysis; `sfm-graphql worker`): how long one may run, how often its
     # worker proves it is alive, how often a failed one is tried, how long results are kept.
     analysis_cache_ttl_s: float = Field(3600.0, ge=1)  # a cached result's lifetime in Redis

@@ -168,6 +168,8 @@ SETTING_DESCRIPTIONS: dict[str, str] = {
     "analysis_processes": "Processes beside each API process that compute the analyses its "
     "requests miss in the cache, so their CPU never pauses the API's event loop; 0 computes "
     "them in the API process. Jobs always compute in `sfm-graphql worker`.",
+    "analysis_graph_ttl_s": "How long the analysis graph read last for a scope stays in Redis "
+    "for the other processes and replicas (a newer read replaces it at once).",
     "analysis_nice": "CPU priority (nice, 0 to 19) of those processes: requests go first.",
     "analysis_timeout_s": "Longest time one analysis statement runs in Neo4j before it is "
     "cancelled (`ANALYSIS_TOO_LARGE`); a traversal (paths, reach, loops, removal) stops with "

@@ -27,6 +27,7 @@ from sfm_graphql.graphql.core.context import Context
 from sfm_graphql.graphql.schema import build_schema
 from sfm_graphql.services.analytics.cache import AnalysisCache, analysis_cache
 from sfm_graphql.services.analytics.jobs import QUEUE_NAME, RUN_FUNCTION, JobRequest
+from sfm_graphql.services.analytics.shared_graphs import share_graphs
 from sfm_graphql.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ async def _startup(ctx: WorkerContext) -> None:
     ctx["schema"] = build_schema(settings)
     ctx["redis"] = redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     ctx["cache"] = analysis_cache(settings, ctx["db"], ctx["redis"], None)
+    share_graphs(ctx["db"], ctx["redis"], settings)
 
 
 async def _shutdown(ctx: WorkerContext) -> None:

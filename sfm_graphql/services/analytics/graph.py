@@ -8,7 +8,8 @@ A computation for graph revision r (the one its cache key names, `WANTED_REVISIO
 graph this process read after revision r was current: that graph holds every write up to r and
 perhaps later ones, which a read that started at r could have seen as well. So the analyses
 asked of one state of the graph, or while a read is under way, share one read of it per scope
-(`RecentGraphs`) instead of each reading 50,000 deliveries again (docs/analytics.md, Cache).
+(`RecentGraphs`) instead of each reading 50,000 deliveries again, and with other processes
+through Redis (`GraphStore`: services/analytics/shared_graphs.py; docs/analytics.md, Cache).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sfm_graphql.db.database import Database
 from sfm_graphql.db.revision import graph_revision
@@ -67,12 +69,22 @@ class AnalysisGraph:
 Read = tuple[int, AnalysisGraph]  # the revision current before the read began, the graph
 
 
+class GraphStore(Protocol):
+    """Graphs read by other processes (services/analytics/shared_graphs.py)."""
+
+    async def get(self, scope: Scope, revision: int) -> Read | None: ...
+
+    async def put(self, scope: Scope, revision: int, graph: AnalysisGraph) -> None: ...
+
+
 class RecentGraphs:
-    """The graph read last per scope, and the reads under way, of one database."""
+    """The graph read last per scope, and the reads under way, of one database; `shared`, when
+    set, holds those other processes read."""
 
     def __init__(self, scopes: int = KEPT_SCOPES, edges: int = KEPT_EDGES) -> None:
         self._reads: OrderedDict[Scope, tuple[int, asyncio.Future[Read]]] = OrderedDict()
         self._scopes, self._edges = scopes, edges
+        self.shared: GraphStore | None = None
 
     async def graph(
         self, scope: Scope, revision: int, read: Callable[[], Awaitable[Read]]
@@ -133,15 +145,28 @@ async def load_graph(db: Database, scope: Scope, settings: Settings) -> Analysis
     revision = WANTED_REVISION.get()
     if revision <= 0:
         return await read_graph(db, scope, settings)
+    recent = recent_graphs(db)
+    shared = recent.shared
 
     async def read() -> Read:
+        found = None if shared is None else await shared.get(scope, revision)
+        if found is not None:
+            return found
         current = await graph_revision(db)
-        return current, await read_graph(db, scope, settings)
+        graph = await read_graph(db, scope, settings)
+        if shared is not None:
+            await shared.put(scope, current, graph)
+        return current, graph
 
+    return await recent.graph(scope, revision, read)
+
+
+def recent_graphs(db: Database) -> RecentGraphs:
+    """The graphs this process keeps for `db`."""
     recent = _RECENT.get(db)
     if recent is None:
         recent = _RECENT[db] = RecentGraphs()
-    return await recent.graph(scope, revision, read)
+    return recent
 
 
 async def read_graph(db: Database, scope: Scope, settings: Settings) -> AnalysisGraph:

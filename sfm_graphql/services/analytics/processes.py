@@ -28,11 +28,14 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+import redis.asyncio as redis
+
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.errors import ServiceUnavailable, SfmError
 from sfm_graphql.observability.logging import configure_logging
 from sfm_graphql.services.analytics.graph import WANTED_REVISION
+from sfm_graphql.services.analytics.shared_graphs import share_graphs
 from sfm_graphql.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -131,11 +134,10 @@ def _start(settings: Settings, parent: int) -> None:
     configure_logging(settings)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    _STATE.update(
-        settings=settings,
-        loop=loop,
-        db=Database(create_driver(settings), CypherRegistry.load(), settings),
-    )
+    db = Database(create_driver(settings), CypherRegistry.load(), settings)
+    client = redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    share_graphs(db, client, settings)
+    _STATE.update(settings=settings, loop=loop, db=db)
 
 
 def _exit_with(parent: int) -> None:
