@@ -58,8 +58,10 @@ log = logging.getLogger(__name__)
 
 def create_served_app() -> Starlette:
     """The app of one `sfm-graphql serve` process, its garbage collector tuned once the app is
-    built (http/server.py)."""
+    built (http/server.py), its analysis processes started with it rather than by the first
+    analysis (a few seconds of start-up)."""
     app = create_app()
+    app.state.start_analysis_processes = True
     tune_collector()
     return app
 
@@ -105,6 +107,8 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
         try:
             if settings.migrate_on_start:
                 await migrate(driver, settings.neo4j_database, timing=LockTiming.of(settings))
+            if getattr(app.state, "start_analysis_processes", False):
+                services.analysis_processes.start()
             services.started = True  # /startupz and /readyz answer from here on
             yield
         finally:

@@ -192,7 +192,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-async def test_the_pool_process_ends_with_an_api_process_killed_outright(
+async def test_serve_starts_the_pool_and_it_ends_with_an_api_process_killed_outright(
     clean_graph: None, issue_token: Any, tmp_path: Path
 ) -> None:
     port = free_port()
@@ -208,6 +208,10 @@ async def test_the_pool_process_ends_with_an_api_process_killed_outright(
                 with contextlib.suppress(httpx.TransportError):
                     if (await http.get("/readyz")).status_code == 200:
                         break
+                await asyncio.sleep(0.2)
+            # `serve` starts the pool with the app, before any analysis.
+            while not {p for p in _children(server.pid) if _pool_process(p)}:
+                assert time.monotonic() < deadline, "no analysis process started with serve"
                 await asyncio.sleep(0.2)
             ids = await model(GraphQLClient(http))
             await GraphQLClient(http).data(QUERIES[1], {"p": ids["p"]})

@@ -101,6 +101,12 @@ class AnalysisProcesses:
             raise ServiceUnavailable(STOPPED_MESSAGE, retryAfter=1) from None
         return result
 
+    def start(self) -> None:
+        """Start the pool's processes now, in the background, instead of at the first analysis."""
+        if not self.in_process:
+            for _ in range(self._processes):
+                self._pool_now().submit(_ready)
+
     def _pool_now(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
@@ -138,6 +144,10 @@ def _start(settings: Settings, parent: int) -> None:
     client = redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     share_graphs(db, client, settings)
     _STATE.update(settings=settings, loop=loop, db=db)
+
+
+def _ready() -> None:
+    """Run in a pool process: nothing, once it has started."""
 
 
 def _exit_with(parent: int) -> None:
