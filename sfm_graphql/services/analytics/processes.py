@@ -3,7 +3,8 @@
 A cache miss reads the analysis graph (tens of thousands of deliveries decoded) and computes;
 in the API process that CPU competes with every request of its event loop, and an algorithm
 that holds the GIL pauses them all. So each API process hands its misses to a small pool of its
-own processes, started on the first analysis, at a lower CPU priority (`SFM_ANALYSIS_NICE`),
+own processes, started with `serve` (else by the first analysis), at a lower CPU priority
+(`SFM_ANALYSIS_NICE`),
 each with its own Neo4j driver: the event loop only waits for the answer. The computation and
 its arguments cross as a module-level function's name and plain values, the result and any
 `SfmError` as plain data (pickled between this process and its own children, never from
