@@ -16,11 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
+from sfm_graphql.app import create_app
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.database import BUSY_MESSAGE, Database, DriverTimeouts, create_driver
 from sfm_graphql.errors import Overloaded
 from sfm_graphql.settings import Settings
-from tests.integration.test_overload import SERVICE_UPDATES, locked, serving
+from tests.integration.test_overload import SERVICE_UPDATES, locked
+from tests.services import serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]
 
@@ -86,7 +88,7 @@ async def test_a_request_that_finds_the_pool_full_gets_503_overloaded_and_the_ne
     # Admission control would refuse the second request of a one-connection process first.
     narrow = one_connection(settings, max_concurrent_requests=10)
     wait_s = DriverTimeouts.of(narrow).acquisition
-    with serving(narrow) as url:
+    with serving(create_app(narrow), stop_timeout_s=30) as url:
         headers = {"Authorization": f"Bearer {issue_token('editor')}"}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
             made = await http.post(

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import statistics
-import threading
 import time
 from asyncio import FIRST_COMPLETED
 from collections.abc import Iterator
@@ -19,12 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from sfm_graphql.app import create_app
 from sfm_graphql.settings import Settings
-from tests.services import METRICS_TOKEN
-from tests.services import free_port as _free_port
+from tests.services import METRICS_TOKEN, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_graph")]
 
@@ -45,26 +42,6 @@ SERVICE_UPDATES = (
     "WHERE currentQuery CONTAINS 'n.version = n.version + 1' AND NOT currentQuery STARTS WITH "
     "'SHOW' RETURN transactionId, status"
 )
-
-
-@contextlib.contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """The app under `settings`, served by uvicorn over real HTTP on a free loopback port."""
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @contextlib.contextmanager
@@ -129,7 +106,10 @@ async def test_at_three_times_capacity_the_excess_gets_fast_503s_and_the_service
     limit, queue, wait_s = 2, 2, 5.0
     capacity = limit + queue
     update = {"max_concurrent_requests": limit, "admission_queue_size": queue}
-    with serving(settings.model_copy(update=update | {"admission_wait_s": wait_s})) as url:
+    with serving(
+        create_app(settings.model_copy(update=update | {"admission_wait_s": wait_s})),
+        stop_timeout_s=30,
+    ) as url:
         headers = {"Authorization": f"Bearer {issue_token('editor')}"}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
             components = await _components(http, 3 * capacity)
@@ -196,7 +176,10 @@ async def test_a_burst_the_queue_absorbs_is_served_with_a_bounded_latency(
     limit, queue, wait_s, hold_s = 2, 2, 3.0, 1.0
     capacity = limit + queue
     update = {"max_concurrent_requests": limit, "admission_queue_size": queue}
-    with serving(settings.model_copy(update=update | {"admission_wait_s": wait_s})) as url:
+    with serving(
+        create_app(settings.model_copy(update=update | {"admission_wait_s": wait_s})),
+        stop_timeout_s=30,
+    ) as url:
         headers = {"Authorization": f"Bearer {issue_token('editor')}"}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
             components = await _components(http, 3 * capacity)
@@ -227,7 +210,7 @@ async def test_a_client_that_disconnects_while_waiting_leaves_the_queue(
     settings: Settings, neo4j_driver: Any, issue_token: Any
 ) -> None:
     update = {"max_concurrent_requests": 1, "admission_queue_size": 1, "admission_wait_s": 20.0}
-    with serving(settings.model_copy(update=update)) as url:
+    with serving(create_app(settings.model_copy(update=update)), stop_timeout_s=30) as url:
         token = issue_token("editor")
         async with httpx.AsyncClient(
             base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
@@ -281,7 +264,9 @@ async def test_a_request_past_its_timeout_gets_504_and_its_transaction_ends_in_n
     settings: Settings, neo4j_driver: Any, issue_token: Any
 ) -> None:
     timeout_s = 2.0
-    with serving(settings.model_copy(update={"request_timeout_s": timeout_s})) as url:
+    with serving(
+        create_app(settings.model_copy(update={"request_timeout_s": timeout_s})), stop_timeout_s=30
+    ) as url:
         headers = {
             "Authorization": f"Bearer {issue_token('editor')}",
             "Accept": "application/graphql-response+json",
