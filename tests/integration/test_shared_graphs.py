@@ -5,6 +5,8 @@ reads again for a newer one."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,7 +19,12 @@ from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.db.revision import graph_revision
 from sfm_graphql.services.analytics.graph import WANTED_REVISION, load_graph, read_graph
 from sfm_graphql.services.analytics.scope import Scope
-from sfm_graphql.services.analytics.shared_graphs import KEY_PREFIX, graph_key, share_graphs
+from sfm_graphql.services.analytics.shared_graphs import (
+    KEY_PREFIX,
+    LEASE_PREFIX,
+    graph_key,
+    share_graphs,
+)
 from sfm_graphql.settings import Settings
 from tests.integration.helpers import create_component, create_delivery
 from tests.services import GraphQLClient, StatementCounter
@@ -37,8 +44,9 @@ async def processes(settings: Settings, clean_graph: None) -> AsyncIterator[list
         db.add_listener(counter)
         made.append((db, client, counter))
     sync = redis.Redis.from_url(settings.redis_url)
-    for key in sync.scan_iter(f"{KEY_PREFIX}*"):
-        sync.delete(key)
+    for prefix in (KEY_PREFIX, LEASE_PREFIX):
+        for key in sync.scan_iter(f"{prefix}*"):
+            sync.delete(key)
     sync.close()
     yield made
     for db, client, _ in made:
@@ -105,3 +113,37 @@ async def test_without_redis_graphs_are_read_from_neo4j(
     finally:
         await away.aclose()
         await db.close()
+
+
+async def test_processes_asking_at_once_put_one_read_on_neo4j(
+    gql: GraphQLClient, settings: Settings, processes: list[Any]
+) -> None:
+    (first, _, first_reads), (second, _, second_reads) = processes
+    a = await create_component(gql, "ACTOR", "a")
+    b = await create_component(gql, "POLICY", "b")
+    await create_delivery(gql, b, a, "GOVERNS")
+    revision = await graph_revision(first)
+    graphs = await asyncio.gather(
+        _graph_at(first, settings, revision, Scope()),
+        _graph_at(second, settings, revision, Scope()),
+    )
+    assert graphs[0] == graphs[1]
+    reads = first_reads.names + second_reads.names
+    assert reads.count("analytics/edges") == 1  # the lease's holder read; the other waited
+
+
+async def test_a_lease_whose_holder_died_goes_by_itself(
+    gql: GraphQLClient, settings: Settings, processes: list[Any]
+) -> None:
+    (first, client, first_reads), _ = processes
+    a = await create_component(gql, "ACTOR", "a")
+    b = await create_component(gql, "POLICY", "b")
+    await create_delivery(gql, b, a, "GOVERNS")
+    lease = LEASE_PREFIX + graph_key(Scope()).removeprefix(KEY_PREFIX)
+    await client.set(lease, "a process killed while reading", px=800)  # never renewed
+    started = time.monotonic()
+    graph = await _graph_at(first, settings, await graph_revision(first), Scope())
+    waited = time.monotonic() - started
+    assert graph.edge_count == 1
+    assert 0.5 < waited < 5
+    assert first_reads.names.count("analytics/edges") == 1

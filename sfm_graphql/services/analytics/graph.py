@@ -72,9 +72,9 @@ Read = tuple[int, AnalysisGraph]  # the revision current before the read began, 
 class GraphStore(Protocol):
     """Graphs read by other processes (services/analytics/shared_graphs.py)."""
 
-    async def get(self, scope: Scope, revision: int) -> Read | None: ...
-
-    async def put(self, scope: Scope, revision: int, graph: AnalysisGraph) -> None: ...
+    async def graph(self, scope: Scope, revision: int, read: Callable[[], Awaitable[Read]]) -> Read:
+        """A graph of `scope` read at `revision` or later: another process's, or `read()`."""
+        ...
 
 
 class RecentGraphs:
@@ -148,15 +148,14 @@ async def load_graph(db: Database, scope: Scope, settings: Settings) -> Analysis
     recent = recent_graphs(db)
     shared = recent.shared
 
-    async def read() -> Read:
-        found = None if shared is None else await shared.get(scope, revision)
-        if found is not None:
-            return found
+    async def from_neo4j() -> Read:
         current = await graph_revision(db)
-        graph = await read_graph(db, scope, settings)
-        if shared is not None:
-            await shared.put(scope, current, graph)
-        return current, graph
+        return current, await read_graph(db, scope, settings)
+
+    async def read() -> Read:
+        if shared is None:
+            return await from_neo4j()
+        return await shared.graph(scope, revision, from_neo4j)
 
     return await recent.graph(scope, revision, read)
 

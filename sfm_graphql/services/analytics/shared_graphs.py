@@ -12,17 +12,22 @@ reached, graphs are simply read from Neo4j.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
+import secrets
 import struct
 import sys
+import time
 from array import array
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from sfm_graphql.db.database import Database
-from sfm_graphql.services.analytics.graph import AnalysisGraph, recent_graphs
+from sfm_graphql.services.analytics.graph import AnalysisGraph, Read, recent_graphs
 from sfm_graphql.services.analytics.scope import Scope
 from sfm_graphql.settings import Settings
 
@@ -45,7 +50,7 @@ def pack(revision: int, graph: AnalysisGraph) -> bytes:
     return b"".join(parts)
 
 
-def unpack(value: bytes) -> tuple[int, AnalysisGraph]:
+def unpack(value: bytes) -> Read:
     """The revision and graph in `value`; ValueError when it is not one."""
     try:
         magic, revision, nodes, edges, id_bytes = HEADER.unpack_from(value)
@@ -71,19 +76,84 @@ def _numbered(nodes: int, *ends: array[int]) -> bool:
     return all(not a or (min(a) >= 0 and max(a) < nodes) for a in ends)
 
 
+# The lease of the one process reading a scope's graph: held for LEASE_S, renewed while read.
+LEASE_PREFIX = "sfm:analysis-graph-read:"
+LEASE_S = 2.0
+RENEW_S = 0.5
+POLL_S = 0.02
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+_RENEW = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('pexpire', KEYS[1], ARGV[2]) end"
+)
+
+
 class SharedGraphs:
-    """The `GraphStore` of services/analytics/graph.py in Redis."""
+    """The `GraphStore` of services/analytics/graph.py in Redis: one graph per scope, and one
+    process at a time reading it from Neo4j (the holder of the scope's lease); the others wait
+    for the lease to go and take its graph when it was read at the revision they want or later,
+    else read next. So the analyses of every process put at most one whole-graph read per scope
+    on Neo4j at a time. A holder that dies loses its lease within LEASE_S."""
 
-    def __init__(self, client: redis.Redis, ttl_s: float) -> None:
+    def __init__(self, client: redis.Redis, ttl_s: float, wait_s: float) -> None:
         self._redis, self._ttl_ms = client, max(1, int(ttl_s * 1000))
+        self._wait_s = wait_s  # the longest wait for another process's read
 
-    async def get(self, scope: Scope, revision: int) -> tuple[int, AnalysisGraph] | None:
-        """The graph shared for `scope` if it was read at `revision` or later."""
+    async def graph(self, scope: Scope, revision: int, read: Callable[[], Awaitable[Read]]) -> Read:
+        key = LEASE_PREFIX + graph_key(scope).removeprefix(KEY_PREFIX)
+        token = secrets.token_hex(8)
         try:
-            value = await self._redis.get(graph_key(scope))
+            found = await self._shared_or_lease(scope, revision, key, token)
         except (RedisError, OSError) as exc:
             log.warning("analysis graphs: Redis unavailable, reading from Neo4j: %s", exc)
-            return None
+            return await read()
+        if found is not None:
+            return found
+        return await self._read_holding(key, token, scope, read)
+
+    async def _shared_or_lease(
+        self, scope: Scope, revision: int, key: str, token: str
+    ) -> Read | None:
+        """A graph shared for `revision` or later, or None once this process holds the lease (or
+        has waited as long as an analysis may for another's read)."""
+        waited_until = time.monotonic() + self._wait_s
+        while True:
+            found = await self._get(scope, revision)
+            if found is not None:
+                return found
+            if await self._redis.set(key, token, nx=True, px=int(LEASE_S * 1000)):
+                return None
+            if time.monotonic() > waited_until:
+                return None  # the holder is slower than an analysis may wait: read as well
+            # Another process holds it: no event of this process says when it lets go.
+            while await self._redis.exists(key) and time.monotonic() <= waited_until:  # noqa: ASYNC110
+                await asyncio.sleep(POLL_S)
+
+    async def _read_holding(
+        self, key: str, token: str, scope: Scope, read: Callable[[], Awaitable[Read]]
+    ) -> Read:
+        renewing = asyncio.create_task(self._renew(key, token))
+        try:
+            revision, graph = await read()
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(RedisError, OSError):
+                await self._redis.eval(_RELEASE, 1, key, token)
+        try:
+            await self._redis.set(graph_key(scope), pack(revision, graph), px=self._ttl_ms)
+        except (RedisError, OSError) as exc:
+            log.warning("analysis graphs: graph not shared, Redis unavailable: %s", exc)
+        return revision, graph
+
+    async def _renew(self, key: str, token: str) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            while True:
+                await asyncio.sleep(RENEW_S)
+                await self._redis.eval(_RENEW, 1, key, token, int(LEASE_S * 1000))
+
+    async def _get(self, scope: Scope, revision: int) -> Read | None:
+        """The graph shared for `scope` if it was read at `revision` or later."""
+        value = await self._redis.get(graph_key(scope))
         if not isinstance(value, bytes):
             return None
         try:
@@ -93,13 +163,9 @@ class SharedGraphs:
             return None
         return found if found[0] >= revision else None
 
-    async def put(self, scope: Scope, revision: int, graph: AnalysisGraph) -> None:
-        try:
-            await self._redis.set(graph_key(scope), pack(revision, graph), px=self._ttl_ms)
-        except (RedisError, OSError) as exc:
-            log.warning("analysis graphs: graph not shared, Redis unavailable: %s", exc)
-
 
 def share_graphs(db: Database, client: redis.Redis, settings: Settings) -> None:
     """The analysis graphs this process reads from `db` are shared through `client`."""
-    recent_graphs(db).shared = SharedGraphs(client, settings.analysis_graph_ttl_s)
+    recent_graphs(db).shared = SharedGraphs(
+        client, settings.analysis_graph_ttl_s, wait_s=settings.analysis_timeout_s
+    )
