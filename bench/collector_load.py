@@ -27,6 +27,7 @@ import gc
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -76,7 +77,7 @@ async def cyclic_garbage(send: Any, requests: int) -> tuple[float, list[tuple[st
     return total / requests, [(k, n / requests) for k, n in kinds.most_common(12)]
 
 
-async def measure(args: argparse.Namespace) -> None:
+async def measure(args: argparse.Namespace, quiet: Any) -> None:
     graph = generate(args.components, args.deliveries, args.seed)
     picked = graph.components[len(graph.components) // 2]
     with OtlpSink() as sink:
@@ -104,7 +105,7 @@ async def measure(args: argparse.Namespace) -> None:
         tune_collector()
         clock = CollectorClock()
         gc.callbacks.append(clock)
-        stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115 (closed below)
+        stderr, sys.stderr = sys.stderr, quiet  # the app's log lines go nowhere
         try:
             async with app.router.lifespan_context(app):
                 token = await cli_token(
@@ -118,7 +119,6 @@ async def measure(args: argparse.Namespace) -> None:
                 ) as http:
                     await report(args, http, read.sfm, clock, stderr)
         finally:
-            sys.stderr.close()
             sys.stderr = stderr
             gc.callbacks.remove(clock)
 
@@ -169,7 +169,8 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=1, help="the graph's seed (the read's id)")
     args = p.parse_args()
     args.concurrency = [int(x) for x in args.concurrency.split(",")]
-    asyncio.run(measure(args))
+    with Path(os.devnull).open("w", encoding="utf-8") as quiet:
+        asyncio.run(measure(args, quiet))
     return 0
 
 
