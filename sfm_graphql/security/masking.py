@@ -94,6 +94,23 @@ def _is_personal(path: tuple[str, ...], personal: tuple[tuple[str, ...], ...]) -
     return any(len(p) <= len(path) and path[-len(p) :] == p for p in personal if p)
 
 
+# A log line's fields are the same few keys at the top level, line after line: their verdicts
+# are remembered (keys and paths are short; personal paths are one or two configured lists).
+MAX_CACHED_DEPTH = 2
+_PLAIN_SCALARS = frozenset({int, float, bool})
+
+
+def _key_verdict(
+    path: tuple[str, ...], name: str, personal: tuple[tuple[str, ...], ...]
+) -> tuple[bool, tuple[str, ...]]:
+    """Whether the value under `name` at `path` is masked whole, and the path below it."""
+    child = (*path, name.lower())
+    return is_sensitive_key(name) or _is_personal(child, personal), child
+
+
+_short_key_verdict = functools.lru_cache(maxsize=4096)(_key_verdict)
+
+
 def mask(value: Any, *, personal_fields: Iterable[str] = DEFAULT_PERSONAL_FIELDS) -> Any:
     """A copy of `value` (maps, lists, strings, scalars) with secrets and personal fields masked."""
     return _mask(value, (), _personal_paths(personal_fields))
@@ -104,9 +121,14 @@ def _mask(value: Any, path: tuple[str, ...], personal: tuple[tuple[str, ...], ..
         out: dict[str, Any] = {}
         for key, item in value.items():
             name = str(key)
-            child = (*path, name.lower())
-            if item is not None and (is_sensitive_key(name) or _is_personal(child, personal)):
+            if len(name) <= MAX_CACHED_KEY and len(path) <= MAX_CACHED_DEPTH:
+                masked, child = _short_key_verdict(path, name, personal)
+            else:
+                masked, child = _key_verdict(path, name, personal)
+            if item is not None and masked:
                 out[name] = MASK
+            elif type(item) in _PLAIN_SCALARS:
+                out[name] = item
             else:
                 out[name] = _mask(item, child, personal)
         return out

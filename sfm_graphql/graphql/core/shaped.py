@@ -27,7 +27,8 @@ Anything a shape does not handle exactly as graphql-core would is left to graphq
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from graphql import (
@@ -37,6 +38,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfoHelpers,
     is_abstract_type,
     is_leaf_type,
     is_list_type,
@@ -87,6 +89,22 @@ class Shape:
         }
 
 
+def _weak_helpers(ref: weakref.ref[ShapingExecutor]) -> GraphQLResolveInfoHelpers:
+    def executor() -> ShapingExecutor:
+        alive = ref()
+        if alive is None:
+            raise RuntimeError("the execution these helpers belong to has ended")
+        return alive
+
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return executor().gather_async_work(values)
+
+    def track(values: Sequence[Any]) -> None:
+        executor().track_async_work(values)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
 def _checked_type(is_type_of: Callable[..., Any], value: Any) -> bool:
     try:
         verdict = is_type_of(value, None)  # Strawberry's checks read the value only
@@ -99,6 +117,15 @@ def _checked_type(is_type_of: Callable[..., Any], value: Any) -> bool:
 
 class ShapingExecutor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor (as Strawberry configures it) completing objects by shapes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # graphql-core keeps its resolvers' helpers, bound methods of the executor, on the
+        # executor: a reference cycle, so everything a request's execution held (its results,
+        # shapes, context, the extensions) waited for the garbage collector instead of going
+        # when the request did. Through a weak reference there is no cycle (docs/decisions.md,
+        # "Per-request garbage and the collector").
+        self.async_helpers = _weak_helpers(weakref.ref(self))
 
     def shape_of(self, object_type: GraphQLObjectType, field_group: Any) -> Shape | None:
         shapes: dict[tuple[str, int], tuple[Any, Shape | None]] = self.__dict__.setdefault(

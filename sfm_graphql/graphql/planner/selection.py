@@ -11,6 +11,7 @@ the `Component` interface, so fetching them for every type costs nothing extra.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from graphql import FieldNode, GraphQLInterfaceType
@@ -41,13 +42,23 @@ def _variable_values(values: dict[str, Any]) -> VariableValues:
     return VariableValues(sources={}, coerced=dict(values))
 
 
+# Per schema: Strawberry's field lookup converts every field name of the type on each call.
+_ARGUMENTS: weakref.WeakKeyDictionary[Any, dict[str, list[StrawberryArgument]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _connection_arguments(info: Info) -> dict[str, list[StrawberryArgument]]:
     """The Strawberry argument definitions of the `Component` connection fields."""
-    return {
-        name: field.arguments
-        for name in _CONNECTIONS
-        if (field := info.schema.get_field_for_type(name, "Component")) is not None
-    }
+    schema = info.schema
+    found = _ARGUMENTS.get(schema)
+    if found is None:
+        found = _ARGUMENTS[schema] = {
+            name: field.arguments
+            for name in _CONNECTIONS
+            if (field := schema.get_field_for_type(name, "Component")) is not None
+        }
+    return found
 
 
 class Planner:

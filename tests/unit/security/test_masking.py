@@ -228,3 +228,17 @@ def test_a_long_key_is_judged_like_a_short_one() -> None:
     # Keys past the remembered length are checked each time, with the same answer.
     assert is_sensitive_key("x" * 100 + "Password")
     assert not is_sensitive_key("x" * 100 + "label")
+
+
+def test_personal_paths_are_masked_the_same_at_every_depth() -> None:
+    line = {"metadata": {"name": "Jane"}, "name": "kept"}
+    deep = {"a": {"b": {"c": line}}}
+    for _ in range(2):  # the second time from remembered verdicts
+        assert mask(line) == {"metadata": {"name": MASK}, "name": "kept"}
+        assert mask(deep) == {"a": {"b": {"c": {"metadata": {"name": MASK}, "name": "kept"}}}}
+        assert mask({"n": 1, "f": 0.5, "ok": True, "email": 3}) == {
+            "n": 1,
+            "f": 0.5,
+            "ok": True,
+            "email": MASK,
+        }

@@ -3,6 +3,9 @@ graphql-core's own completion, whether a shape completes an object or gives it b
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -95,3 +98,45 @@ def test_an_object_with_a_failing_field_is_given_back(monkeypatch: pytest.Monkey
     data, errors = _answer(_schema(True), "{ box { leaves { name } broken } }", None)
     assert data is None  # `broken` is non-null: the error nulls the box, and the box is `box: Box!`
     assert errors == [("boom", ["box", "broken"])]
+
+
+@strawberry.type
+class AsyncQuery:
+    @strawberry.field
+    async def total(self, info: strawberry.Info) -> int:
+        async def one(value: int) -> int:
+            return value
+
+        helpers = info._raw_info.async_helpers
+        KEPT.append(helpers)
+        return sum(await helpers.gather([one(1), one(2)]))
+
+
+KEPT: list[Any] = []
+
+
+def test_an_execution_is_freed_without_the_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    executors: list[weakref.ref[ShapingExecutor]] = []
+    init = ShapingExecutor.__init__
+
+    def recording(self: ShapingExecutor, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        executors.append(weakref.ref(self))
+
+    monkeypatch.setattr(ShapingExecutor, "__init__", recording)
+    schema = _schema(True)
+    gc.disable()
+    try:
+        assert schema.execute_sync("{ box { leaves { name } } }").data is not None
+        assert executors and executors[-1]() is None  # gone with its last reference: no cycle
+    finally:
+        gc.enable()
+
+
+def test_the_resolvers_helpers_work_during_the_execution_only() -> None:
+    schema = strawberry.Schema(query=AsyncQuery, execution_context_class=ShapingExecutor)
+    KEPT.clear()
+    result = asyncio.run(schema.execute("{ total }"))
+    assert result.errors is None and result.data == {"total": 3}
+    with pytest.raises(RuntimeError, match="has ended"):
+        KEPT[0].track([])
