@@ -4,10 +4,10 @@
 - SIGTERM (http/shutdown.py for the app's side): each worker fails `/readyz` for
   `shutdown_drain_s`, then stops accepting and gives its requests in flight up to
   `shutdown_grace_s` (`timeout_graceful_shutdown`) before the lifespan closes Neo4j and Redis.
-- With several workers uvicorn's supervisor keeps its copy of the listening socket open until
-  it exits, so a client connecting during the grace period would wait in the backlog for a
-  server that never accepts. The supervisor here closes its copy when SIGTERM arrives; the
-  socket closes for good once the last worker closed its own, and a new connection is refused.
+- With several workers each has a listening socket of its own on the same port
+  (`SO_REUSEPORT`), so the kernel spreads connections over them (`_Supervisor`); the
+  supervisor keeps no copy open, so once the workers have closed theirs in a shutdown a new
+  connection is refused rather than left waiting in a backlog nobody accepts from.
 - Exit status 0 after a graceful shutdown: uvicorn re-raises the signal it stopped for, which
   would otherwise end the process as killed by SIGTERM.
 - The garbage collector of a serving process (`tune_collector`, from `app.create_served_app`):
@@ -24,6 +24,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import socket
 import sys
 from types import FrameType
 
@@ -60,10 +61,58 @@ def tune_collector() -> None:
 
 
 class _Supervisor(Multiprocess):
-    def handle_term(self) -> None:
-        for sock in self.sockets:  # the workers keep theirs open until they have drained
+    """uvicorn's supervisor, each worker with a listening socket of its own (`SO_REUSEPORT`).
+
+    With one socket shared by every worker, whichever worker accepts first keeps the connection
+    for as long as the client keeps it alive: a client with 100 keep-alive connections was
+    measured with 78 on one worker and 22 on the other, and two workers served less than one
+    (docs/benchmarks.md, "The single read's CPU by requests in flight"). With a socket per worker
+    the kernel spreads new connections over them by their addresses. Every worker started
+    (replacements included) reads `sockets` once and gets a new socket; the supervisor closes
+    its copy as soon as the worker has it, since a socket of the group that no process accepts
+    on would still be given its share of connections.
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        self._handed: list[socket.socket] = []
+        super().__init__(config, sockets=[])
+
+    @property
+    def sockets(self) -> list[socket.socket]:
+        self._close_handed()
+        own = reuse_port_socket(self.config.host, self.config.port, self.config.backlog)
+        self._handed.append(own)
+        return [own]
+
+    @sockets.setter
+    def sockets(self, value: list[socket.socket]) -> None:
+        for sock in value:
             sock.close()
+
+    def _close_handed(self) -> None:
+        for sock in self._handed:
+            sock.close()
+        self._handed.clear()
+
+    def keep_subprocess_alive(self) -> None:
+        self._close_handed()  # the workers started meanwhile have theirs
+        super().keep_subprocess_alive()
+
+    def handle_term(self) -> None:
+        self._close_handed()  # the workers keep theirs open until they have drained
         super().handle_term()
+
+
+def reuse_port_socket(host: str, port: int, backlog: int) -> socket.socket:
+    """A listening socket on (host, port) that other processes may bind too (`SO_REUSEPORT`)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -101,7 +150,7 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int) -> Non
     )
     signal.signal(signal.SIGTERM, _exit_cleanly)
     if workers > 1:
-        _Supervisor(config, sockets=[config.bind_socket()]).run()
+        _Supervisor(config).run()
         return
     server = uvicorn.Server(config)
     server.run()
