@@ -45,9 +45,15 @@ from sfm_graphql.db.deadline import (
 )
 from sfm_graphql.db.native import native_row
 from sfm_graphql.db.outage import CONNECTIVITY_ERRORS, Failure, diagnose
-from sfm_graphql.db.retry import retry_once
+from sfm_graphql.db.retry import retry_once, worth_running_again
 from sfm_graphql.db.spans import cypher_span, neo4j_attributes, set_returned_rows
-from sfm_graphql.db.transaction import BUMP_REVISION, Work, WriteTransactions, conflict
+from sfm_graphql.db.transaction import (
+    BUMP_REVISION,
+    Work,
+    WriteTransactions,
+    conflict,
+    contended,
+)
 from sfm_graphql.errors import AnalysisTooLarge, Overloaded, ServiceUnavailable
 from sfm_graphql.settings import Settings
 
@@ -231,6 +237,8 @@ class Database:
                 raise self.failed(exc) from exc
             except neo4j_errors.Neo4jError as exc:
                 raise_if_timed_out(exc)
+                if worth_running_again(exc):  # and the driver's retries ran out (a deadlock)
+                    raise contended() from exc
                 raise
             finally:
                 self._connections(-1)

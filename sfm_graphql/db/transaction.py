@@ -10,10 +10,11 @@ a deadlock, a lock wait that ran out, a leader switch), the transaction is rolle
 transaction and keeps no state across attempts.
 
 What is not retried: an expected failure of ours (`SfmError`: CONFLICT, NOT_FOUND, ...), an
-error the driver does not retry, and a connectivity error, which becomes SERVICE_UNAVAILABLE or
-OVERLOADED at once (db/outage.py), so the outage bound holds for writes as for reads. When the
-retries are used up the client gets SERVICE_UNAVAILABLE with `retryAfter`, never an internal
-error (docs/observability.md, "Retried write transactions").
+error the driver does not retry, running out of memory (the same work needs the same memory),
+and a connectivity error, which becomes SERVICE_UNAVAILABLE or OVERLOADED at once
+(db/outage.py), so the outage bound holds for writes as for reads. When the retries are used up
+the client gets SERVICE_UNAVAILABLE with `retryAfter`, never an internal error
+(docs/observability.md, "Retried write transactions").
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.deadline import raise_if_timed_out, transaction_timeout
 from sfm_graphql.db.native import to_native
 from sfm_graphql.db.outage import CONNECTIVITY_ERRORS
-from sfm_graphql.db.retry import retryable
+from sfm_graphql.db.retry import worth_running_again
 from sfm_graphql.db.spans import set_returned_rows
 from sfm_graphql.errors import Conflict, ServiceUnavailable
 from sfm_graphql.settings import Settings
@@ -106,16 +107,14 @@ async def retrying(
         try:
             return await attempt()
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as error:
-            if not retryable(error):
+            if not worth_running_again(error):
                 raise
             retry += 1
             delay = policy.delay_s(retry)
             code = getattr(error, "code", None) or type(error).__name__
             if retry >= policy.attempts or time.monotonic() - started + delay > policy.retry_s:
                 log.warning("write transaction given up after %d attempts: %s", retry, code)
-                raise ServiceUnavailable(
-                    CONTENDED_MESSAGE, retryAfter=CONTENDED_RETRY_AFTER_S
-                ) from error
+                raise contended() from error
             log.info("write transaction retried (attempt %d failed: %s)", retry, code)
         await sleep(delay)
 
@@ -219,6 +218,12 @@ class WriteTransactions:
             self._connections(-1)
         self._reachable()
         return result
+
+
+def contended() -> ServiceUnavailable:
+    """What the client is told when Neo4j kept failing a write transiently (a deadlock each
+    time) until the retries ran out: retry later, nothing was written."""
+    return ServiceUnavailable(CONTENDED_MESSAGE, retryAfter=CONTENDED_RETRY_AFTER_S)
 
 
 def conflict(exc: neo4j_errors.ConstraintError) -> Conflict:

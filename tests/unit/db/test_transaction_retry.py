@@ -99,6 +99,9 @@ async def test_no_retry_starts_after_the_retry_time() -> None:
         "Neo.ClientError.Statement.SyntaxError",
         "Neo.ClientError.Transaction.Terminated",
         "Neo.ClientError.Schema.ConstraintValidationFailed",
+        # Retryable for the driver, but the same work would need the same memory again.
+        "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+        "Neo.TransientError.General.TransactionMemoryLimit",
         neo4j_errors.IncompleteCommit,  # it may have committed: running it again could repeat it
         Conflict,  # ours: a stale version, a duplicate key
         ValueError,
