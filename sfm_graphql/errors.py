@@ -195,8 +195,9 @@ ERROR_CODE_DESCRIPTIONS: dict[ErrorCode, str] = {
         "the service runs only registered operations and this one is not registered"
     ),
     ErrorCode.SERVICE_UNAVAILABLE: (
-        "a backing service (Neo4j) cannot be reached or a feature is not configured; retry "
-        "later (HTTP 503)"
+        "a backing service (Neo4j) cannot be reached, a write kept colliding with concurrent "
+        "writes (a deadlock) after its retries, or a feature is not configured; retry later "
+        "(HTTP 503)"
     ),
     ErrorCode.OVERLOADED: (
         "this service process already has as many requests in flight as it takes "

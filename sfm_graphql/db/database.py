@@ -2,12 +2,14 @@
 
 Named queries come from the registry and are parameter-checked; composed queries (built by the
 selection compiler from enum-checked fragments) come with their own parameters. Transient
-errors are retried by the driver's managed transactions. Listeners see every statement, which
-is how metrics and the N+1 tests count round trips.
+errors are retried: by the driver's managed transactions, and for `write_transaction` (several
+statements in one explicit transaction) by db/transaction.py, which runs the work again from the
+start. Listeners see every statement, which is how metrics and the N+1 tests count round trips.
 
 A committed write that changed the analysed graph (a statement whose file says
 `// revision: bump` and whose summary reports updates) advances the graph revision in the same
-transaction, as its last statement (db/revision.py): the one place that happens.
+transaction, as its last statement (db/revision.py): here for a single write, in
+db/transaction.py for a write transaction.
 
 When Neo4j is unreachable a statement fails fast (docs/observability.md, "When Neo4j is
 unreachable"): the driver's waits derive from `neo4j_unavailable_timeout_s`, every connectivity
@@ -21,13 +23,12 @@ for a pooled connection that ran out answers it OVERLOADED.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractContextManager, asynccontextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, Query, RoutingControl
@@ -42,11 +43,18 @@ from sfm_graphql.db.deadline import (
     raise_if_timed_out,
     transaction_timeout,
 )
-from sfm_graphql.db.native import native_row, to_native
+from sfm_graphql.db.native import native_row
 from sfm_graphql.db.outage import CONNECTIVITY_ERRORS, Failure, diagnose
-from sfm_graphql.db.retry import retry_once
+from sfm_graphql.db.retry import retry_once, worth_running_again
 from sfm_graphql.db.spans import cypher_span, neo4j_attributes, set_returned_rows
-from sfm_graphql.errors import AnalysisTooLarge, Conflict, Overloaded, ServiceUnavailable
+from sfm_graphql.db.transaction import (
+    BUMP_REVISION,
+    Work,
+    WriteTransactions,
+    conflict,
+    contended,
+)
+from sfm_graphql.errors import AnalysisTooLarge, Overloaded, ServiceUnavailable
 from sfm_graphql.settings import Settings
 
 Row = dict[str, Any]
@@ -55,7 +63,7 @@ StatementListener = Callable[[str, float], None]
 # it gives it back: how the metrics count the pool in use (the driver's pool is not public API).
 ConnectionListener = Callable[[int], None]
 Access = Literal["read", "write"]
-BUMP_REVISION = "revision/bump"  # the query that advances the graph revision (db/revision.py)
+T = TypeVar("T")
 
 
 # Shares of the outage bound: a statement makes at most two attempts (the driver waits about
@@ -100,38 +108,6 @@ def create_driver(settings: Settings) -> AsyncDriver:
     )
 
 
-class Transaction:
-    """A write transaction spanning several statements: all of them commit, or none."""
-
-    def __init__(self, db: Database, tx: neo4j.AsyncTransaction, deadline_s: float) -> None:
-        self._db, self._tx, self.deadline_s = db, tx, deadline_s  # the wait for each statement
-        self.changed_graph = False  # a `revision: bump` statement updated something
-
-    async def run(self, name: str, **params: Any) -> list[Row]:
-        query = self._db.registry.get(name)
-        query.check(params)
-        started = _now()
-        with self._db.span(name) as span:
-            try:
-                async with asyncio.timeout(self.deadline_s):
-                    result = await self._tx.run(query.text, params)
-                    records = [record async for record in result]
-                    if query.bumps_revision:
-                        summary = await result.consume()
-                        self.changed_graph |= summary.counters.contains_updates
-            except neo4j_errors.ConstraintError as exc:
-                raise _conflict(exc) from exc
-            except CONNECTIVITY_ERRORS as exc:
-                raise self._db.failed(exc) from exc
-            except neo4j_errors.Neo4jError as exc:
-                raise_if_timed_out(exc)
-                raise
-            finally:
-                self._db.notify(name, _now() - started)
-            set_returned_rows(span, len(records))
-        return [to_native(r.data()) for r in records]
-
-
 class Database:
     def __init__(
         self,
@@ -150,13 +126,20 @@ class Database:
         # The backstop around each statement: Neo4j ends a transaction at its timeout, so this
         # fires only when the server stopped answering on an open connection.
         self._backstop_s = settings.neo4j_unavailable_timeout_s
-        self.statement_deadline_s = settings.neo4j_query_timeout_s + self._backstop_s
         self._retry_after_s = settings.neo4j_unavailable_retry_after_s
         self._retry_s = DriverTimeouts.of(settings).retry  # as the driver's managed transactions
         self._overload_retry_after_s = settings.overload_retry_after_s
         self._down_until = 0.0  # monotonic time until which statements fail at once
         self._listeners: list[StatementListener] = []
         self._connection_listeners: list[ConnectionListener] = []
+        self._writes = WriteTransactions(
+            self,
+            driver,
+            settings,
+            fail_fast=self._fail_fast,
+            connections=self._connections,
+            reachable=self._reachable,
+        )
 
     def span(self, name: str) -> AbstractContextManager[Span | None]:
         """A span around one statement, named by its query file; no values are recorded."""
@@ -249,11 +232,13 @@ class Database:
                             bookmark_manager_=bookmark_manager(self.driver),
                         )
             except neo4j_errors.ConstraintError as exc:
-                raise _conflict(exc) from exc
+                raise conflict(exc) from exc
             except CONNECTIVITY_ERRORS as exc:
                 raise self.failed(exc) from exc
             except neo4j_errors.Neo4jError as exc:
                 raise_if_timed_out(exc)
+                if worth_running_again(exc):  # and the driver's retries ran out (a deadlock)
+                    raise contended() from exc
                 raise
             finally:
                 self._connections(-1)
@@ -340,54 +325,16 @@ class Database:
         ) as session:
             return await session.execute_write(work)
 
-    @asynccontextmanager
-    async def write_transaction(self, timeout_s: float | None = None) -> AsyncIterator[Transaction]:
-        """Commits when the block ends, rolls back on any error; Neo4j ends it at `timeout_s`,
-        and the client waits as long for each statement and the commit (a long import)."""
-        wait = self.statement_deadline_s if timeout_s is None else timeout_s + self._backstop_s
-        self._fail_fast()
-        self._connections(1)
-        try:
-            async with self.driver.session(
-                database=self._database, bookmark_manager=bookmark_manager(self.driver)
-            ) as session:
-                async with asyncio.timeout(self.statement_deadline_s):
-                    tx = await session.begin_transaction(
-                        timeout=transaction_timeout(timeout_s or self._timeout * 10)
-                    )
-                transaction = Transaction(self, tx, wait)
-                try:
-                    yield transaction
-                except BaseException:
-                    # The first error is the one to report. A request cancelled at its timeout
-                    # has had its connection closed by the driver (Neo4j ends the transaction),
-                    # and a failing rollback must not turn that cancellation into an error.
-                    with contextlib.suppress(Exception):
-                        await tx.rollback()
-                    raise
-                async with asyncio.timeout(wait):
-                    if transaction.changed_graph:  # last, so it holds the counter's lock briefly
-                        bump = self.registry.get(BUMP_REVISION).text
-                        await (await tx.run(bump)).consume()
-                    await tx.commit()
-        except CONNECTIVITY_ERRORS as exc:
-            raise self.failed(exc) from exc
-        finally:
-            self._connections(-1)
-        self._reachable()
+    async def write_transaction(self, work: Work[T], timeout_s: float | None = None) -> T:
+        """`await work(tx)` in one write transaction, committed when it returns and rolled back
+        on any error; run again from the start on a retryable error (db/transaction.py)."""
+        return await self._writes.run(work, timeout_s)
 
     async def ping(self) -> None:
         await self.driver.verify_connectivity()
 
     async def close(self) -> None:
         await self.driver.close()
-
-
-def _conflict(exc: neo4j_errors.ConstraintError) -> Conflict:
-    message = exc.message or ""
-    if "externalKey" in message:
-        return Conflict("Another item already uses this externalKey", field="externalKey")
-    return Conflict("The change conflicts with a uniqueness rule of the graph")
 
 
 def _now() -> float:

@@ -31,6 +31,13 @@ def retryable(error: BaseException) -> bool:
     return False
 
 
+def worth_running_again(error: BaseException) -> bool:
+    """`retryable`, but not for running out of memory (the driver retries that too): the same
+    work would need the same memory, and the caller is better told why it failed."""
+    code = getattr(error, "code", None) or ""
+    return retryable(error) and "OutOfMemory" not in code and "MemoryLimit" not in code
+
+
 async def retry_once(
     attempt: Callable[[], Awaitable[T]],
     *,

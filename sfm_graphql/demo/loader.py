@@ -82,7 +82,7 @@ async def import_demo(
     result = await import_rows(
         db=db,
         settings=settings,
-        rows=rows,
+        rows=lambda: rows,
         dry_run=False,
         batch_done=batch_done,
     )

@@ -177,6 +177,12 @@ def _bytes_read(source: IO[bytes], advance: Callable[[int], None]) -> Callable[[
     return done
 
 
+def _rewound(source: IO[bytes]) -> IO[bytes]:
+    """The file from its start: an import retried after a transient error reads it again."""
+    source.seek(0)
+    return source
+
+
 def _summary(result: BulkImportResult) -> str:
     def part(what: str, n: Any) -> str:
         return f"{n.created} created, {n.updated} updated, {n.unchanged} unchanged {what}"
@@ -222,7 +228,7 @@ def _write(args: argparse.Namespace, chosen: BulkFileFormat, rows: int, reporter
                 return await import_rows(
                     db=db,
                     settings=settings,
-                    rows=rows_of(source, chosen),
+                    rows=lambda: rows_of(_rewound(source), chosen),
                     dry_run=args.dry_run,
                     timeout_s=args.timeout,
                     batch_done=step.advance,

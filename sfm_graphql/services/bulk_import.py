@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sfm_graphql.db.database import Database, Transaction
+from sfm_graphql.db.database import Database
+from sfm_graphql.db.transaction import Transaction
 from sfm_graphql.domain.enums import ComponentType
 from sfm_graphql.errors import Conflict, LimitExceeded
 from sfm_graphql.services.bulk_plan import resolve, validate_rows
@@ -120,7 +121,8 @@ async def bulk_import(
     check_row_count(len(components) + len(deliveries), settings)
     size = settings.bulk_batch_size
     validated = validate_rows(components, deliveries)
-    async with db.write_transaction() as tx:
+
+    async def work(tx: Transaction) -> tuple[ImportPlan, bool]:
         plan = resolve(
             validated,
             stored_components=await stored_components(tx, validated, size),
@@ -129,6 +131,9 @@ async def bulk_import(
         commit = not plan.errors and not dry_run
         if commit:
             await write_plan(tx, plan, size)
+        return plan, commit
+
+    plan, commit = await db.write_transaction(work)
     written = _written_ids(plan) if commit else []
     return BulkImportResult(
         dry_run=dry_run,

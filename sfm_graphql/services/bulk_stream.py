@@ -18,6 +18,9 @@ What is guaranteed, and how:
 - The price of one transaction: Neo4j holds the whole import's changes until the commit, so the
   largest file that imports at once is bounded by its transaction memory
   (`db.memory.transaction.total.max`) and the transaction timeout, not by this process.
+- A transient error (a deadlock with a concurrent write) rolls the import back and runs it
+  again from the first row (db/transaction.py), so `rows` is a function that gives the rows
+  from the start each time; the progress callback then counts the rows again.
 
 A delivery must come after the components it names, or name components already stored; the
 export writes components first.
@@ -28,7 +31,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sfm_graphql.db.database import Database, Transaction
+from sfm_graphql.db.database import Database
+from sfm_graphql.db.transaction import Transaction
 from sfm_graphql.services.bulk_import import stored_components, stored_deliveries, write_plan
 from sfm_graphql.services.bulk_plan import resolve, validate_rows
 from sfm_graphql.services.bulk_types import (
@@ -164,23 +168,30 @@ async def import_rows(
     *,
     db: Database,
     settings: Settings,
-    rows: Iterable[SectionRow],
+    rows: Callable[[], Iterable[SectionRow]],
     dry_run: bool,
     timeout_s: float | None = None,
     batch_done: BatchDone = no_progress,
     committing: Callable[[], None] = lambda: None,
 ) -> BulkImportResult:
-    """Import `rows` in one transaction, batch by batch; commit unless a row is refused or
-    `dry_run`. A refused row's batch-mates are still written inside the transaction, so later
-    batches are checked against the graph as it would be, and then everything is rolled back.
+    """Import the rows `rows()` gives (from the first, each time it is called) in one
+    transaction, batch by batch; commit unless a row is refused or `dry_run`. A refused row's
+    batch-mates are still written inside the transaction, so later batches are checked against
+    the graph as it would be, and then everything is rolled back.
     `committing` is called before the commit, which takes a while for a large import."""
     totals = _Totals()
     committed = False
+
+    async def work(tx: Transaction) -> None:
+        nonlocal totals
+        # From the first row again on each attempt (db/transaction.py runs it again after a
+        # transient error): the totals of a rolled-back attempt are dropped.
+        totals = await _write_batches(tx, rows(), settings.bulk_batch_size, batch_done)
+        _roll_back_if(totals.error_count > 0 or dry_run)
+        committing()
+
     try:
-        async with db.write_transaction(timeout_s) as tx:
-            totals = await _write_batches(tx, rows, settings.bulk_batch_size, batch_done)
-            _roll_back_if(totals.error_count > 0 or dry_run)
-            committing()
+        await db.write_transaction(work, timeout_s)
         committed = True
     except _RollBack:
         pass

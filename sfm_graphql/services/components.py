@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from sfm_graphql.db.database import Database
+from sfm_graphql.db.transaction import Transaction
 from sfm_graphql.domain.enums import ComponentType
 from sfm_graphql.domain.models import (
     FIELDS_BY_TYPE,
@@ -53,7 +54,7 @@ async def update_component(
         )
         return to_properties(model)
 
-    async with db.write_transaction() as tx:
+    async def work(tx: Transaction) -> None:
         await update_versioned(
             tx,
             what="component",
@@ -63,6 +64,8 @@ async def update_component(
             write="components/update",
             merge=merge,
         )
+
+    await db.write_transaction(work)
 
 
 async def delete_component(

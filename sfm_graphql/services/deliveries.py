@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sfm_graphql.db.database import Database, Transaction
+from sfm_graphql.db.database import Database
+from sfm_graphql.db.transaction import Transaction
 from sfm_graphql.domain.enums import ComponentType
 from sfm_graphql.domain.kinds import DeliveryKind
 from sfm_graphql.domain.models import (
@@ -47,7 +48,8 @@ async def create_delivery(
 ) -> str:
     model = validate_delivery({k: v for k, v in data.items() if v is not None})
     delivery_id = str(uuid.uuid4())
-    async with db.write_transaction() as tx:
+
+    async def work(tx: Transaction) -> None:
         source, target = await _endpoint_types(tx, source_id, target_id)
         check_kind(model.kind, source, target)
         await tx.run(
@@ -57,6 +59,8 @@ async def create_delivery(
             targetId=target_id,
             props=to_properties(model),
         )
+
+    await db.write_transaction(work)
     return delivery_id
 
 
@@ -75,7 +79,7 @@ async def update_delivery(
         )
         return to_properties(model)
 
-    async with db.write_transaction() as tx:
+    async def work(tx: Transaction) -> None:
         await update_versioned(
             tx,
             what="delivery",
@@ -85,6 +89,8 @@ async def update_delivery(
             write="deliveries/update",
             merge=merge,
         )
+
+    await db.write_transaction(work)
 
 
 async def delete_delivery(*, db: Database, delivery_id: str, version: int | None) -> None:

@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from sfm_graphql.db.database import Database, Transaction
+from sfm_graphql.db.database import Database
+from sfm_graphql.db.transaction import Transaction
 from sfm_graphql.domain.models import (
     DEFAULT_SCENARIO,
     Dimension,
@@ -100,12 +101,15 @@ async def create_matrix(
     """Validate and store a matrix over `component_ids` (in row order); returns its id."""
     model = validate_matrix(data)
     matrix_id = str(uuid.uuid4())
-    async with db.write_transaction() as tx:
+
+    async def work(tx: Transaction) -> None:
         await _check_components(tx, component_ids, max_components)
         rows = await tx.run(
             "matrices/create", id=matrix_id, props=to_properties(model), componentIds=component_ids
         )
         _included_all(rows, component_ids)
+
+    await db.write_transaction(work)
     return matrix_id
 
 
@@ -121,16 +125,16 @@ async def update_matrix(
     """Apply `changes` (None clears a field; scenario falls back to baseline) and, when given,
     replace the components, if the matrix is still at `version`."""
 
-    async def merge(row: dict[str, Any]) -> dict[str, Any]:
-        stored = row["props"]
-        merged = {k: stored.get(k) for k in MatrixFields.model_fields}
-        merged.update(changes)
-        model = validate_matrix(merged)
-        if component_ids is not None:
-            await _check_components(tx, component_ids, max_components)
-        return to_properties(model)
+    async def work(tx: Transaction) -> None:
+        async def merge(row: dict[str, Any]) -> dict[str, Any]:
+            stored = row["props"]
+            merged = {k: stored.get(k) for k in MatrixFields.model_fields}
+            merged.update(changes)
+            model = validate_matrix(merged)
+            if component_ids is not None:
+                await _check_components(tx, component_ids, max_components)
+            return to_properties(model)
 
-    async with db.write_transaction() as tx:
         await update_versioned(
             tx,
             what="matrix",
@@ -145,6 +149,8 @@ async def update_matrix(
                 "matrices/replace_components", id=matrix_id, componentIds=component_ids
             )
             _included_all(replaced, component_ids)
+
+    await db.write_transaction(work)
 
 
 async def delete_matrix(*, db: Database, matrix_id: str, version: int) -> None:

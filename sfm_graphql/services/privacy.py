@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sfm_graphql.db.database import Database
+from sfm_graphql.db.transaction import Transaction
 from sfm_graphql.domain.enums import ComponentType
 from sfm_graphql.errors import BadUserInput, Conflict, NotFound
 
@@ -13,7 +14,8 @@ PURGED_FIELDS = ("label", "description", "metadata", "legalForm", "powerResource
 
 async def purge_actor(*, db: Database, component_id: str) -> tuple[int, int]:
     """Remove an Actor's personal fields; returns (version before, version after)."""
-    async with db.write_transaction() as tx:
+
+    async def work(tx: Transaction) -> tuple[int, int]:
         rows = await tx.run("privacy/actor_state", id=component_id)
         if not rows:
             raise NotFound("No component has this id", field="componentId")
@@ -27,5 +29,7 @@ async def purge_actor(*, db: Database, component_id: str) -> tuple[int, int]:
         updated = await tx.run("privacy/purge_actor", id=component_id, version=before)
         if not updated:
             raise Conflict("The component changed while it was being purged; try again")
-    after: int = updated[0]["version"]
-    return before, after
+        after: int = updated[0]["version"]
+        return before, after
+
+    return await db.write_transaction(work)

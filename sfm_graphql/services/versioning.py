@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
-from sfm_graphql.db.database import Database, Transaction
+from sfm_graphql.db.database import Database
+from sfm_graphql.db.transaction import Transaction
 from sfm_graphql.errors import Conflict, NotFound
 
 Row = dict[str, Any]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from sfm_graphql.db.revision import graph_revision
+from sfm_graphql.db.transaction import Transaction
 from sfm_graphql.demo.loader import load_demo
 from sfm_graphql.operations.backup.restore import restore_backup
 from sfm_graphql.operations.backup.writer import write_backup
@@ -155,29 +156,33 @@ async def test_a_transaction_that_fails_after_its_write_rolls_the_step_back(
     db = app.state.services.db
     component_id = str(uuid.uuid4())
 
+    async def write_then_fail(tx: Transaction) -> None:
+        await tx.run(
+            "components/create",
+            id=component_id,
+            typeLabel="Actor",
+            props={"label": "Gone", "type": "ACTOR"},
+        )
+        raise RuntimeError("after the write")
+
     async def failing() -> None:
         with pytest.raises(RuntimeError, match="after the write"):
-            async with db.write_transaction() as tx:
-                await tx.run(
-                    "components/create",
-                    id=component_id,
-                    typeLabel="Actor",
-                    props={"label": "Gone", "type": "ACTOR"},
-                )
-                raise RuntimeError("after the write")
+            await db.write_transaction(write_then_fail)
 
     assert await advanced_by(revision, failing) == 0
     assert await db.read("components/types_by_ids", ids=[component_id]) == []
 
+    async def create_two(tx: Transaction) -> None:
+        for label in ("One", "Two"):
+            await tx.run(
+                "components/create",
+                id=str(uuid.uuid4()),
+                typeLabel="Actor",
+                props={"label": label, "type": "ACTOR"},
+            )
+
     async def two_statements() -> None:
-        async with db.write_transaction() as tx:
-            for label in ("One", "Two"):
-                await tx.run(
-                    "components/create",
-                    id=str(uuid.uuid4()),
-                    typeLabel="Actor",
-                    props={"label": label, "type": "ACTOR"},
-                )
+        await db.write_transaction(create_two)
 
     assert await advanced_by(revision, two_statements) == 1
 

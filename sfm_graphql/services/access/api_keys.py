@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sfm_graphql.db.database import Database
+from sfm_graphql.db.database import Database, Row
+from sfm_graphql.db.transaction import Transaction
 from sfm_graphql.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from sfm_graphql.security.api_key_cache import ApiKeyCache, Entry
 from sfm_graphql.security.api_key_rules import (
@@ -301,11 +302,14 @@ async def revoke_api_key(
     *, db: Database, cache: ApiKeyCache, actor: Principal, key_id: str, may_manage_any: bool
 ) -> ApiKeyRecord:
     """Revoke the key and the keys derived from it (idempotent), on every replica at once."""
+
+    async def work(tx: Transaction) -> tuple[list[Row], list[Row]]:
+        # One transaction, the parent first: its write lock orders this against api_keys/create.
+        parent = await tx.run("api_keys/revoke", id=key_id)
+        return parent, await tx.run("api_keys/revoke_derived", keyId=key_id, clientId=None)
+
     await _managed(db=db, key_id=key_id, actor=actor, may_manage_any=may_manage_any)
-    # One transaction, the parent first: its write lock orders this against api_keys/create.
-    async with db.write_transaction() as tx:
-        rows = await tx.run("api_keys/revoke", id=key_id)
-        derived = await tx.run("api_keys/revoke_derived", keyId=key_id, clientId=None)
+    rows, derived = await db.write_transaction(work)
     await cache.invalidate_many([key_id, *(row["id"] for row in derived)])
     return ApiKeyRecord.from_props(rows[0]["props"])
 
@@ -347,12 +351,9 @@ class ApiKeyVerifier:
         db: Database,
         cache: ApiKeyCache,
         pepper: bytes,
-        cache_observer: Callable[[str, bool], None] | None = None,
+        cache_observer: Callable[[str, bool], None] | None = None,  # told ("api_key", hit)
     ) -> None:
-        self.db = db
-        self.cache = cache
-        self.pepper = pepper
-        self._observe_cache = cache_observer  # told ("api_key", hit) on every lookup
+        self.db, self.cache, self.pepper, self._observe_cache = db, cache, pepper, cache_observer
 
     async def verify(self, credential: str, *, client_ip: str) -> Principal:
         key_id, secret = parse_key(credential)
