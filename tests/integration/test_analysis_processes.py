@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
 import os
 import signal
 import time
@@ -84,23 +83,24 @@ async def model(gql: GraphQLClient) -> dict[str, str]:
     return ids
 
 
-def pool_processes(app: Any) -> list[multiprocessing.Process]:
+def pool_processes(app: Any) -> list[int]:
+    """The process ids of `app`'s analysis pool."""
     processes: AnalysisProcesses = app.state.services.analysis_processes
     assert not processes.in_process
-    return [p for p in multiprocessing.active_children() if p.is_alive()]
+    return processes.process_ids()
 
 
 async def test_the_answers_are_those_computed_in_the_api_process(served: Any) -> None:
     app, pooled, inline = served
     ids = await model(pooled)
-    before = {p.pid for p in pool_processes(app)}
+    before = set(pool_processes(app))
     for query in QUERIES:
         answer = await pooled.data(query, {"p": ids["p"]})
         assert answer == await inline.data(query, {"p": ids["p"]})
         assert all(value not in (None, [], {}) for value in answer.values())
-    started = [p for p in pool_processes(app) if p.pid not in before]
+    started = [pid for pid in pool_processes(app) if pid not in before]
     assert len(started) == 1  # one process, started by the first analysis
-    assert os.getpriority(os.PRIO_PROCESS, started[0].pid) >= 10  # SFM_ANALYSIS_NICE
+    assert os.getpriority(os.PRIO_PROCESS, started[0]) >= 10  # SFM_ANALYSIS_NICE
 
 
 async def test_an_error_in_the_pool_process_keeps_its_code_and_details(
@@ -137,17 +137,16 @@ async def test_a_pool_process_killed_fails_only_what_it_held_and_a_new_pool_answ
     query = QUERIES[1]
     expected = await inline.data(query, {"p": ids["p"]})
     assert await pooled.data(query, {"p": ids["p"]}) == expected  # the pool is up
-    (process,) = pool_processes(app)
+    (pid,) = pool_processes(app)
     # Stopped, it cannot take the next analysis: it is killed while holding it.
-    assert process.pid is not None
-    os.kill(process.pid, signal.SIGSTOP)
+    os.kill(pid, signal.SIGSTOP)
     await create_delivery(pooled, ids["a2"], ids["p"], "GOVERNS")  # a new revision: a miss
     held = asyncio.create_task(
         pooled.http.post("/graphql", json={"query": query, "variables": {"p": ids["p"]}})
     )
     await asyncio.sleep(0.5)
     assert not held.done()
-    os.kill(process.pid, signal.SIGKILL)
+    os.kill(pid, signal.SIGKILL)
     started = time.monotonic()
     response = await asyncio.wait_for(held, timeout=10)
     assert time.monotonic() - started < 5
@@ -158,7 +157,7 @@ async def test_a_pool_process_killed_fails_only_what_it_held_and_a_new_pool_answ
     # The next analysis starts a new pool and answers, with no restart of the API process.
     again = await pooled.data(query, {"p": ids["p"]})
     assert again == await inline.data(query, {"p": ids["p"]})
-    assert [p.pid for p in pool_processes(app)] != [process.pid]
+    assert pool_processes(app) and pid not in pool_processes(app)
 
 
 async def test_a_pool_process_that_died_idle_costs_no_request(served: Any) -> None:
@@ -166,9 +165,12 @@ async def test_a_pool_process_that_died_idle_costs_no_request(served: Any) -> No
     ids = await model(pooled)
     query = QUERIES[0]
     await pooled.data(query)
-    (process,) = pool_processes(app)
-    os.kill(process.pid, signal.SIGKILL)
-    process.join(timeout=5)
+    (pid,) = pool_processes(app)
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while _alive(pid):
+        assert time.monotonic() < deadline, "the killed process lingers"
+        await asyncio.sleep(0.05)
     await asyncio.sleep(0.2)  # the pool notices the death
     await create_delivery(pooled, ids["a2"], ids["p"], "GOVERNS")
     assert await pooled.data(query) == await inline.data(query)

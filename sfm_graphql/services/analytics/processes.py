@@ -102,6 +102,12 @@ class AnalysisProcesses:
             raise ServiceUnavailable(STOPPED_MESSAGE, retryAfter=1) from None
         return result
 
+    def process_ids(self) -> list[int]:
+        """The process ids of the pool's live processes (none before the pool started)."""
+        # concurrent.futures has no public list of a pool's processes.
+        processes = getattr(self._pool, "_processes", None) or {}
+        return sorted(pid for pid, process in processes.items() if process.is_alive())
+
     def start(self) -> None:
         """Start the pool's processes now, in the background, instead of at the first analysis."""
         if not self.in_process:
