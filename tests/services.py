@@ -68,6 +68,10 @@ def settings() -> Settings:
             "failed_logins_per_ip": 1_000_000,
             "metrics_token": SecretStr(METRICS_TOKEN),
             "metrics_refresh_s": 0,
+            # Analyses computed in the test process, where coverage measures them; the pool of
+            # analysis processes has tests of its own (test_analysis_processes.py), which ask
+            # for it, and `serve` subprocesses run with the default.
+            "analysis_processes": 0,
         }
     )
 
