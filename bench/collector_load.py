@@ -88,11 +88,7 @@ async def measure(args: argparse.Namespace, quiet: Any) -> None:
             redis_url=os.environ["SFM_REDIS_URL"],
             otlp_endpoint=sink.endpoint,
         )
-        for key, value in env.items():
-            if value:
-                os.environ[key] = value
-            else:
-                os.environ.pop(key, None)
+        svc.apply_environment(env)
         # After the environment: the settings and the app read it when they are made.
         from sfm_graphql.app import create_app
         from sfm_graphql.http.server import tune_collector

@@ -312,11 +312,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 otlp_endpoint=sink.endpoint,
             )
             # The in-process capture and token minting read the same settings ("" unsets).
-            for key, value in env.items():
-                if value:
-                    os.environ[key] = value
-                else:
-                    os.environ.pop(key, None)
+            svc.apply_environment(env)
             secret = secrets.token_urlsafe(32)
             peer_env = {
                 "PEER_NEO4J_URI": args.peer_neo4j_uri,

@@ -88,11 +88,7 @@ async def run(args: argparse.Namespace) -> str:
             redis_url=os.environ["SFM_REDIS_URL"],
             otlp_endpoint=sink.endpoint,
         )
-        for key, value in env.items():
-            if value:
-                os.environ[key] = value
-            else:
-                os.environ.pop(key, None)
+        svc.apply_environment(env)
         process = svc.sfm_process("sfm-profile", args.port, 1, env)
         await process.start()
         try:

@@ -59,6 +59,15 @@ def sfm_environment(
     }
 
 
+def apply_environment(env: dict[str, str]) -> None:
+    """Make `env` this process's environment too ("" unsets), for what reads settings in process."""
+    for key, value in env.items():
+        if value:
+            os.environ[key] = value
+        else:
+            os.environ.pop(key, None)
+
+
 def _descendants(root: int) -> list[int]:
     """`root` and every process below it, from /proc/<pid>/task/*/children."""
     out, todo = [], [root]

@@ -200,6 +200,28 @@ def stop_process(process: subprocess.Popen[bytes], wait_s: float) -> None:
         process.wait(timeout=5)
 
 
+def child_pids(pid: int) -> set[int]:
+    """The processes `pid` started (from /proc; none once it has gone)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(p) for p in path.read_text().split()} if path.exists() else set()
+
+
+def is_spawned(pid: int) -> bool:
+    """Whether `pid` is a multiprocessing `spawn` child (a uvicorn worker, an analysis process),
+    not multiprocessing's resource tracker."""
+    command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    return b"spawn_main" in command and b"resource_tracker" not in command
+
+
+def is_running(pid: int) -> bool:
+    """Whether `pid` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

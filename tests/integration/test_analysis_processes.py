@@ -25,7 +25,7 @@ from sfm_graphql.services.analytics.processes import AnalysisProcesses
 from sfm_graphql.settings import Settings
 from tests.integration.helpers import create_component, create_delivery
 from tests.integration.test_shutdown import _serve as serve
-from tests.services import GraphQLClient, free_port
+from tests.services import GraphQLClient, child_pids, free_port, is_running, is_spawned
 
 pytestmark = pytest.mark.integration
 OTHER_DB = 14
@@ -168,30 +168,12 @@ async def test_a_pool_process_that_died_idle_costs_no_request(served: Any) -> No
     (pid,) = pool_processes(app)
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 5
-    while _alive(pid):
+    while is_running(pid):
         assert time.monotonic() < deadline, "the killed process lingers"
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.2)  # the pool notices the death
     await create_delivery(pooled, ids["a2"], ids["p"], "GOVERNS")
     assert await pooled.data(query) == await inline.data(query)
-
-
-def _children(pid: int) -> set[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return {int(p) for p in path.read_text().split()} if path.exists() else set()
-
-
-def _pool_process(pid: int) -> bool:
-    command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    return b"spawn_main" in command and b"resource_tracker" not in command
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 async def test_serve_starts_the_pool_and_it_ends_with_an_api_process_killed_outright(
@@ -212,17 +194,17 @@ async def test_serve_starts_the_pool_and_it_ends_with_an_api_process_killed_outr
                         break
                 await asyncio.sleep(0.2)
             # `serve` starts the pool with the app, before any analysis.
-            while not {p for p in _children(server.pid) if _pool_process(p)}:
+            while not {p for p in child_pids(server.pid) if is_spawned(p)}:
                 assert time.monotonic() < deadline, "no analysis process started with serve"
                 await asyncio.sleep(0.2)
             ids = await model(GraphQLClient(http))
             await GraphQLClient(http).data(QUERIES[1], {"p": ids["p"]})
         # One worker: uvicorn serves in the process itself; its children are the pool's
         # process and multiprocessing's resource tracker.
-        (pool_process,) = {p for p in _children(server.pid) if _pool_process(p)}
+        (pool_process,) = {p for p in child_pids(server.pid) if is_spawned(p)}
         os.kill(server.pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while _alive(pool_process):
+        while is_running(pool_process):
             assert time.monotonic() < deadline, "the pool process outlived its API process"
             await asyncio.sleep(0.2)
     finally:

@@ -23,6 +23,7 @@ from sfm_graphql.services.analytics.shared_graphs import (
     KEY_PREFIX,
     LEASE_PREFIX,
     graph_key,
+    lease_key,
     share_graphs,
 )
 from sfm_graphql.settings import Settings
@@ -54,6 +55,14 @@ async def processes(settings: Settings, clean_graph: None) -> AsyncIterator[list
         await db.close()
 
 
+async def _policy_governing_actor(gql: GraphQLClient) -> tuple[str, str]:
+    """Actor a and policy b, b -> a: a graph of one edge."""
+    a = await create_component(gql, "ACTOR", "a")
+    b = await create_component(gql, "POLICY", "b")
+    await create_delivery(gql, b, a, "GOVERNS", weight=2.0)
+    return a, b
+
+
 async def _graph_at(db: Database, settings: Settings, revision: int, scope: Scope) -> Any:
     token = WANTED_REVISION.set(revision)
     try:
@@ -66,9 +75,7 @@ async def test_a_graph_read_by_one_process_serves_another(
     gql: GraphQLClient, settings: Settings, processes: list[Any]
 ) -> None:
     (first, _, first_reads), (second, client, second_reads) = processes
-    a = await create_component(gql, "ACTOR", "a")
-    b = await create_component(gql, "POLICY", "b")
-    await create_delivery(gql, b, a, "GOVERNS", weight=2.0)
+    await _policy_governing_actor(gql)
     revision = await graph_revision(first)
     read = await _graph_at(first, settings, revision, Scope())
     assert first_reads.names.count("analytics/edges") == 1
@@ -85,9 +92,7 @@ async def test_a_newer_revision_is_read_again_and_replaces_the_shared_graph(
     gql: GraphQLClient, settings: Settings, processes: list[Any]
 ) -> None:
     (first, _, _), (second, _, second_reads) = processes
-    a = await create_component(gql, "ACTOR", "a")
-    b = await create_component(gql, "POLICY", "b")
-    await create_delivery(gql, b, a, "GOVERNS")
+    a, b = await _policy_governing_actor(gql)
     await _graph_at(first, settings, await graph_revision(first), Scope())
     await create_delivery(gql, a, b, "INFORMS")  # a new revision
     newer = await _graph_at(second, settings, await graph_revision(second), Scope())
@@ -105,9 +110,7 @@ async def test_without_redis_graphs_are_read_from_neo4j(
     away = aioredis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     share_graphs(db, away, settings)
     try:
-        a = await create_component(gql, "ACTOR", "a")
-        b = await create_component(gql, "POLICY", "b")
-        await create_delivery(gql, b, a, "GOVERNS")
+        await _policy_governing_actor(gql)
         graph = await _graph_at(db, settings, await graph_revision(db), Scope())
         assert graph.edge_count == 1
     finally:
@@ -119,9 +122,7 @@ async def test_processes_asking_at_once_put_one_read_on_neo4j(
     gql: GraphQLClient, settings: Settings, processes: list[Any]
 ) -> None:
     (first, _, first_reads), (second, _, second_reads) = processes
-    a = await create_component(gql, "ACTOR", "a")
-    b = await create_component(gql, "POLICY", "b")
-    await create_delivery(gql, b, a, "GOVERNS")
+    await _policy_governing_actor(gql)
     revision = await graph_revision(first)
     graphs = await asyncio.gather(
         _graph_at(first, settings, revision, Scope()),
@@ -136,10 +137,8 @@ async def test_a_lease_whose_holder_died_goes_by_itself(
     gql: GraphQLClient, settings: Settings, processes: list[Any]
 ) -> None:
     (first, client, first_reads), _ = processes
-    a = await create_component(gql, "ACTOR", "a")
-    b = await create_component(gql, "POLICY", "b")
-    await create_delivery(gql, b, a, "GOVERNS")
-    lease = LEASE_PREFIX + graph_key(Scope()).removeprefix(KEY_PREFIX)
+    await _policy_governing_actor(gql)
+    lease = lease_key(Scope())
     await client.set(lease, "a process killed while reading", px=800)  # never renewed
     started = time.monotonic()
     graph = await _graph_at(first, settings, await graph_revision(first), Scope())

@@ -14,25 +14,21 @@ import httpx
 import pytest
 
 from tests.integration.test_shutdown import _serve as serve
-from tests.services import free_port
+from tests.services import child_pids, free_port, is_spawned
 
 pytestmark = pytest.mark.integration
 CONNECTIONS = 40
 
 
-def _children(pid: int) -> list[int]:
-    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
-def _established(port: int, state: str = "01") -> dict[str, int]:
-    """Inode -> 1 for each TCP socket in `state` (01 established, 0A listening) on `port`."""
-    found = {}
+def _established(port: int, state: str = "01") -> set[str]:
+    """The inodes of the TCP sockets in `state` (01 established, 0A listening) on `port`."""
+    found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
             local_port = int(fields[1].rsplit(":", 1)[1], 16)
             if local_port == port and fields[3] == state:
-                found[fields[9]] = 1
+                found.add(fields[9])
     return found
 
 
@@ -50,12 +46,7 @@ def _sockets_of(pid: int) -> set[str]:
 
 def _workers(server: int, deadline: float) -> list[int]:
     while True:
-        workers = [
-            p
-            for p in _children(server)
-            if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()
-            and b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()
-        ]
+        workers = sorted(p for p in child_pids(server) if is_spawned(p))
         if len(workers) >= 2 or time.monotonic() > deadline:
             return workers
         time.sleep(0.2)
@@ -83,7 +74,7 @@ def test_two_workers_share_the_connections_and_a_replaced_worker_serves(tmp_path
         workers = _workers(server.pid, deadline)
         assert len(workers) == 2, (tmp_path / "serve.log").read_text()
         # Each worker listens on a socket of its own; the supervisor keeps none open.
-        listening = _established(port, "0A").keys()
+        listening = _established(port, "0A")
         assert [len(_sockets_of(w) & listening) for w in workers] == [1, 1]
         assert _sockets_of(workers[0]) & _sockets_of(workers[1]) & listening == set()
         assert not _sockets_of(server.pid) & listening
@@ -92,7 +83,7 @@ def test_two_workers_share_the_connections_and_a_replaced_worker_serves(tmp_path
             assert client.get("/healthz").status_code == 200
             clients.append(client)
         established = _established(port)
-        per_worker = [len(_sockets_of(w) & established.keys()) for w in workers]
+        per_worker = [len(_sockets_of(w) & established) for w in workers]
         assert sum(per_worker) == CONNECTIONS
         assert min(per_worker) >= CONNECTIONS // 5, per_worker  # both serve a share
         # A worker killed is replaced, with a socket of its own: every request is answered.

@@ -33,13 +33,22 @@ from sfm_graphql.settings import Settings
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "sfm:analysis-graph:"
+LEASE_PREFIX = "sfm:analysis-graph-read:"
 MAGIC = b"SFMG1" + sys.byteorder[0].encode()  # arrays are kept in this machine's byte order
 HEADER = struct.Struct("<6sqqqq")  # magic, revision, nodes, edges, bytes of the ids
 ID_SEPARATOR = "\n"  # component ids are UUIDs or external keys: never a newline
 
 
 def graph_key(scope: Scope) -> str:
-    return KEY_PREFIX + hashlib.sha256(scope.key().encode()).hexdigest()[:32]
+    return KEY_PREFIX + _digest(scope)
+
+
+def lease_key(scope: Scope) -> str:
+    return LEASE_PREFIX + _digest(scope)
+
+
+def _digest(scope: Scope) -> str:
+    return hashlib.sha256(scope.key().encode()).hexdigest()[:32]
 
 
 def pack(revision: int, graph: AnalysisGraph) -> bytes:
@@ -77,7 +86,6 @@ def _numbered(nodes: int, *ends: array[int]) -> bool:
 
 
 # The lease of the one process reading a scope's graph: held for LEASE_S, renewed while read.
-LEASE_PREFIX = "sfm:analysis-graph-read:"
 LEASE_S = 2.0
 RENEW_S = 0.5
 POLL_S = 0.02
@@ -100,7 +108,7 @@ class SharedGraphs:
         self._wait_s = wait_s  # the longest wait for another process's read
 
     async def graph(self, scope: Scope, revision: int, read: Callable[[], Awaitable[Read]]) -> Read:
-        key = LEASE_PREFIX + graph_key(scope).removeprefix(KEY_PREFIX)
+        key = lease_key(scope)
         token = secrets.token_hex(8)
         try:
             found = await self._shared_or_lease(scope, revision, key, token)
