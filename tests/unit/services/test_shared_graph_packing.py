@@ -10,7 +10,13 @@ import pytest
 
 from sfm_graphql.services.analytics.graph import AnalysisGraph
 from sfm_graphql.services.analytics.scope import Scope
-from sfm_graphql.services.analytics.shared_graphs import HEADER, graph_key, pack, unpack
+from sfm_graphql.services.analytics.shared_graphs import (
+    HEADER,
+    graph_key,
+    pack,
+    recent_enough,
+    unpack,
+)
 
 GRAPH = AnalysisGraph(
     ids=("a", "b", "c"),
@@ -63,3 +69,15 @@ def test_each_scope_has_its_own_key() -> None:
     assert graph_key(Scope()) != graph_key(Scope(scenario="baseline"))
     assert graph_key(Scope()) == graph_key(Scope())
     assert struct.calcsize("<6sqqqq") == HEADER.size
+
+
+def test_the_header_alone_tells_whether_an_entry_is_recent_enough() -> None:
+    """Only an entry read at the wanted revision or later is fetched whole."""
+    header = pack(7, GRAPH)[: HEADER.size]
+    assert recent_enough(header, 7)
+    assert recent_enough(header, 6)
+    assert not recent_enough(header, 8)
+    assert not recent_enough(b"", 1)  # no entry: GETRANGE of a missing key
+    assert not recent_enough(header[:-1], 1)
+    assert not recent_enough(b"x" * HEADER.size, 1)  # not a packed graph's header
+    assert not recent_enough(None, 1)
