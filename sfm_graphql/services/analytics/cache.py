@@ -7,13 +7,6 @@ their TTL). Redis holds the entries, shared by every replica and the workers; wh
 be reached, a bounded in-process cache serves instead, so results stay correct and only sharing
 is lost. Lookups are reported to the metrics as cache "analysis" (`sfm_cache_hit_rate`).
 
-Questions that arrive while their answer is computed for an older state do not each start a
-computation of their own: they wait for the one computation that starts after it, which answers
-every one of them, since it reads a state at least as new as the one each was asked in (the same
-rule as a graph's, services/analytics/graph.py). So under a stream of writes a question is
-computed at most twice at a time per process (the one running and the one after), however many
-ask it.
-
 Values are JSON of plain data, read back through a pydantic `TypeAdapter` of the result type:
 a value in Redis is data, never code, and one that does not validate (crafted, or written by
 an older release) is a miss that is computed again and overwritten.
@@ -49,14 +42,9 @@ Observer = Callable[[str, bool], None]
 
 def cache_key(operation: str, arguments: dict[str, Any], revision: int) -> str:
     """One key per operation, canonical arguments and graph revision."""
-    return f"{KEY_PREFIX}{revision}:{question_key(operation, arguments)}"
-
-
-def question_key(operation: str, arguments: dict[str, Any]) -> str:
-    """One key per operation and canonical arguments: the question, whatever the state."""
     canonical = json.dumps(arguments, sort_keys=True, separators=(",", ":"), default=str)
     digest = hashlib.sha256(f"{operation}\0{canonical}".encode()).hexdigest()[:32]
-    return f"{operation}:{digest}"
+    return f"{KEY_PREFIX}{revision}:{operation}:{digest}"
 
 
 @functools.cache
@@ -123,8 +111,8 @@ class AnalysisCache:
         self._local = LocalCache(local_entries)
         self._observe = observer or (lambda _name, _hit: None)
         self.stats = CacheStats()
-        # The newest computation of each question (services/analytics/cache.py, top).
-        self._flights: dict[str, _Flight] = {}
+        # Misses being computed, by key: a concurrent caller of the same key waits for it.
+        self._computing: dict[str, asyncio.Task[Any]] = {}
 
     async def _read(self, key: str) -> tuple[str | bytes | None, bool]:
         """The entry under `key` (None when absent), and whether it came from the local cache."""
@@ -166,114 +154,57 @@ class AnalysisCache:
         compute: Callable[[], Awaitable[T]],
         result_type: type[T] | Any,
     ) -> T:
-        """The result of `compute` for this state of the graph or a newer one, computed at most
-        once per key while it is cached; `result_type` (a type pydantic validates: dataclasses,
-        lists, tuples, enums of plain data) reads it back. Without a revision (0: its node is
-        missing) nothing is cached."""
+        """The result of `compute` for this state of the graph, computed at most once per key
+        while it is cached; `result_type` (a type pydantic validates: dataclasses, lists,
+        tuples, enums of plain data) reads it back. Without a revision (0: its node is missing)
+        nothing is cached."""
         revision = await self._revision()
         if revision <= 0:
             # No revision yet (a graph written around the service): nothing to key it on.
             return await compute()
-        question = question_key(operation, arguments)
-        joined = self._answering(question, revision)
-        if joined is None:
-            hit, value = await self._lookup(f"{KEY_PREFIX}{revision}:{question}", result_type)
-            self._observe(CACHE_NAME, hit)
-            if hit:
-                self.stats.hits += 1
-                found: T = value
-                return found
-            self.stats.misses += 1
-            joined = self._answering(question, revision)  # started during the look-up
-            if joined is None:
-                joined = self._start(question, revision, compute, result_type)
-        else:
-            # The question is being answered for another caller, from this state or a newer
-            # one: one computation serves both (a hit: this caller computed nothing).
+        key = cache_key(operation, arguments, revision)
+        running = self._computing.get(key)
+        if running is not None:
+            # The same question is being answered for another caller in this process: one
+            # computation serves both (counted as a hit: this caller computed nothing).
             self._observe(CACHE_NAME, True)
             self.stats.hits += 1
-        # Shielded: a caller that goes away (a client disconnect) does not cancel the
-        # computation other callers wait for; it still finishes and is stored.
-        result: T = await asyncio.shield(joined)
-        return result
-
-    def _answering(self, question: str, revision: int) -> asyncio.Task[Any] | None:
-        """The computation of `question` in this process that answers for `revision`: one
-        from that state or a newer one, or one that has not started yet."""
-        flight = self._flights.get(question)
-        if flight is None or flight.task is None:
-            return None
-        if flight.revision is None:  # it will read the state after this caller's
-            flight.wanted = max(flight.wanted, revision)
-            return flight.task
-        return flight.task if flight.revision >= revision else None
-
-    def _start(
-        self, question: str, revision: int, compute: Callable[[], Awaitable[T]], result_type: Any
-    ) -> asyncio.Task[Any]:
-        """The computation for `revision`, or, while one for an older state runs, the next one,
-        which starts when it ends and answers for the state it then reads."""
-        previous = self._flights.get(question)
-        flight = _Flight(wanted=revision)
-        # The computation answers for the revision it starts with: it may share a read of the
-        # graph made since (services/analytics/graph.py); the task takes the context as it is.
-        wanted = WANTED_REVISION.set(revision)
-        try:
-            if previous is None or previous.task is None:
-                flight.revision = revision
-                key = f"{KEY_PREFIX}{revision}:{question}"
-                work = self._compute(key, compute, result_type)
-            else:
-                work = self._next(previous.task, flight, question, compute, result_type)
-            task = flight.task = asyncio.ensure_future(work)
-        finally:
-            WANTED_REVISION.reset(wanted)
-        self._flights[question] = flight
-        task.add_done_callback(lambda done: self._finished(question, done))
-        return task
-
-    async def _next(
-        self,
-        previous: asyncio.Task[Any],
-        flight: _Flight,
-        question: str,
-        compute: Callable[[], Awaitable[T]],
-        result_type: Any,
-    ) -> T:
-        await asyncio.wait([previous])  # its outcome is its own callers'
-        # Everyone who joined asked in a state no newer than the one read now; the newest of
-        # theirs (`wanted`) guards against a revision read from a lagging cluster member.
-        revision = max(flight.wanted, await self._revision())
-        flight.revision = revision
-        WANTED_REVISION.set(revision)
-        key = f"{KEY_PREFIX}{revision}:{question}"
-        hit, value = await self._lookup(key, result_type)  # another process may have it
+            joined: T = await asyncio.shield(running)
+            return joined
+        hit, value = await self._lookup(key, result_type)
+        self._observe(CACHE_NAME, hit)
         if hit:
+            self.stats.hits += 1
             found: T = value
             return found
-        return await self._compute(key, compute, result_type)
+        self.stats.misses += 1
+        if key in self._computing:  # started while this caller looked the key up
+            computed: T = await asyncio.shield(self._computing[key])
+            return computed
+        # The computation answers for this revision: it may share a read of the graph made
+        # since (services/analytics/graph.py); the task takes the context as it is now.
+        wanted = WANTED_REVISION.set(revision)
+        try:
+            task = asyncio.ensure_future(self._compute(key, compute, result_type))
+        finally:
+            WANTED_REVISION.reset(wanted)
+        self._computing[key] = task
+        task.add_done_callback(lambda done: self._finished(key, done))
+        # Shielded: a caller that goes away (a client disconnect) does not cancel the
+        # computation other callers wait for; it still finishes and is stored.
+        result: T = await asyncio.shield(task)
+        return result
 
     async def _compute(self, key: str, compute: Callable[[], Awaitable[T]], result_type: Any) -> T:
         result = await compute()
         await self._write(key, encode(result_type, result))
         return result
 
-    def _finished(self, question: str, task: asyncio.Task[Any]) -> None:
-        flight = self._flights.get(question)
-        if flight is not None and flight.task is task:
-            del self._flights[question]
+    def _finished(self, key: str, task: asyncio.Task[Any]) -> None:
+        if self._computing.get(key) is task:
+            del self._computing[key]
         if not task.cancelled():
             task.exception()  # retrieved: an error reaches its callers, not the loop's log
-
-
-@dataclass(slots=True)
-class _Flight:
-    """The newest computation of one question in a process, and the revision it answers for
-    (None until it has started, when it reads the revision then current)."""
-
-    wanted: int  # the newest revision of the callers it answers
-    task: asyncio.Task[Any] | None = None
-    revision: int | None = None
 
 
 def analysis_cache(
