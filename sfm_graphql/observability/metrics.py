@@ -39,6 +39,8 @@ WAIT_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5,
 # Label values of the admission metrics (http/admission.py names them).
 REJECT_REASONS = ("overload", "wait_timeout")
 WAIT_OUTCOMES = ("admitted", "timeout", "disconnected")
+# Label values of sfm_write_retries_total (db/transaction.py names them).
+RETRY_OUTCOMES = ("retried", "exhausted")
 # Static cost points (graphql/core/limits.py); the per-role ceilings run up to 250,000.
 COST_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 50_000, 250_000)
 
@@ -183,6 +185,16 @@ class Metrics:
             buckets=CYPHER_BUCKETS,
             registry=r,
         )
+        self.write_retries = Counter(
+            "sfm_write_retries_total",
+            "Write transactions run again after a transient Neo4j error (a deadlock, a leader "
+            "switch), by outcome: retried (once per rerun), exhausted (no retry left; the "
+            "client got SERVICE_UNAVAILABLE).",
+            ("outcome",),
+            registry=r,
+        )
+        for outcome in RETRY_OUTCOMES:
+            self.write_retries.labels(outcome=outcome)
         self.cache_hits = Counter(
             "sfm_cache_hits_total", "Cache lookups that found the entry.", ("cache",), registry=r
         )
@@ -278,6 +290,11 @@ class Metrics:
         query = self.query_names(name)
         self.cypher_queries.labels(query=query).inc()
         self.cypher_duration.labels(query=query).observe(seconds)
+
+    def write_retried(self, outcome: str) -> None:
+        """`Database` retry listener: a write transaction ran again, or gave up."""
+        outcome = outcome if outcome in RETRY_OUTCOMES else OTHER
+        self.write_retries.labels(outcome=outcome).inc()
 
     def connections_changed(self, delta: int) -> None:
         """`Database` connection listener: a statement or transaction took (+1) or gave back."""
