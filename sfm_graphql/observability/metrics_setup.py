@@ -56,6 +56,12 @@ class MetricsSetup:
         return self.metrics if self.enabled else None
 
     @property
+    def graph_load_observer(self) -> Metrics | None:
+        """What the analyses (`services/analytics/graph.GraphLoadObserver`) tell where each
+        graph came from, in this process or carried back from its analysis processes."""
+        return self.metrics if self.enabled else None
+
+    @property
     def cache_observer(self) -> CacheObserver | None:
         return self.metrics.observe_cache if self.enabled else None
 
