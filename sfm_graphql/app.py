@@ -48,6 +48,7 @@ from sfm_graphql.security.secrets import create_secrets_provider
 from sfm_graphql.services.access.api_keys import ApiKeyVerifier, api_key_pepper
 from sfm_graphql.services.access.persisted import PersistedQueries, StorePolicy
 from sfm_graphql.services.analytics.cache import analysis_cache
+from sfm_graphql.services.analytics.graph import recent_graphs
 from sfm_graphql.services.analytics.jobs import AnalysisJobs
 from sfm_graphql.services.analytics.processes import AnalysisProcesses
 from sfm_graphql.services.analytics.shared_graphs import share_graphs
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, tracing: Tracing | None = No
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
         )
         share_graphs(db, redis_client, settings)  # analyses computed in this process
+        recent_graphs(db).observer = metrics.graph_load_observer  # where their graphs came from
         # Identity: secrets, signing keys, the token verifier (docs/security.md, Identity).
         identity = await start_identity(settings)
         services = await _open_services(
@@ -267,5 +269,5 @@ async def _open_services(
         jobs=AnalysisJobs.from_settings(settings),
         analysis_cache=analysis_cache(settings, db, redis_client, metrics.cache_observer),
         # Cache misses compute in processes of this one's own (docs/analytics.md).
-        analysis_processes=AnalysisProcesses(settings),
+        analysis_processes=AnalysisProcesses(settings, observer=metrics.graph_load_observer),
     )

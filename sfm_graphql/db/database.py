@@ -49,6 +49,7 @@ from sfm_graphql.db.retry import retry_once, worth_running_again
 from sfm_graphql.db.spans import cypher_span, neo4j_attributes, set_returned_rows
 from sfm_graphql.db.transaction import (
     BUMP_REVISION,
+    RetryListener,
     Work,
     WriteTransactions,
     conflict,
@@ -132,6 +133,7 @@ class Database:
         self._down_until = 0.0  # monotonic time until which statements fail at once
         self._listeners: list[StatementListener] = []
         self._connection_listeners: list[ConnectionListener] = []
+        self._retry_listeners: list[RetryListener] = []
         self._writes = WriteTransactions(
             self,
             driver,
@@ -139,6 +141,7 @@ class Database:
             fail_fast=self._fail_fast,
             connections=self._connections,
             reachable=self._reachable,
+            retried=self._write_retried,
         )
 
     def span(self, name: str) -> AbstractContextManager[Span | None]:
@@ -161,6 +164,18 @@ class Database:
     def _connections(self, delta: int) -> None:
         for listener in self._connection_listeners:
             listener(delta)
+
+    def add_retry_listener(self, listener: RetryListener) -> None:
+        """`listener(outcome)` for each rerun (`retried`) and give-up (`exhausted`) of a write
+        transaction (db/transaction.py)."""
+        self._retry_listeners.append(listener)
+
+    def remove_retry_listener(self, listener: RetryListener) -> None:
+        self._retry_listeners.remove(listener)
+
+    def _write_retried(self, outcome: str) -> None:
+        for listener in self._retry_listeners:
+            listener(outcome)
 
     async def read(self, name: str, **params: Any) -> list[Row]:
         return await self._run_named(name, params, "read")

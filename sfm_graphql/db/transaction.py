@@ -62,6 +62,11 @@ CONTENDED_RETRY_AFTER_S = 1
 CONTENDED_MESSAGE = (
     "The write kept colliding with concurrent writes and was not applied; try again shortly"
 )
+# What a retry listener is told (the `outcome` label of sfm_write_retries_total): an attempt
+# failed and the work runs again, or it failed and no retry is left (attempts or time).
+RETRIED = "retried"
+EXHAUSTED = "exhausted"
+RetryListener = Callable[[str], None]
 
 
 class StatementHost(Protocol):
@@ -98,9 +103,11 @@ async def retrying(
     policy: RetryPolicy,
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    observe: RetryListener | None = None,
 ) -> T:
     """`attempt()` until it succeeds, fails for good, or the policy's attempts or time are used
-    up (then SERVICE_UNAVAILABLE, from the last error)."""
+    up (then SERVICE_UNAVAILABLE, from the last error); `observe` is told RETRIED before each
+    rerun and EXHAUSTED when none is left."""
     started = time.monotonic()
     retry = 0
     while True:
@@ -114,8 +121,12 @@ async def retrying(
             code = getattr(error, "code", None) or type(error).__name__
             if retry >= policy.attempts or time.monotonic() - started + delay > policy.retry_s:
                 log.warning("write transaction given up after %d attempts: %s", retry, code)
+                if observe is not None:
+                    observe(EXHAUSTED)
                 raise contended() from error
             log.info("write transaction retried (attempt %d failed: %s)", retry, code)
+            if observe is not None:
+                observe(RETRIED)
         await sleep(delay)
 
 
@@ -159,7 +170,8 @@ class WriteTransactions:
 
     `Database` hands over its outage guard as three callables: `fail_fast()` refuses while
     Neo4j was found unreachable, `connections(+-1)` counts the pool in use, `reachable()`
-    closes the fail-fast window after a success.
+    closes the fail-fast window after a success; and `retried(outcome)`, which tells its retry
+    listeners (the metrics) of each rerun and each give-up.
     """
 
     def __init__(
@@ -171,6 +183,7 @@ class WriteTransactions:
         fail_fast: Callable[[], None],
         connections: Callable[[int], None],
         reachable: Callable[[], None],
+        retried: RetryListener | None = None,
     ) -> None:
         self._host, self._driver = host, driver
         self._database = settings.neo4j_database
@@ -179,9 +192,12 @@ class WriteTransactions:
         self._statement_deadline_s = settings.neo4j_query_timeout_s + self._backstop_s
         self.policy = RetryPolicy.of(settings)
         self._fail_fast, self._connections, self._reachable = fail_fast, connections, reachable
+        self._retried = retried
 
     async def run(self, work: Work[T], timeout_s: float | None = None) -> T:
-        return await retrying(lambda: self._attempt(work, timeout_s), self.policy)
+        return await retrying(
+            lambda: self._attempt(work, timeout_s), self.policy, observe=self._retried
+        )
 
     async def _attempt(self, work: Work[T], timeout_s: float | None) -> T:
         """One transaction: Neo4j ends it at `timeout_s`, and the client waits as long for each

@@ -39,6 +39,12 @@ WAIT_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5,
 # Label values of the admission metrics (http/admission.py names them).
 REJECT_REASONS = ("overload", "wait_timeout")
 WAIT_OUTCOMES = ("admitted", "timeout", "disconnected")
+# Label values of sfm_write_retries_total (db/transaction.py names them).
+RETRY_OUTCOMES = ("retried", "exhausted")
+# Label values of sfm_analysis_graph_reads_total (services/analytics/graph.py names them).
+GRAPH_SOURCES = ("neo4j", "redis", "local")
+# An analysis graph's read streams up to analysis_max_edges deliveries: tens of ms to a minute.
+GRAPH_READ_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 # Static cost points (graphql/core/limits.py); the per-role ceilings run up to 250,000.
 COST_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 50_000, 250_000)
 
@@ -183,6 +189,32 @@ class Metrics:
             buckets=CYPHER_BUCKETS,
             registry=r,
         )
+        self.write_retries = Counter(
+            "sfm_write_retries_total",
+            "Write transactions run again after a transient Neo4j error (a deadlock, a leader "
+            "switch), by outcome: retried (once per rerun), exhausted (no retry left; the "
+            "client got SERVICE_UNAVAILABLE).",
+            ("outcome",),
+            registry=r,
+        )
+        for outcome in RETRY_OUTCOMES:
+            self.write_retries.labels(outcome=outcome)
+        self.graph_reads = Counter(
+            "sfm_analysis_graph_reads_total",
+            "Analysis graphs the analyses of this API process used, by where each came from: "
+            "neo4j (read for it), redis (another process's read), local (the recent graphs of "
+            "the process that computed it).",
+            ("source",),
+            registry=r,
+        )
+        for source in GRAPH_SOURCES:
+            self.graph_reads.labels(source=source)
+        self.graph_read_duration = Histogram(
+            "sfm_analysis_graph_read_seconds",
+            "Time to read an analysis graph from Neo4j (completed reads of source neo4j).",
+            buckets=GRAPH_READ_BUCKETS,
+            registry=r,
+        )
         self.cache_hits = Counter(
             "sfm_cache_hits_total", "Cache lookups that found the entry.", ("cache",), registry=r
         )
@@ -278,6 +310,17 @@ class Metrics:
         query = self.query_names(name)
         self.cypher_queries.labels(query=query).inc()
         self.cypher_duration.labels(query=query).observe(seconds)
+
+    def write_retried(self, outcome: str) -> None:
+        """`Database` retry listener: a write transaction ran again, or gave up."""
+        outcome = outcome if outcome in RETRY_OUTCOMES else OTHER
+        self.write_retries.labels(outcome=outcome).inc()
+
+    # `GraphLoadObserver` (services/analytics/graph.py): where an analysis's graph came from.
+    def graph_loaded(self, source: str, read_s: float | None) -> None:
+        self.graph_reads.labels(source=source if source in GRAPH_SOURCES else OTHER).inc()
+        if read_s is not None:
+            self.graph_read_duration.observe(read_s)
 
     def connections_changed(self, delta: int) -> None:
         """`Database` connection listener: a statement or transaction took (+1) or gave back."""

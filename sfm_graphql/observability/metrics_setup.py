@@ -56,6 +56,12 @@ class MetricsSetup:
         return self.metrics if self.enabled else None
 
     @property
+    def graph_load_observer(self) -> Metrics | None:
+        """What the analyses (`services/analytics/graph.GraphLoadObserver`) tell where each
+        graph came from, in this process or carried back from its analysis processes."""
+        return self.metrics if self.enabled else None
+
+    @property
     def cache_observer(self) -> CacheObserver | None:
         return self.metrics.observe_cache if self.enabled else None
 
@@ -67,6 +73,7 @@ class MetricsSetup:
         self.scrape_token = scrape_token(self.settings)  # the credential /metrics accepts
         db.add_listener(self.metrics.observe_statement)
         db.add_connection_listener(self.metrics.connections_changed)
+        db.add_retry_listener(self.metrics.write_retried)
         login_hooks.failed_login.append(self.metrics.on_failed_login)
         self._listening = (db, login_hooks)
         self.refresher = MetricsRefresher(
@@ -87,6 +94,7 @@ class MetricsSetup:
         self._listening = None
         login_hooks.failed_login.remove(self.metrics.on_failed_login)
         db.remove_listener(self.metrics.observe_statement)
+        db.remove_retry_listener(self.metrics.write_retried)
         worker_stopped()
 
     async def refresh(self) -> None:

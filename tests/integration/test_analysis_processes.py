@@ -1,7 +1,8 @@
 """A request's analysis computes in a process of its API process's own, at a lower CPU priority
 (services/analytics/processes.py), over HTTP against the real Neo4j and Redis: the answer is the
 one computed in the API process, errors cross with their code and details, and a pool process
-that dies fails only the analyses it held, the next one starting a new pool."""
+that dies fails only the analyses it held, the next one starting a new pool; the graphs the pool
+loaded count on the API process's /metrics."""
 
 from __future__ import annotations
 
@@ -19,13 +20,21 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 
 from sfm_graphql.app import create_app
 from sfm_graphql.services.analytics.processes import AnalysisProcesses
 from sfm_graphql.settings import Settings
 from tests.integration.helpers import create_component, create_delivery
 from tests.integration.test_shutdown import _serve as serve
-from tests.services import GraphQLClient, child_pids, free_port, is_running, is_spawned
+from tests.services import (
+    METRICS_TOKEN,
+    GraphQLClient,
+    child_pids,
+    free_port,
+    is_running,
+    is_spawned,
+)
 
 pytestmark = pytest.mark.integration
 OTHER_DB = 14
@@ -101,6 +110,28 @@ async def test_the_answers_are_those_computed_in_the_api_process(served: Any) ->
     started = [pid for pid in pool_processes(app) if pid not in before]
     assert len(started) == 1  # one process, started by the first analysis
     assert os.getpriority(os.PRIO_PROCESS, started[0]) >= 10  # SFM_ANALYSIS_NICE
+
+
+async def test_the_graphs_the_pool_loaded_count_on_the_api_processes_metrics(served: Any) -> None:
+    _, pooled, _ = served
+    ids = await model(pooled)
+    for query in QUERIES:  # four questions of one state: one read, then the pool's kept graph
+        await pooled.data(query, {"p": ids["p"]})
+    scraped = await pooled.http.get(
+        "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    assert scraped.status_code == 200
+    samples = {
+        (sample.name, sample.labels.get("source")): sample.value
+        for family in text_string_to_metric_families(scraped.text)
+        for sample in family.samples
+        if sample.name.startswith("sfm_analysis_graph_read")
+    }
+    loads = "sfm_analysis_graph_reads_total"
+    assert samples[(loads, "neo4j")] == 1
+    assert samples[(loads, "local")] == 3
+    assert samples[(loads, "redis")] == 0
+    assert samples[("sfm_analysis_graph_read_seconds_count", None)] == 1
 
 
 async def test_an_error_in_the_pool_process_keeps_its_code_and_details(

@@ -1,7 +1,7 @@
 """The analysis graph read by one process serves the others through Redis
 (services/analytics/shared_graphs.py), against the real Neo4j and Redis: two databases stand for
 two processes; the second reads no delivery for a revision the first read at or after, and
-reads again for a newer one."""
+reads again for a newer one; the metrics count where each graph came from."""
 
 from __future__ import annotations
 
@@ -17,7 +17,13 @@ import redis.asyncio as aioredis
 from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.db.revision import graph_revision
-from sfm_graphql.services.analytics.graph import WANTED_REVISION, load_graph, read_graph
+from sfm_graphql.observability.metrics import Metrics
+from sfm_graphql.services.analytics.graph import (
+    WANTED_REVISION,
+    load_graph,
+    read_graph,
+    recent_graphs,
+)
 from sfm_graphql.services.analytics.scope import Scope
 from sfm_graphql.services.analytics.shared_graphs import (
     KEY_PREFIX,
@@ -86,6 +92,34 @@ async def test_a_graph_read_by_one_process_serves_another(
     # Another scope is another graph.
     await _graph_at(second, settings, revision, Scope(scenario="baseline"))
     assert second_reads.names.count("analytics/edges") == 1
+
+
+def _loads(metrics: Metrics) -> dict[str, float | None]:
+    sample = metrics.registry.get_sample_value
+    counts = {s: sample("sfm_analysis_graph_reads_total", {"source": s}) for s in SOURCES}
+    return {**counts, "timed": sample("sfm_analysis_graph_read_seconds_count", {})}
+
+
+SOURCES = ("neo4j", "redis", "local")
+
+
+async def test_the_metrics_count_a_neo4j_read_a_shared_one_and_a_kept_one(
+    gql: GraphQLClient, settings: Settings, processes: list[Any]
+) -> None:
+    (first, _, _), (second, _, second_reads) = processes
+    metrics = [Metrics(max_operation_names=2, pool_size=1) for _ in processes]
+    for (db, _, _), observer in zip(processes, metrics, strict=True):
+        recent_graphs(db).observer = observer  # as the app factory wires its metrics
+    await _policy_governing_actor(gql)
+    revision = await graph_revision(first)
+    await _graph_at(first, settings, revision, Scope())  # read from Neo4j, stored in Redis
+    await _graph_at(second, settings, revision, Scope())  # taken from Redis
+    await _graph_at(second, settings, revision, Scope())  # kept by the second process
+    assert "analytics/edges" not in second_reads.names
+    assert _loads(metrics[0]) == {"neo4j": 1, "redis": 0, "local": 0, "timed": 1}
+    assert _loads(metrics[1]) == {"neo4j": 0, "redis": 1, "local": 1, "timed": 0}
+    read_s = metrics[0].registry.get_sample_value("sfm_analysis_graph_read_seconds_sum", {})
+    assert read_s is not None and 0 < read_s < 30
 
 
 async def test_a_newer_revision_is_read_again_and_replaces_the_shared_graph(

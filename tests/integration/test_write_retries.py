@@ -1,6 +1,7 @@
 """Write transactions survive a real deadlock: Neo4j fails one of two transactions that lock two
 nodes in opposite order, and `Database.write_transaction` runs it again from the start
-(db/transaction.py); both commit and the graph revision advances once for each."""
+(db/transaction.py); both commit, the graph revision advances once for each, and the rerun is
+counted in `sfm_write_retries_total`."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
 from sfm_graphql.db.cypher_registry import CypherRegistry, parse_query
 from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.db.revision import graph_revision
 from sfm_graphql.db.transaction import Transaction, Work
+from sfm_graphql.observability.metrics_setup import MetricsSetup
+from sfm_graphql.security.login_hooks import LoginHooks
 from sfm_graphql.settings import Settings
 from tests.integration.helpers import create_component
 from tests.services import GraphQLClient
@@ -101,6 +105,32 @@ async def test_a_deadlock_is_retried_and_both_transactions_commit(
     assert sorted(attempts) == [1, 2]
     assert _touched(neo4j_driver, [a, b]) == [2, 2]  # the failed attempt's touches rolled back
     assert await graph_revision(db) - before == 2  # once per committed transaction
+
+
+async def test_the_rerun_after_a_deadlock_is_counted_in_the_metrics(
+    db: Database, neo4j_driver: Any, settings: Settings
+) -> None:
+    # The metrics as the app factory wires them: MetricsSetup listens to the database.
+    setup = MetricsSetup(settings)
+    client = aioredis.from_url(settings.redis_url)
+    await setup.start(db=db, redis=client, login_hooks=LoginHooks())
+    try:
+        race = OppositeOrder(*_components(neo4j_driver, 2))
+        await asyncio.gather(
+            db.write_transaction(race.body("forward")),
+            db.write_transaction(race.body("backward")),
+        )
+        retries = {
+            outcome: setup.metrics.registry.get_sample_value(
+                "sfm_write_retries_total", {"outcome": outcome}
+            )
+            for outcome in ("retried", "exhausted")
+        }
+    finally:
+        await setup.stop()
+        await client.aclose()
+    assert sorted(race.attempts.values()) == [1, 2]
+    assert retries == {"retried": 1.0, "exhausted": 0.0}
 
 
 async def test_a_body_that_fails_is_not_run_again(db: Database, neo4j_driver: Any) -> None:

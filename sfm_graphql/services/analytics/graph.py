@@ -10,11 +10,14 @@ perhaps later ones, which a read that started at r could have seen as well. So t
 asked of one state of the graph, or while a read is under way, share one read of it per scope
 (`RecentGraphs`) instead of each reading 50,000 deliveries again, and with other processes
 through Redis (`GraphStore`: services/analytics/shared_graphs.py; docs/analytics.md, Cache).
+Where each graph an analysis used came from is told to the database's `GraphLoadObserver`
+(the metrics, or in an analysis process the tally its answers carry back: processes.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from array import array
 from collections import OrderedDict
@@ -35,6 +38,13 @@ EDGE_CHUNK = 50_000
 WANTED_REVISION: ContextVar[int] = ContextVar("WANTED_REVISION", default=0)
 KEPT_SCOPES = 8  # graphs kept per database, the scopes read last
 KEPT_EDGES = 2_000_000  # and at most this many edges in them together (about 80 MB)
+# Where the graph an analysis used came from (the `source` label of
+# sfm_analysis_graph_reads_total): read now from Neo4j, another process's read shared in Redis,
+# or this process's recent graphs (kept, or being read for another analysis).
+NEO4J = "neo4j"
+REDIS = "redis"
+LOCAL = "local"
+GRAPH_SOURCES = (NEO4J, REDIS, LOCAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +87,27 @@ class GraphStore(Protocol):
         ...
 
 
+class GraphLoadObserver(Protocol):
+    """Told of each graph an analysis loaded (observability/metrics.py implements it)."""
+
+    def graph_loaded(self, source: str, read_s: float | None) -> None:
+        """`source` is NEO4J, REDIS or LOCAL; `read_s` the Neo4j read's seconds, else None."""
+        ...
+
+
 class RecentGraphs:
     """The graph read last per scope, and the reads under way, of one database; `shared`, when
-    set, holds those other processes read."""
+    set, holds those other processes read; `observer`, when set, is told where each came from."""
 
     def __init__(self, scopes: int = KEPT_SCOPES, edges: int = KEPT_EDGES) -> None:
         self._reads: OrderedDict[Scope, tuple[int, asyncio.Future[Read]]] = OrderedDict()
         self._scopes, self._edges = scopes, edges
         self.shared: GraphStore | None = None
+        self.observer: GraphLoadObserver | None = None
+
+    def loaded(self, source: str, read_s: float | None = None) -> None:
+        if self.observer is not None:
+            self.observer.graph_loaded(source, read_s)
 
     async def graph(
         self, scope: Scope, revision: int, read: Callable[[], Awaitable[Read]]
@@ -143,21 +166,41 @@ async def load_graph(db: Database, scope: Scope, settings: Settings) -> Analysis
     """The analysis graph of `scope` for the revision wanted (`WANTED_REVISION`), read or shared;
     ANALYSIS_TOO_LARGE beyond the settings' bounds."""
     revision = WANTED_REVISION.get()
-    if revision <= 0:
-        return await read_graph(db, scope, settings)
     recent = recent_graphs(db)
+    if revision <= 0:
+        return await _timed_read(recent, db, scope, settings)
     shared = recent.shared
+    # Until this caller's `read` runs, the graph is this process's (kept, or being read for
+    # another analysis); a read from Neo4j is told by `_timed_read` as it completes.
+    source = LOCAL
 
     async def from_neo4j() -> Read:
+        nonlocal source
+        source = NEO4J
         current = await graph_revision(db)
-        return current, await read_graph(db, scope, settings)
+        return current, await _timed_read(recent, db, scope, settings)
 
     async def read() -> Read:
+        nonlocal source
         if shared is None:
             return await from_neo4j()
+        source = REDIS  # unless the store has this process read (`from_neo4j`)
         return await shared.graph(scope, revision, from_neo4j)
 
-    return await recent.graph(scope, revision, read)
+    graph = await recent.graph(scope, revision, read)
+    if source != NEO4J:
+        recent.loaded(source)
+    return graph
+
+
+async def _timed_read(
+    recent: RecentGraphs, db: Database, scope: Scope, settings: Settings
+) -> AnalysisGraph:
+    """`read_graph`, told to the observer when it completed (a failed read is not a load)."""
+    started = time.perf_counter()
+    graph = await read_graph(db, scope, settings)
+    recent.loaded(NEO4J, time.perf_counter() - started)
+    return graph
 
 
 def recent_graphs(db: Database) -> RecentGraphs:

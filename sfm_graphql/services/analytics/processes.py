@@ -10,6 +10,10 @@ its arguments cross as a module-level function's name and plain values, the resu
 `SfmError` as plain data (pickled between this process and its own children, never from
 outside). A pool process that dies (killed, out of memory) fails the analyses it held with
 SERVICE_UNAVAILABLE and the next analysis starts a new pool (docs/analytics.md, "Where it runs").
+A pool process exports no metrics: each answer, or error, carries back where the graphs it
+loaded came from (`Answer.loads`), and the API process tells them to its own observer, so they
+reach that process's `/metrics` (docs/decisions.md, "Analysis graph loads counted in the API
+process").
 
 With 0 processes, and in `sfm-graphql worker` (itself the background process), analyses are
 computed in the calling process as before.
@@ -27,6 +31,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import redis.asyncio as redis
@@ -35,7 +40,11 @@ from sfm_graphql.db.cypher_registry import CypherRegistry
 from sfm_graphql.db.database import Database, create_driver
 from sfm_graphql.errors import ServiceUnavailable, SfmError
 from sfm_graphql.observability.logging import configure_logging
-from sfm_graphql.services.analytics.graph import WANTED_REVISION
+from sfm_graphql.services.analytics.graph import (
+    WANTED_REVISION,
+    GraphLoadObserver,
+    recent_graphs,
+)
 from sfm_graphql.services.analytics.shared_graphs import share_graphs
 from sfm_graphql.settings import Settings
 
@@ -67,13 +76,47 @@ def _resolve(name: str) -> Callable[..., Awaitable[Any]]:
     return found
 
 
-class AnalysisProcesses:
-    """The analysis processes of one API process: `run` computes in one of them."""
+Load = tuple[str, float | None]  # what `GraphLoadObserver.graph_loaded` was told
 
-    def __init__(self, settings: Settings, processes: int | None = None) -> None:
+
+@dataclass(slots=True)
+class GraphLoads:
+    """A pool process's `GraphLoadObserver`: the loads since its last answer."""
+
+    loads: list[Load] = field(default_factory=list)
+
+    def graph_loaded(self, source: str, read_s: float | None) -> None:
+        self.loads.append((source, read_s))
+
+    def drain(self) -> list[Load]:
+        drained, self.loads = self.loads, []
+        return drained
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What crosses back from a pool process: the result or the error, and the graph loads."""
+
+    loads: list[Load]
+    value: Any = None
+    error: BaseException | None = None
+
+
+class AnalysisProcesses:
+    """The analysis processes of one API process: `run` computes in one of them; `observer`
+    is told of the graphs their analyses loaded."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        processes: int | None = None,
+        *,
+        observer: GraphLoadObserver | None = None,
+    ) -> None:
         self._settings = settings
         self._processes = settings.analysis_processes if processes is None else processes
         self._pool: ProcessPoolExecutor | None = None
+        self._observer = observer
 
     @property
     def in_process(self) -> bool:
@@ -95,11 +138,17 @@ class AnalysisProcesses:
             pool = self._pool_now()
             future = pool.submit(_answer, name, plain, revision)
         try:
-            result: T = await asyncio.wrap_future(future)
+            answer: Answer = await asyncio.wrap_future(future)
         except BrokenProcessPool:
             self._discard(pool)
             log.warning("an analysis process stopped; the next analysis starts a new pool")
             raise ServiceUnavailable(STOPPED_MESSAGE, retryAfter=1) from None
+        if self._observer is not None:
+            for source, read_s in answer.loads:
+                self._observer.graph_loaded(source, read_s)
+        if answer.error is not None:
+            raise answer.error
+        result: T = answer.value
         return result
 
     def process_ids(self) -> list[int]:
@@ -150,7 +199,9 @@ def _start(settings: Settings, parent: int) -> None:
     db = Database(create_driver(settings), CypherRegistry.load(), settings)
     client = redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     share_graphs(db, client, settings)
-    _STATE.update(settings=settings, loop=loop, db=db)
+    loads = GraphLoads()
+    recent_graphs(db).observer = loads
+    _STATE.update(settings=settings, loop=loop, db=db, loads=loads)
 
 
 def _ready() -> None:
@@ -163,20 +214,25 @@ def _exit_with(parent: int) -> None:
     os._exit(0)
 
 
-def _answer(name: str, arguments: dict[str, Any], revision: int) -> Any:
-    """Run in a pool process: the computation `name` for `arguments` at `revision`."""
+def _answer(name: str, arguments: dict[str, Any], revision: int) -> Answer:
+    """Run in a pool process: the computation `name` for `arguments` at `revision`, with the
+    graph loads since the last answer (a read another analysis began and left counts too)."""
     compute = _resolve(name)
     settings, db, loop = _STATE["settings"], _STATE["db"], _STATE["loop"]
+    loads: GraphLoads = _STATE["loads"]
 
     async def answer() -> Any:
         WANTED_REVISION.set(revision)
         return await compute(db=db, settings=settings, **arguments)
 
     try:
-        return loop.run_until_complete(answer())
-    except SfmError:
-        raise  # plain data: its code, message and details reach the caller as they are
+        value = loop.run_until_complete(answer())
+    except SfmError as exc:
+        # Plain data: its code, message and details reach the caller as they are.
+        return Answer(loads.drain(), error=exc)
     except Exception as exc:
         # Other errors may not cross processes intact: logged here with their traceback.
         log.exception("analysis %s failed", name)
-        raise RuntimeError(f"the analysis failed in its process ({type(exc).__name__})") from None
+        failed = RuntimeError(f"the analysis failed in its process ({type(exc).__name__})")
+        return Answer(loads.drain(), error=failed)
+    return Answer(loads.drain(), value=value)

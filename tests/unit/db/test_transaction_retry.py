@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from neo4j import exceptions as neo4j_errors
 
-from sfm_graphql.db.transaction import RetryPolicy, retrying
+from sfm_graphql.db.transaction import EXHAUSTED, RETRIED, RetryPolicy, retrying
 from sfm_graphql.errors import Conflict, ErrorCode, ServiceUnavailable
 from sfm_graphql.settings import Settings
 
@@ -126,3 +126,38 @@ async def test_a_lock_wait_that_ran_out_and_a_leader_switch_are_retried() -> Non
         attempts = Attempts(failures=1, error=code)
         assert await retrying(attempts, RetryPolicy(), sleep=Sleeps()) == ["read", "written"]
         assert attempts.calls == 2, code
+
+
+async def test_the_listener_is_told_of_each_rerun_and_of_the_give_up() -> None:
+    told: list[str] = []
+    await retrying(Attempts(failures=2), RetryPolicy(), sleep=Sleeps(), observe=told.append)
+    assert told == [RETRIED, RETRIED]
+
+    told.clear()
+    with pytest.raises(ServiceUnavailable):
+        await retrying(
+            Attempts(failures=10),
+            RetryPolicy(attempts=3, retry_s=60),
+            sleep=Sleeps(),
+            observe=told.append,
+        )
+    assert told == [RETRIED, RETRIED, EXHAUSTED]  # three attempts: two reruns, then none left
+
+
+async def test_running_out_of_retry_time_is_a_give_up_too() -> None:
+    told: list[str] = []
+    with pytest.raises(ServiceUnavailable):
+        await retrying(
+            Attempts(failures=10),
+            RetryPolicy(jitter=0.0, retry_s=0.05),
+            sleep=Sleeps(),
+            observe=told.append,
+        )
+    assert told == [EXHAUSTED]
+
+
+async def test_an_error_not_retried_tells_the_listener_nothing() -> None:
+    told: list[str] = []
+    with pytest.raises(ValueError):
+        await retrying(Attempts(failures=1, error=ValueError), RetryPolicy(), observe=told.append)
+    assert told == []

@@ -30,6 +30,7 @@ REQUIRED_ALERTS = {
     "SfmGraphqlDbPoolSaturated": "> 0.9",
     "SfmGraphqlCacheHitRateLow": "< 0.7",
     "SfmGraphqlAuthFailures": "> 100",
+    "SfmGraphqlWriteRetriesExhausted": "> 10",
 }
 
 

@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from sfm_graphql.db import transaction
 from sfm_graphql.errors import ErrorCode
 from sfm_graphql.http import admission
 from sfm_graphql.http.admission import AdmissionObserver
@@ -113,6 +114,17 @@ def test_admission_series_exist_from_the_start_and_take_the_middlewares_values()
     assert value(metrics, waits, outcome="admitted") == 1
     assert value(metrics, "sfm_admission_wait_seconds_sum", outcome="timeout") == 1.0
     assert value(metrics, "sfm_admission_wait_seconds_bucket", outcome="admitted", le="0.5") == 1
+
+
+def test_write_retry_series_exist_from_the_start_and_count_the_databases_outcomes() -> None:
+    metrics = Metrics(max_operation_names=2, pool_size=1)
+    for outcome in (transaction.RETRIED, transaction.EXHAUSTED):
+        assert value(metrics, "sfm_write_retries_total", outcome=outcome) == 0
+    for outcome in (transaction.RETRIED, transaction.RETRIED, transaction.EXHAUSTED, "made up"):
+        metrics.write_retried(outcome)
+    assert value(metrics, "sfm_write_retries_total", outcome="retried") == 2
+    assert value(metrics, "sfm_write_retries_total", outcome="exhausted") == 1
+    assert value(metrics, "sfm_write_retries_total", outcome=OTHER) == 1
 
 
 @pytest.mark.parametrize(
